@@ -1,0 +1,101 @@
+//! Static files: the defaults ship in the binary (the repository's
+//! `static/`); a site's own `static/` adds files or overrides them by path.
+//! Pages link the banner and form files with subresource-integrity hashes.
+
+use crate::error::{Diagnostic, Diagnostics};
+use base64::Engine;
+use sha2::{Digest, Sha384};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const STATIC_DIR: &str = "static";
+
+const BUILT_IN: &[(&str, &[u8])] = &[
+    ("site.css", include_bytes!("../static/site.css")),
+    (
+        "consent/banner.js",
+        include_bytes!("../static/consent/banner.js"),
+    ),
+    (
+        "consent/banner.css",
+        include_bytes!("../static/consent/banner.css"),
+    ),
+    ("forms/forms.js", include_bytes!("../static/forms/forms.js")),
+    (
+        "forms/forms.css",
+        include_bytes!("../static/forms/forms.css"),
+    ),
+    (
+        "schemas/consent-record.v1.json",
+        include_bytes!("../static/schemas/consent-record.v1.json"),
+    ),
+    (
+        "schemas/rights-request.v1.json",
+        include_bytes!("../static/schemas/rights-request.v1.json"),
+    ),
+];
+
+/// Files the page templates link to, with their integrity hashes.
+pub const LINKED: &[(&str, &str)] = &[
+    ("site_css", "site.css"),
+    ("banner_js", "consent/banner.js"),
+    ("banner_css", "consent/banner.css"),
+    ("forms_js", "forms/forms.js"),
+    ("forms_css", "forms/forms.css"),
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct Assets {
+    /// Output path (relative, `/`-separated) → bytes.
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Assets {
+    /// `sha384-…` for a file, as the `integrity` attribute takes it.
+    pub fn integrity(&self, path: &str) -> Option<String> {
+        self.files.get(path).map(|bytes| {
+            format!(
+                "sha384-{}",
+                base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
+            )
+        })
+    }
+}
+
+pub fn load(root: &Path) -> Result<Assets, Diagnostics> {
+    let mut assets = Assets::default();
+    for (path, bytes) in BUILT_IN {
+        assets.files.insert(path.to_string(), bytes.to_vec());
+    }
+    let dir = root.join(STATIC_DIR);
+    let mut found = Diagnostics::default();
+    if dir.is_dir() {
+        for entry in walkdir::WalkDir::new(&dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            if !entry.file_type().is_file()
+                || crate::content::is_editor_litter(&entry.file_name().to_string_lossy())
+            {
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(&dir)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
+            match std::fs::read(entry.path()) {
+                Ok(bytes) => {
+                    assets.files.insert(rel, bytes);
+                }
+                Err(e) => found.push(Diagnostic::new(
+                    entry.path(),
+                    format!("cannot read the static file: {e}"),
+                )),
+            }
+        }
+    }
+    found.into_result(assets)
+}

@@ -1,0 +1,12 @@
+//! `policy-site build`: compile the site and write it atomically.
+
+use crate::build::{self, Options};
+use crate::error::Diagnostics;
+
+pub fn run(options: &Options, quiet: bool) -> Result<(), Diagnostics> {
+    let compiled = build::build(options)?;
+    if !quiet {
+        println!("{}", compiled.summary());
+    }
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! The cookie inventory and consent settings (`consent:` in
+//! `policy-site.yaml`): validated here, and turned into the per-language view
+//! that the banner, the settings dialog and the cookie table are rendered from.
+
+use crate::config::Localized;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentConfig {
+    /// The policy whose versions drive re-consent (and whose diffs the banner links to).
+    #[serde(default = "default_policy")]
+    pub policy: String,
+    /// How long a choice is kept before the banner asks again.
+    #[serde(default = "default_lifetime")]
+    pub lifetime_days: u32,
+    /// Emit Google Consent Mode v2 signals (default denied, updated on choice).
+    #[serde(default)]
+    pub consent_mode: bool,
+    pub categories: Vec<Category>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub id: String,
+    /// Necessary cookies cannot be refused; exactly one category has this.
+    #[serde(default)]
+    pub required: bool,
+    pub label: Localized,
+    pub description: Localized,
+    #[serde(default)]
+    pub services: Vec<Service>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub name: String,
+    #[serde(default)]
+    pub provider: Option<String>,
+    pub purpose: Localized,
+    #[serde(default)]
+    pub cookies: Vec<Cookie>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cookie {
+    /// A cookie name, or a prefix ending in `*` (e.g. `_ga_*`).
+    pub name: String,
+    pub purpose: Localized,
+    pub duration: Localized,
+    pub party: Party,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Party {
+    First,
+    Third,
+}
+
+fn default_policy() -> String {
+    "privacy".into()
+}
+
+fn default_lifetime() -> u32 {
+    182
+}
+
+impl ConsentConfig {
+    /// Problems as (text to find the line by, message).
+    pub fn problems(&self, languages: &[String]) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        let required = self.categories.iter().filter(|c| c.required).count();
+        if required != 1 {
+            found.push(("categories".into(), format!("consent needs exactly one category with `required: true` (the necessary cookies), found {required}")));
+        }
+        if self.lifetime_days == 0 || self.lifetime_days > 395 {
+            found.push((
+                "lifetime_days".into(),
+                "consent.lifetime_days must be between 1 and 395 (13 months)".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.categories {
+            if !is_identifier(&c.id) {
+                found.push((
+                    c.id.clone(),
+                    format!(
+                        "category id `{}` must be lowercase letters, digits and dashes",
+                        c.id
+                    ),
+                ));
+            }
+            if !seen.insert(c.id.as_str()) {
+                found.push((
+                    c.id.clone(),
+                    format!("category `{}` is defined twice", c.id),
+                ));
+            }
+            let mut missing = |what: &str, text: &Localized, place: &str| {
+                for lang in languages.iter().filter(|l| !text.contains_key(*l)) {
+                    found.push((place.to_string(), format!("{what} has no `{lang}` text")));
+                }
+            };
+            missing(&format!("category `{}`: label", c.id), &c.label, &c.id);
+            missing(
+                &format!("category `{}`: description", c.id),
+                &c.description,
+                &c.id,
+            );
+            for s in &c.services {
+                missing(
+                    &format!("service `{}`: purpose", s.name),
+                    &s.purpose,
+                    &s.name,
+                );
+                for k in &s.cookies {
+                    missing(
+                        &format!("cookie `{}`: purpose", k.name),
+                        &k.purpose,
+                        &k.name,
+                    );
+                    missing(
+                        &format!("cookie `{}`: duration", k.name),
+                        &k.duration,
+                        &k.name,
+                    );
+                }
+            }
+        }
+        found
+    }
+
+    pub fn category_ids(&self) -> impl Iterator<Item = &str> {
+        self.categories.iter().map(|c| c.id.as_str())
+    }
+
+    /// Changes whenever categories, services or cookies change, so that the
+    /// banner asks again: a stored choice covers only what it was asked about.
+    pub fn revision(&self) -> String {
+        let json = serde_json::to_vec(&self.categories).expect("inventory serialises");
+        hex(&Sha256::digest(json))[..16].to_string()
+    }
+
+    /// The inventory in one language, as templates receive it.
+    pub fn view(&self, lang: &str) -> serde_json::Value {
+        let text = |l: &Localized| l.get(lang).cloned().unwrap_or_default();
+        let categories: Vec<_> = self
+            .categories
+            .iter()
+            .map(|c| {
+                let services: Vec<_> = c
+                    .services
+                    .iter()
+                    .map(|s| {
+                        let cookies: Vec<_> = s
+                            .cookies
+                            .iter()
+                            .map(|k| serde_json::json!({"name": k.name, "purpose": text(&k.purpose), "duration": text(&k.duration), "party": k.party}))
+                            .collect();
+                        serde_json::json!({"name": s.name, "provider": s.provider, "purpose": text(&s.purpose), "cookies": cookies})
+                    })
+                    .collect();
+                serde_json::json!({"id": c.id, "required": c.required, "label": text(&c.label), "description": text(&c.description), "services": services})
+            })
+            .collect();
+        serde_json::json!({
+            "policy": self.policy,
+            "lifetime_days": self.lifetime_days,
+            "consent_mode": self.consent_mode,
+            "revision": self.revision(),
+            "categories": categories,
+        })
+    }
+}
+
+fn is_identifier(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,570 @@
+//! Reads `content/` into the model. Every file is read and parsed once, in
+//! parallel per version; every problem found is collected, so that one build
+//! reports all of them.
+
+use super::{Policy, Section, Site, Translation, Version};
+use crate::config::{Config, Localized};
+use crate::consent::hex;
+use crate::date::Date;
+use crate::error::{Diagnostic, Diagnostics};
+use crate::markdown::{self, Directive};
+use crate::yaml;
+use rayon::prelude::*;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub const CONTENT_DIR: &str = "content";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    title: Localized,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionFile {
+    #[serde(default)]
+    effective: Option<Date>,
+    #[serde(default)]
+    material: bool,
+    #[serde(default)]
+    summary: Localized,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    title: String,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    translated_from: Option<String>,
+}
+
+/// Loads every policy under `root/content`.
+pub fn load(root: &Path, config: Config) -> Result<Site, Diagnostics> {
+    let content = root.join(CONTENT_DIR);
+    let mut found = Diagnostics::default();
+    let catalogue = config.rights.catalogue();
+    let has_inventory = config.consent.is_some();
+    let is_known = move |d: &Directive| match d {
+        Directive::Form(right) => catalogue.get(right).is_some(),
+        Directive::CookieTable => has_inventory,
+    };
+    let mut policy_dirs = Vec::new();
+    match subfolders(&content) {
+        Ok(dirs) => policy_dirs = dirs,
+        Err(e) => found.push(
+            Diagnostic::new(&content, format!("cannot read the content folder: {e}"))
+                .with_hint("a site keeps its policies in `content/<policy>/`"),
+        ),
+    }
+    if policy_dirs.is_empty() && found.is_empty() {
+        found.push(Diagnostic::new(&content, "there is no policy in the content folder").with_hint("create `content/<policy>/policy.yaml` and a dated version folder, or run `policy-site init`"));
+    }
+    let mut policies = Vec::new();
+    for dir in policy_dirs {
+        match load_policy(&dir, &config, &is_known) {
+            Ok(policy) => policies.push(policy),
+            Err(d) => found.extend(d),
+        }
+    }
+    let site = Site {
+        root: root.to_path_buf(),
+        config,
+        policies,
+    };
+    found
+        .into_result(site)
+        .map_err(|d| Diagnostics(d.0.into_iter().map(|x| x.relative_to(root)).collect()))
+}
+
+fn load_policy(
+    dir: &Path,
+    config: &Config,
+    is_known: &(dyn Fn(&Directive) -> bool + Sync),
+) -> Result<Policy, Diagnostics> {
+    let mut found = Diagnostics::default();
+    let slug = file_name(dir);
+    if !is_slug(&slug) {
+        found.push(Diagnostic::new(dir, format!("the policy folder `{slug}` must be named in lowercase letters, digits and dashes")).with_hint("it becomes part of the URL, e.g. `content/privacy/`"));
+    }
+    let policy_file = dir.join("policy.yaml");
+    let title = match read(&policy_file).and_then(|text| {
+        yaml::parse::<PolicyFile>(&text, &policy_file, 1).map_err(Diagnostics::from)
+    }) {
+        Ok(p) => {
+            for lang in config
+                .languages
+                .iter()
+                .filter(|l| !p.title.contains_key(*l))
+            {
+                found.push(
+                    Diagnostic::new(
+                        &policy_file,
+                        format!("the policy title has no `{lang}` text"),
+                    )
+                    .with_hint(format!("add `{lang}: …` under `title`")),
+                );
+            }
+            p.title
+        }
+        Err(d) => {
+            found.extend(d);
+            Localized::new()
+        }
+    };
+    let mut version_dirs = Vec::new();
+    for sub in subfolders(dir).unwrap_or_default() {
+        let name = file_name(&sub);
+        match name.parse::<Date>() {
+            Ok(date) => version_dirs.push((date, sub)),
+            Err(why) => found.push(
+                Diagnostic::new(
+                    &sub,
+                    format!("the version folder `{name}` is not named by a date: {why}"),
+                )
+                .with_hint(
+                    "name each version's folder by its \"last updated\" date, e.g. `2025-01-30`",
+                ),
+            ),
+        }
+    }
+    version_dirs.sort();
+    if version_dirs.is_empty() {
+        found.push(
+            Diagnostic::new(dir, "this policy has no version folder").with_hint(
+                "add a folder named by the version's date, e.g. `2025-01-30/en/01-introduction.md`",
+            ),
+        );
+    }
+    let loaded: Vec<Result<Version, Diagnostics>> = version_dirs
+        .par_iter()
+        .map(|(date, vdir)| load_version(*date, vdir, config, is_known))
+        .collect();
+    let mut versions = Vec::new();
+    for result in loaded {
+        match result {
+            Ok(v) => versions.push(v),
+            Err(d) => found.extend(d),
+        }
+    }
+    found.into_result(Policy {
+        slug,
+        title,
+        versions,
+    })
+}
+
+fn load_version(
+    date: Date,
+    dir: &Path,
+    config: &Config,
+    is_known: &(dyn Fn(&Directive) -> bool + Sync),
+) -> Result<Version, Diagnostics> {
+    let mut found = Diagnostics::default();
+    let version_file = dir.join("version.yaml");
+    let meta = match read(&version_file)
+        .and_then(|t| yaml::parse::<VersionFile>(&t, &version_file, 1).map_err(Diagnostics::from))
+    {
+        Ok(meta) => Some(meta),
+        Err(d) => {
+            found.extend(d);
+            None
+        }
+    };
+    let default_lang = config.default_language();
+    let mut translations = BTreeMap::new();
+    for lang_dir in subfolders(dir).unwrap_or_default() {
+        let lang = file_name(&lang_dir);
+        if !config.languages.contains(&lang) {
+            found.push(
+                Diagnostic::new(
+                    &lang_dir,
+                    format!(
+                        "`{lang}` is not one of the site's languages ({})",
+                        config.languages.join(", ")
+                    ),
+                )
+                .with_hint(format!(
+                    "add `{lang}` to `languages` in policy-site.yaml, or rename the folder"
+                )),
+            );
+            continue;
+        }
+        match load_translation(&lang, &lang_dir, is_known) {
+            Ok(t) => {
+                translations.insert(lang, t);
+            }
+            Err(d) => found.extend(d),
+        }
+    }
+    if !translations.contains_key(default_lang) && !dir.join(default_lang).is_dir() {
+        found.push(
+            Diagnostic::new(
+                dir,
+                format!(
+                    "this version has no `{default_lang}/` folder, the site's default language"
+                ),
+            )
+            .with_hint(format!(
+                "put the sections in `{}/{default_lang}/01-….md`",
+                file_name(dir)
+            )),
+        );
+    }
+    if let Some(source) = translations.get(default_lang) {
+        for (lang, t) in translations
+            .iter()
+            .filter(|(l, _)| l.as_str() != default_lang)
+        {
+            found.extend(match_translation(source, t, &dir.join(lang)));
+        }
+    }
+    let mut ids: BTreeMap<&str, &Path> = BTreeMap::new();
+    if let Some(source) = translations.get(default_lang) {
+        for s in &source.sections {
+            if let Some(first) = ids.insert(&s.id, &s.file) {
+                found.push(
+                    Diagnostic::new(
+                        &s.file,
+                        format!(
+                            "the section id `{}` is also used by {}",
+                            s.id,
+                            first.display()
+                        ),
+                    )
+                    .with_hint("each section of a version needs its own `id`"),
+                );
+            }
+        }
+    }
+    let Some(meta) = meta else {
+        return Err(found);
+    };
+    let sources_sha256 = hash_sources(dir);
+    let version = Version {
+        date,
+        effective: meta.effective.unwrap_or(date),
+        material: meta.material,
+        summary: meta.summary,
+        dir: dir.to_path_buf(),
+        translations,
+        sources_sha256,
+    };
+    found.into_result(version)
+}
+
+/// Translations are matched to the default language by number; they take the
+/// source's `id` (a different one is an error), and must have the same numbers.
+fn match_translation(source: &Translation, translation: &Translation, dir: &Path) -> Diagnostics {
+    let mut found = Diagnostics::default();
+    let theirs: BTreeMap<u32, &Section> =
+        translation.sections.iter().map(|s| (s.number, s)).collect();
+    for s in &source.sections {
+        if !theirs.contains_key(&s.number) {
+            found.push(
+                Diagnostic::new(
+                    dir,
+                    format!(
+                        "the `{}` translation lacks section {} (\"{}\", {})",
+                        translation.lang,
+                        s.label(),
+                        s.title,
+                        s.file.display()
+                    ),
+                )
+                .with_hint(format!("add `{}-….md` to this folder", s.label())),
+            );
+        }
+    }
+    let ours: BTreeSet<u32> = source.sections.iter().map(|s| s.number).collect();
+    for s in &translation.sections {
+        if !ours.contains(&s.number) {
+            found.push(
+                Diagnostic::new(
+                    &s.file,
+                    format!(
+                        "section {} has no counterpart in the `{}` sources",
+                        s.label(),
+                        source.lang
+                    ),
+                )
+                .with_hint(
+                    "sections are matched across languages by number; remove or renumber this file",
+                ),
+            );
+        }
+    }
+    found
+}
+
+fn load_translation(
+    lang: &str,
+    dir: &Path,
+    is_known: &(dyn Fn(&Directive) -> bool + Sync),
+) -> Result<Translation, Diagnostics> {
+    let mut found = Diagnostics::default();
+    let mut sections: Vec<Section> = Vec::new();
+    let entries = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(1)
+        .sort_by_file_name();
+    for entry in entries.into_iter().filter_map(Result::ok) {
+        let path = entry.path();
+        let name = file_name(path);
+        if is_editor_litter(&name) || !entry.file_type().is_file() {
+            continue;
+        }
+        if !name.ends_with(".md") {
+            found.push(
+                Diagnostic::new(path, format!("`{name}` is not a markdown section"))
+                    .with_hint("a language folder holds only sections named `NN-title.md`"),
+            );
+            continue;
+        }
+        match load_section(path, &name, is_known) {
+            Ok(section) => sections.push(section),
+            Err(d) => found.extend(d),
+        }
+    }
+    sections.sort_by_key(|s| s.number);
+    for pair in sections.windows(2) {
+        if pair[0].number == pair[1].number {
+            found.push(
+                Diagnostic::new(
+                    &pair[1].file,
+                    format!(
+                        "section number {} is used twice: by {} and by this file",
+                        pair[1].label(),
+                        file_name(&pair[0].file)
+                    ),
+                )
+                .with_hint("give each section its own number"),
+            );
+        }
+    }
+    let numbered: Vec<u32> = sections
+        .iter()
+        .map(|s| s.number)
+        .filter(|&n| n > 0)
+        .collect();
+    let mut expected = 1;
+    for n in dedup(numbered) {
+        while expected < n {
+            found.push(
+                Diagnostic::new(
+                    dir,
+                    format!("section {expected:02} is missing (the sections jump to {n:02})"),
+                )
+                .with_hint("number sections 01, 02, 03, … without gaps"),
+            );
+            expected += 1;
+        }
+        expected = n + 1;
+    }
+    if sections.is_empty() && found.is_empty() {
+        found.push(
+            Diagnostic::new(dir, "this language folder has no section").with_hint("add `01-….md`"),
+        );
+    }
+    found.into_result(Translation {
+        lang: lang.to_string(),
+        sections,
+    })
+}
+
+fn dedup(mut v: Vec<u32>) -> Vec<u32> {
+    v.dedup();
+    v
+}
+
+fn load_section(
+    path: &Path,
+    name: &str,
+    is_known: &(dyn Fn(&Directive) -> bool + Sync),
+) -> Result<Section, Diagnostics> {
+    let (number, slug) = parse_section_name(name).map_err(|why| {
+        Diagnostic::new(path, why)
+            .with_hint("name sections `NN-title.md`, e.g. `04-sharing-of-data.md`")
+    })?;
+    let text = read(path)?;
+    let (front, body, body_line) = split_front_matter(&text).ok_or_else(|| {
+        Diagnostic::new(path, "the section has no front matter")
+            .at_line(1)
+            .with_hint("start the file with `---`, a line `title: …`, and `---`")
+    })?;
+    let front: FrontMatter = yaml::parse(front, path, 2)?;
+    let mut found = Diagnostics::default();
+    if front.title.trim().is_empty() {
+        found.push(
+            Diagnostic::new(path, "the section title is empty")
+                .at_line(2)
+                .with_hint("write the section's heading after `title:`"),
+        );
+    }
+    let id = front.id.unwrap_or_else(|| slug.to_string());
+    if !is_slug(&id) {
+        found.push(
+            Diagnostic::new(
+                path,
+                format!("the section id `{id}` must be lowercase letters, digits and dashes"),
+            )
+            .at_line(2)
+            .with_hint("the id is the section's anchor in URLs, e.g. `id: data-retention`"),
+        );
+    }
+    let rendered = match markdown::render(body, &id, is_known) {
+        Ok(r) => r,
+        Err(errors) => {
+            for e in errors {
+                found.push(
+                    Diagnostic::new(path, e.message)
+                        .at_line(body_line + e.line - 1)
+                        .with_hint(e.hint),
+                );
+            }
+            Default::default()
+        }
+    };
+    found.into_result(Section {
+        number,
+        id,
+        title: front.title.trim().to_string(),
+        file: path.to_path_buf(),
+        body_line,
+        markdown: body.to_string(),
+        translated_from: front.translated_from,
+        rendered,
+    })
+}
+
+/// `04-sharing-of-data.md` → (4, "sharing-of-data").
+fn parse_section_name(name: &str) -> Result<(u32, &str), String> {
+    let stem = name.trim_end_matches(".md");
+    let (digits, slug) = stem.split_once('-').unwrap_or((stem, ""));
+    if digits.len() != 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`{name}` does not start with a two-digit section number"
+        ));
+    }
+    let slug = if slug.is_empty() { "section" } else { slug };
+    Ok((digits.parse().expect("two digits"), slug))
+}
+
+/// Splits `---\n<yaml>\n---\n<body>`; returns the YAML, the body and the
+/// 1-based line where the body starts.
+pub fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))?;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            let front = &rest[..offset];
+            let body = &rest[offset + line.len()..];
+            let body_line = 2 + front.lines().count() + 1;
+            return Some((front, body, body_line));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// SHA-256 over the version's files (path and bytes, in path order).
+fn hash_sources(dir: &Path) -> String {
+    let mut hasher = Sha256::new();
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && !is_editor_litter(&file_name(e.path())))
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    for file in files {
+        let rel = file
+            .strip_prefix(dir)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        hasher.update(rel.as_bytes());
+        hasher.update([0]);
+        hasher.update(std::fs::read(&file).unwrap_or_default());
+        hasher.update([0]);
+    }
+    hex(&hasher.finalize())
+}
+
+fn read(path: &Path) -> Result<String, Diagnostics> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let what = if e.kind() == std::io::ErrorKind::NotFound {
+            "is missing".to_string()
+        } else {
+            format!("cannot be read: {e}")
+        };
+        Diagnostic::new(path, format!("{} {what}", file_name(path))).into()
+    })
+}
+
+fn subfolders(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.path())
+        .filter(|p| !file_name(p).starts_with('.'))
+        .collect();
+    dirs.sort();
+    Ok(dirs)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Files editors leave beside the ones being edited: never sources.
+pub fn is_editor_litter(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.starts_with('#')
+        || name == "4913"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_matter_is_split_with_the_body_line() {
+        let (front, body, line) = split_front_matter("---\ntitle: A\nid: a\n---\nBody\n").unwrap();
+        assert_eq!(front, "title: A\nid: a\n");
+        assert_eq!(body, "Body\n");
+        assert_eq!(line, 5);
+        assert!(split_front_matter("title: A\n").is_none());
+    }
+
+    #[test]
+    fn section_names_carry_two_digit_numbers() {
+        assert_eq!(parse_section_name("04-sharing.md").unwrap(), (4, "sharing"));
+        assert_eq!(
+            parse_section_name("00-introduction.md").unwrap(),
+            (0, "introduction")
+        );
+        assert!(parse_section_name("4-sharing.md").is_err());
+        assert!(parse_section_name("sharing.md").is_err());
+    }
+}

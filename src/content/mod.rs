@@ -1,0 +1,127 @@
+//! The typed model of a site's sources: Site → Policy → Version →
+//! Translation → Section. `load` builds it from `content/`; later stages
+//! (diff, render) only read it.
+
+mod load;
+
+pub use load::{is_editor_litter, load, split_front_matter};
+
+use crate::config::{Config, Localized};
+use crate::date::Date;
+use crate::markdown::Rendered;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub root: PathBuf,
+    pub config: Config,
+    pub policies: Vec<Policy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Folder name under `content/`, and the policy's URL segment.
+    pub slug: String,
+    pub title: Localized,
+    /// Oldest first.
+    pub versions: Vec<Version>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// The "last updated" date that names the version's folder.
+    pub date: Date,
+    /// When the version takes effect (defaults to `date`).
+    pub effective: Date,
+    pub material: bool,
+    pub summary: Localized,
+    pub dir: PathBuf,
+    /// Keyed by language code.
+    pub translations: BTreeMap<String, Translation>,
+    /// SHA-256 over the version's source files, for `versions.json` and the lock file.
+    pub sources_sha256: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Translation {
+    pub lang: String,
+    /// In number order; number 0, when present, is the untitled preamble.
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub number: u32,
+    /// Stable across versions and languages; the section's anchor.
+    pub id: String,
+    pub title: String,
+    pub file: PathBuf,
+    /// Line of `file` where the markdown body starts.
+    pub body_line: usize,
+    pub markdown: String,
+    /// Hash of the default-language source this translation was made from.
+    pub translated_from: Option<String>,
+    pub rendered: Rendered,
+}
+
+impl Section {
+    pub fn is_preamble(&self) -> bool {
+        self.number == 0
+    }
+
+    /// "01", "02", … as the policy prints them.
+    pub fn label(&self) -> String {
+        format!("{:02}", self.number)
+    }
+}
+
+impl Policy {
+    /// The version in force on `today`: the newest whose effective date has
+    /// come (or the oldest one, when none has).
+    pub fn current_index(&self, today: Date) -> usize {
+        self.versions
+            .iter()
+            .rposition(|v| v.effective <= today)
+            .unwrap_or(0)
+    }
+
+    /// Versions published ahead of their effective date.
+    pub fn upcoming(&self, today: Date) -> &[Version] {
+        let current = self.current_index(today);
+        &self.versions[(current + 1).min(self.versions.len())..]
+    }
+
+    pub fn version(&self, date: Date) -> Option<&Version> {
+        self.versions.iter().find(|v| v.date == date)
+    }
+
+    pub fn title_in(&self, lang: &str) -> &str {
+        self.title
+            .get(lang)
+            .map(String::as_str)
+            .unwrap_or(&self.slug)
+    }
+}
+
+impl Site {
+    /// The date the build treats as today: given, or else the newest version's
+    /// date, so that builds never depend on the clock.
+    pub fn today(&self, given: Option<Date>) -> Date {
+        given.unwrap_or_else(|| {
+            self.policies
+                .iter()
+                .flat_map(|p| p.versions.iter().map(|v| v.date))
+                .max()
+                .unwrap_or(Date {
+                    year: 1970,
+                    month: 1,
+                    day: 1,
+                })
+        })
+    }
+
+    pub fn policy(&self, slug: &str) -> Option<&Policy> {
+        self.policies.iter().find(|p| p.slug == slug)
+    }
+}

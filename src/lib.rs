@@ -1,0 +1,20 @@
+//! policy-site compiles versioned, multilingual policy sources into a static
+//! site. The pipeline is the architecture:
+//! `config` → `content` (with `markdown`) → `diff` → `render` → `output`,
+//! orchestrated by `build`; the commands in `cmd` are thin layers over it.
+
+pub mod assets;
+pub mod build;
+pub mod cmd;
+pub mod config;
+pub mod consent;
+pub mod content;
+pub mod date;
+pub mod diff;
+pub mod error;
+pub mod i18n;
+pub mod markdown;
+pub mod output;
+pub mod render;
+pub mod rights;
+pub mod yaml;

@@ -1,0 +1,131 @@
+//! Outputs that are not pages: `sitemap.xml`, `robots.txt`, the `_headers`
+//! file with the Content-Security-Policy, and `versions.json` per policy.
+
+use super::{Env, Output};
+use crate::diff::present::escape;
+use serde_json::json;
+
+pub fn all(env: &Env, page_urls: &[String]) -> Vec<Output> {
+    let mut outputs = vec![sitemap(env, page_urls), robots(env), headers(env)];
+    for policy in &env.site.policies {
+        outputs.push(versions_json(env, policy));
+    }
+    outputs
+}
+
+fn origin_and_base(env: &Env) -> String {
+    let base = env.site.config.base_url_trimmed();
+    base.strip_suffix(&env.site.config.base_path())
+        .unwrap_or(base)
+        .to_string()
+}
+
+fn sitemap(env: &Env, page_urls: &[String]) -> Output {
+    let origin = origin_and_base(env);
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for url in page_urls.iter().filter(|u| u.ends_with('/')) {
+        xml.push_str(&format!(
+            "  <url><loc>{}</loc></url>\n",
+            escape(&format!("{origin}{url}"))
+        ));
+    }
+    xml.push_str("</urlset>\n");
+    Output {
+        file: "sitemap.xml".into(),
+        bytes: xml.into_bytes(),
+    }
+}
+
+fn robots(env: &Env) -> Output {
+    let text = format!(
+        "User-agent: *\nAllow: /\n\nSitemap: {}/sitemap.xml\n",
+        env.site.config.base_url_trimmed()
+    );
+    Output {
+        file: "robots.txt".into(),
+        bytes: text.into_bytes(),
+    }
+}
+
+/// The origin (`https://host:port`) of an endpoint URL.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    Some(format!("{scheme}://{host}"))
+}
+
+/// The Content-Security-Policy every page is served with (Netlify and
+/// Cloudflare Pages read `_headers`; other servers can copy the line).
+pub fn content_security_policy(env: &Env) -> String {
+    let mut connect = vec!["'self'".to_string()];
+    let mut form = vec!["'self'".to_string()];
+    for url in [&env.endpoints.requests, &env.endpoints.consent]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(origin) = origin_of(url) {
+            if !connect.contains(&origin) {
+                connect.push(origin);
+            }
+        }
+    }
+    if let Some(origin) = env.endpoints.requests.as_deref().and_then(origin_of) {
+        form.push(origin);
+    }
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src {}; form-action {}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
+        connect.join(" "),
+        form.join(" ")
+    )
+}
+
+fn headers(env: &Env) -> Output {
+    let text = format!(
+        "{}/*\n  Content-Security-Policy: {}\n  Referrer-Policy: strict-origin-when-cross-origin\n  X-Content-Type-Options: nosniff\n  Permissions-Policy: interest-cohort=()\n",
+        env.site.config.base_path(),
+        content_security_policy(env)
+    );
+    Output {
+        file: "_headers".into(),
+        bytes: text.into_bytes(),
+    }
+}
+
+fn versions_json(env: &Env, policy: &crate::content::Policy) -> Output {
+    let origin = origin_and_base(env);
+    let current = policy.current_index(env.today);
+    let versions: Vec<_> = policy
+        .versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut links = serde_json::Map::new();
+            for lang in v.translations.keys() {
+                let changes = (i > 0).then(|| format!("{origin}{}", env.urls.changes(lang, &policy.slug, v.date)));
+                links.insert(lang.clone(), json!({"page": format!("{origin}{}", env.urls.version(lang, &policy.slug, v.date)), "changes": changes}));
+            }
+            json!({
+                "date": v.date.to_string(),
+                "effective": v.effective.to_string(),
+                "material": v.material,
+                "status": if i == current { "current" } else if i > current { "upcoming" } else { "archived" },
+                "summary": v.summary,
+                "languages": v.translations.keys().collect::<Vec<_>>(),
+                "links": links,
+                "sources_sha256": v.sources_sha256,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "policy": policy.slug,
+        "title": policy.title,
+        "current": policy.versions[current].date.to_string(),
+        "versions": versions,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&doc).expect("json");
+    bytes.push(b'\n');
+    Output {
+        file: env.urls.file_of(&env.urls.versions_json(&policy.slug)),
+        bytes,
+    }
+}

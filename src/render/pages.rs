@@ -1,0 +1,760 @@
+//! The list of pages and what each template receives. A page's context holds
+//! only what that page shows (its version's sections, its languages), so the
+//! work per page does not grow with the size of the site.
+
+use super::{Env, Page};
+use crate::content::{Policy, Section, Version};
+use crate::date::Date;
+use crate::diff::{self, present, VersionDiff};
+use crate::i18n::format_date;
+use crate::markdown::{Directive, Fragment};
+use crate::rights;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tera::Tera;
+
+/// Every page of the site, in a stable order.
+pub fn plan(env: &Env, tera: &Tera) -> Result<Vec<Page>, crate::error::Diagnostics> {
+    let site = env.site;
+    let mut pages = vec![root_index(env), not_found(env)];
+    for lang in &site.config.languages {
+        pages.push(language_index(env, lang));
+        for policy in &site.policies {
+            let current = policy.current_index(env.today);
+            for (i, version) in policy.versions.iter().enumerate() {
+                if !version.translations.contains_key(lang) {
+                    continue;
+                }
+                pages.push(version_page(env, tera, policy, i, lang, false)?);
+                if i == current {
+                    pages.push(version_page(env, tera, policy, i, lang, true)?);
+                }
+            }
+            if policy
+                .versions
+                .iter()
+                .any(|v| v.translations.contains_key(lang))
+            {
+                pages.push(history(env, policy, lang));
+                pages.push(feed(env, policy, lang));
+            }
+            for (from, to) in diff::published_pairs(policy, env.today) {
+                if let Some(d) = env.diffs.get(&policy.slug, lang, from, to) {
+                    pages.push(changes(env, policy, lang, d));
+                }
+            }
+        }
+        if env.endpoints.requests.is_some() && uses_forms(site) {
+            for right in site.config.rights.catalogue().rights {
+                pages.push(request_page(env, tera, lang, &right.id)?);
+            }
+            pages.push(thanks(env, lang));
+        }
+    }
+    Ok(pages)
+}
+
+fn uses_forms(site: &crate::content::Site) -> bool {
+    site.policies
+        .iter()
+        .flat_map(|p| &p.versions)
+        .flat_map(|v| v.translations.values())
+        .flat_map(|t| &t.sections)
+        .any(|s| {
+            s.rendered
+                .fragments
+                .iter()
+                .any(|f| matches!(f, Fragment::Directive(Directive::Form(_))))
+        })
+}
+
+fn t(env: &Env, lang: &str) -> Value {
+    serde_json::to_value(&env.strings[lang]).expect("strings serialise")
+}
+
+fn text<'a>(env: &'a Env, lang: &str, key: &str) -> &'a str {
+    env.strings[lang]["site"]
+        .get(key)
+        .map(String::as_str)
+        .unwrap_or("")
+}
+
+fn date_text(env: &Env, lang: &str, date: Date) -> String {
+    format_date(date, &env.strings[lang])
+}
+
+/// What every page's base template needs.
+fn common(
+    env: &Env,
+    lang: &str,
+    url: &str,
+    alternates: Vec<(String, String)>,
+    title: String,
+) -> Value {
+    let config = &env.site.config;
+    let languages: Vec<Value> = alternates
+        .iter()
+        .map(|(code, href)| json!({"code": code, "name": env.strings[code]["site"]["language_name"], "url": href, "current": code == lang}))
+        .collect();
+    let mut assets = serde_json::Map::new();
+    for (key, path) in crate::assets::LINKED {
+        assets.insert(
+            key.to_string(),
+            json!({"url": env.urls.asset(path), "integrity": env.assets.integrity(path)}),
+        );
+    }
+    json!({
+        "lang": lang,
+        "t": t(env, lang),
+        "site": {"title": config.title.get(lang).cloned().unwrap_or_default(), "base_url": config.base_url_trimmed(), "origin": origin(config), "default_language": config.default_language(), "home": env.urls.root(), "language_home": env.urls.language(lang)},
+        "page": {"url": url, "canonical": format!("{}{}", origin(config), url), "title": title},
+        "languages": languages,
+        "assets": assets,
+        "consent": consent(env, lang),
+    })
+}
+
+fn origin(config: &crate::config::Config) -> String {
+    let base = config.base_url_trimmed();
+    base.strip_suffix(&config.base_path())
+        .unwrap_or(base)
+        .to_string()
+}
+
+fn merge(mut base: Value, extra: Value) -> Value {
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    base
+}
+
+/// The banner's view: the inventory in this language, plus what re-consent
+/// needs from the policy's versions. `null` when the site has no inventory.
+fn consent(env: &Env, lang: &str) -> Value {
+    let (Some(config), Some(endpoint)) = (&env.site.config.consent, &env.endpoints.consent) else {
+        return Value::Null;
+    };
+    let Some(policy) = env.site.policy(&config.policy) else {
+        return Value::Null;
+    };
+    let current = &policy.versions[policy.current_index(env.today)];
+    let material: Vec<String> = policy
+        .versions
+        .iter()
+        .filter(|v| v.material && v.date <= current.date)
+        .map(|v| v.date.to_string())
+        .collect();
+    let mut view = config.view(lang);
+    let banner = &env.strings[lang]["banner"];
+    let mut hasher = Sha256::new();
+    for (key, value) in banner {
+        hasher.update(key.as_bytes());
+        hasher.update(value.as_bytes());
+    }
+    hasher.update(view["categories"].to_string().as_bytes());
+    let extra = json!({
+        "endpoint": endpoint,
+        "version": current.date.to_string(),
+        "material_versions": material,
+        "changes_base": env.urls.changes_base(lang, &policy.slug),
+        "policy_url": env.urls.policy(lang, &policy.slug),
+        "banner_hash": crate::consent::hex(&hasher.finalize()),
+    });
+    if let (Some(v), Value::Object(e)) = (view.as_object_mut(), extra) {
+        v.extend(e);
+    }
+    view
+}
+
+fn root_index(env: &Env) -> Page {
+    let lang = env.site.config.default_language();
+    let url = env.urls.root();
+    let policies: Vec<Value> = env
+        .site
+        .policies
+        .iter()
+        .map(|p| {
+            let langs: Vec<Value> = env
+                .site
+                .config
+                .languages
+                .iter()
+                .filter(|l| p.versions[p.current_index(env.today)].translations.contains_key(*l))
+                .map(|l| json!({"code": l, "name": env.strings[l]["site"]["language_name"], "title": p.title_in(l), "url": env.urls.policy(l, &p.slug)}))
+                .collect();
+            json!({"slug": p.slug, "title": p.title_in(lang), "languages": langs})
+        })
+        .collect();
+    let alternates = env
+        .site
+        .config
+        .languages
+        .iter()
+        .map(|l| (l.clone(), env.urls.language(l)))
+        .collect();
+    let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
+    Page {
+        url: url.clone(),
+        template: "index.html",
+        context: merge(
+            common(env, lang, &url, alternates, title),
+            json!({"policies": policies}),
+        ),
+    }
+}
+
+fn language_index(env: &Env, lang: &str) -> Page {
+    let url = env.urls.language(lang);
+    let policies: Vec<Value> = env
+        .site
+        .policies
+        .iter()
+        .filter_map(|p| {
+            let v = &p.versions[p.current_index(env.today)];
+            v.translations.contains_key(lang).then(|| json!({"slug": p.slug, "title": p.title_in(lang), "url": env.urls.policy(lang, &p.slug), "date": v.date.to_string(), "date_text": date_text(env, lang, v.date), "history_url": env.urls.history(lang, &p.slug)}))
+        })
+        .collect();
+    let alternates = env
+        .site
+        .config
+        .languages
+        .iter()
+        .map(|l| (l.clone(), env.urls.language(l)))
+        .collect();
+    let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
+    Page {
+        url: url.clone(),
+        template: "language.html",
+        context: merge(
+            common(env, lang, &url, alternates, title),
+            json!({"policies": policies}),
+        ),
+    }
+}
+
+fn not_found(env: &Env) -> Page {
+    let lang = env.site.config.default_language();
+    let url = env.urls.asset("404.html");
+    let alternates = env
+        .site
+        .config
+        .languages
+        .iter()
+        .map(|l| (l.clone(), env.urls.language(l)))
+        .collect();
+    let title = text(env, lang, "not_found_title").to_string();
+    Page {
+        url: url.clone(),
+        template: "404.html",
+        context: common(env, lang, &url, alternates, title),
+    }
+}
+
+/// A version's page; `as_current` renders it at the policy's own URL.
+fn version_page(
+    env: &Env,
+    tera: &Tera,
+    policy: &Policy,
+    index: usize,
+    lang: &str,
+    as_current: bool,
+) -> Result<Page, crate::error::Diagnostics> {
+    let version = &policy.versions[index];
+    let current_index = policy.current_index(env.today);
+    let slug = &policy.slug;
+    let url = if as_current {
+        env.urls.policy(lang, slug)
+    } else {
+        env.urls.version(lang, slug, version.date)
+    };
+    let alternates = version
+        .translations
+        .keys()
+        .map(|l| {
+            (
+                l.clone(),
+                if as_current {
+                    env.urls.policy(l, slug)
+                } else {
+                    env.urls.version(l, slug, version.date)
+                },
+            )
+        })
+        .collect();
+    let translation = &version.translations[lang];
+    let mut sections = Vec::new();
+    let mut preamble = Value::Null;
+    for s in &translation.sections {
+        let html = section_html(env, tera, s, lang, policy, version)?;
+        if s.is_preamble() {
+            preamble = json!({"id": s.id, "title": s.title, "html": html});
+        } else {
+            let subheadings: Vec<Value> = s
+                .rendered
+                .headings
+                .iter()
+                .map(|h| json!({"id": h.id, "text": h.text}))
+                .collect();
+            sections.push(json!({"number": s.number, "label": s.label(), "id": s.id, "title": s.title, "html": html, "subheadings": subheadings}));
+        }
+    }
+    let current = &policy.versions[current_index];
+    let upcoming: Vec<Value> = policy
+        .upcoming(env.today)
+        .iter()
+        .filter(|u| u.translations.contains_key(lang))
+        .map(|u| json!({"date": u.date.to_string(), "effective_text": date_text(env, lang, u.effective), "url": env.urls.version(lang, slug, u.date), "changes_url": env.urls.changes(lang, slug, u.date)}))
+        .collect();
+    let status = if index == current_index {
+        "current"
+    } else if index > current_index {
+        "upcoming"
+    } else {
+        "archived"
+    };
+    let previous = index
+        .checked_sub(1)
+        .map(|p| &policy.versions[p])
+        .filter(|p| p.translations.contains_key(lang));
+    let title = policy.title_in(lang).to_string();
+    let context = json!({
+        "policy": {"slug": slug, "title": title, "url": env.urls.policy(lang, slug), "history_url": env.urls.history(lang, slug), "feed_url": env.urls.feed(lang, slug)},
+        "version": version_view(env, policy, version, lang),
+        "status": status,
+        "is_current_url": as_current,
+        "current": {"date": current.date.to_string(), "url": env.urls.policy(lang, slug), "date_text": date_text(env, lang, current.date)},
+        "changes_url": previous.map(|_| env.urls.changes(lang, slug, version.date)),
+        "previous": previous.map(|p| json!({"date": p.date.to_string(), "url": env.urls.version(lang, slug, p.date)})),
+        "upcoming": if status == "current" { upcoming } else { Vec::new() },
+        "preamble": preamble,
+        "sections": sections,
+        "has_forms": translation.sections.iter().any(|s| s.rendered.fragments.iter().any(|f| matches!(f, Fragment::Directive(Directive::Form(_))))),
+    });
+    Ok(Page {
+        url: url.clone(),
+        template: "policy.html",
+        context: merge(common(env, lang, &url, alternates, title), context),
+    })
+}
+
+fn version_view(env: &Env, policy: &Policy, version: &Version, lang: &str) -> Value {
+    json!({
+        "date": version.date.to_string(),
+        "date_text": date_text(env, lang, version.date),
+        "effective": version.effective.to_string(),
+        "effective_text": date_text(env, lang, version.effective),
+        "material": version.material,
+        "summary": version.summary.get(lang).cloned().unwrap_or_default(),
+        "url": env.urls.version(lang, &policy.slug, version.date),
+    })
+}
+
+/// A section's HTML with its directives replaced by their widgets.
+fn section_html(
+    env: &Env,
+    tera: &Tera,
+    section: &Section,
+    lang: &str,
+    policy: &Policy,
+    version: &Version,
+) -> Result<String, crate::error::Diagnostics> {
+    let mut html = String::new();
+    for fragment in &section.rendered.fragments {
+        match fragment {
+            Fragment::Html(h) => html.push_str(h),
+            Fragment::Directive(Directive::Form(right)) => {
+                let context = form_context(env, lang, right, &policy.slug, version.date, false);
+                html.push_str(&render_partial(
+                    env,
+                    tera,
+                    "partials/form.html",
+                    context,
+                    section,
+                )?);
+            }
+            Fragment::Directive(Directive::CookieTable) => {
+                let context = json!({"lang": lang, "t": t(env, lang), "consent": consent_inventory(env, lang)});
+                html.push_str(&render_partial(
+                    env,
+                    tera,
+                    "partials/cookie_table.html",
+                    context,
+                    section,
+                )?);
+            }
+        }
+    }
+    Ok(html)
+}
+
+fn consent_inventory(env: &Env, lang: &str) -> Value {
+    match &env.site.config.consent {
+        Some(c) => c.view(lang),
+        None => Value::Null,
+    }
+}
+
+fn render_partial(
+    env: &Env,
+    tera: &Tera,
+    name: &str,
+    context: Value,
+    section: &Section,
+) -> Result<String, crate::error::Diagnostics> {
+    let context = tera::Context::from_value(context).expect("object");
+    tera.render(name, &context).map_err(|e| {
+        let d = super::templates::template_error(
+            &env.site.root.join(super::templates::TEMPLATES_DIR),
+            name,
+            &e,
+        );
+        let d = crate::error::Diagnostic {
+            message: format!(
+                "{} (while rendering the widget in {})",
+                d.message,
+                section.file.display()
+            ),
+            ..d
+        };
+        d.relative_to(&env.site.root).into()
+    })
+}
+
+fn form_context(
+    env: &Env,
+    lang: &str,
+    right_id: &str,
+    policy: &str,
+    version: Date,
+    standalone: bool,
+) -> Value {
+    let catalogue = env.site.config.rights.catalogue();
+    let right = catalogue
+        .get(right_id)
+        .expect("directives are checked when loading");
+    let common: Vec<Value> = catalogue
+        .common_fields
+        .iter()
+        .map(|f| rights::field_view(f, lang))
+        .collect();
+    json!({
+        "lang": lang,
+        "t": t(env, lang),
+        "form": {
+            "right": rights::right_view(right, lang),
+            "common_fields": common,
+            "endpoint": env.endpoints.requests.clone().unwrap_or_default(),
+            "thanks_url": env.urls.thanks(lang),
+            "standalone_url": env.urls.request(lang, right_id),
+            "policy": policy,
+            "version": version.to_string(),
+            "standalone": standalone,
+            "anchor": format!("form-{right_id}"),
+        }
+    })
+}
+
+fn request_page(
+    env: &Env,
+    tera: &Tera,
+    lang: &str,
+    right_id: &str,
+) -> Result<Page, crate::error::Diagnostics> {
+    let url = env.urls.request(lang, right_id);
+    let policy_slug = env
+        .site
+        .config
+        .consent
+        .as_ref()
+        .map(|c| c.policy.clone())
+        .filter(|p| env.site.policy(p).is_some())
+        .unwrap_or_else(|| env.site.policies[0].slug.clone());
+    let policy = env.site.policy(&policy_slug).expect("exists");
+    let version = policy.versions[policy.current_index(env.today)].date;
+    let context = form_context(env, lang, right_id, &policy_slug, version, true);
+    let form_html = tera
+        .render(
+            "partials/form.html",
+            &tera::Context::from_value(context.clone()).expect("object"),
+        )
+        .map_err(|e| {
+            crate::error::Diagnostics::from(super::templates::template_error(
+                &env.site.root.join("templates"),
+                "partials/form.html",
+                &e,
+            ))
+        })?;
+    let alternates = env
+        .site
+        .config
+        .languages
+        .iter()
+        .map(|l| (l.clone(), env.urls.request(l, right_id)))
+        .collect();
+    let title = context["form"]["right"]["label"]
+        .as_str()
+        .unwrap_or(right_id)
+        .to_string();
+    let extra = json!({"form": context["form"], "form_html": form_html, "policy": {"title": policy.title_in(lang), "url": env.urls.policy(lang, &policy_slug)}});
+    Ok(Page {
+        url: url.clone(),
+        template: "request.html",
+        context: merge(common(env, lang, &url, alternates, title), extra),
+    })
+}
+
+fn thanks(env: &Env, lang: &str) -> Page {
+    let url = env.urls.thanks(lang);
+    let alternates = env
+        .site
+        .config
+        .languages
+        .iter()
+        .map(|l| (l.clone(), env.urls.thanks(l)))
+        .collect();
+    let title = env.strings[lang]["forms"]
+        .get("thanks_title")
+        .cloned()
+        .unwrap_or_default();
+    Page {
+        url: url.clone(),
+        template: "thanks.html",
+        context: common(env, lang, &url, alternates, title),
+    }
+}
+
+/// Words changed by each version against its predecessor, in this language.
+fn change_size(env: &Env, policy: &Policy, lang: &str, index: usize) -> Option<(usize, usize)> {
+    let prev = policy.versions.get(index.checked_sub(1)?)?;
+    let d = env
+        .diffs
+        .get(&policy.slug, lang, prev.date, policy.versions[index].date)?;
+    Some((d.words_added, d.words_removed))
+}
+
+fn history(env: &Env, policy: &Policy, lang: &str) -> Page {
+    let slug = &policy.slug;
+    let url = env.urls.history(lang, slug);
+    let current = policy.current_index(env.today);
+    let sizes: Vec<Option<(usize, usize)>> = (0..policy.versions.len())
+        .map(|i| change_size(env, policy, lang, i))
+        .collect();
+    let versions: Vec<Value> = policy
+        .versions
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, v)| v.translations.contains_key(lang))
+        .map(|(i, v)| {
+            let status = if i == current {
+                "current"
+            } else if i > current {
+                "upcoming"
+            } else {
+                "archived"
+            };
+            let size = sizes[i];
+            merge(
+                version_view(env, policy, v, lang),
+                json!({
+                    "status": status,
+                    "changes_url": size.map(|_| env.urls.changes(lang, slug, v.date)),
+                    "words_added": size.map(|s| s.0),
+                    "words_removed": size.map(|s| s.1),
+                }),
+            )
+        })
+        .collect();
+    let chart = chart(policy, &sizes, env, lang);
+    let alternates = env
+        .site
+        .config
+        .languages
+        .iter()
+        .filter(|l| {
+            policy
+                .versions
+                .iter()
+                .any(|v| v.translations.contains_key(*l))
+        })
+        .map(|l| (l.clone(), env.urls.history(l, slug)))
+        .collect();
+    let title = format!(
+        "{} — {}",
+        policy.title_in(lang),
+        text(env, lang, "history_title")
+    );
+    let context = json!({
+        "policy": {"slug": slug, "title": policy.title_in(lang), "url": env.urls.policy(lang, slug), "feed_url": env.urls.feed(lang, slug), "versions_json": env.urls.versions_json(slug)},
+        "versions": versions,
+        "chart": chart,
+    });
+    Page {
+        url: url.clone(),
+        template: "history.html",
+        context: merge(common(env, lang, &url, alternates, title), context),
+    }
+}
+
+/// Bars of words changed per version, as plain SVG shapes (no script).
+fn chart(policy: &Policy, sizes: &[Option<(usize, usize)>], env: &Env, lang: &str) -> Value {
+    let max = sizes
+        .iter()
+        .flatten()
+        .map(|(a, r)| a + r)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let bar = 28.0;
+    let gap = 8.0;
+    let height = 80.0;
+    let bars: Vec<Value> = policy
+        .versions
+        .iter()
+        .zip(sizes)
+        .enumerate()
+        .map(|(i, (v, size))| {
+            let (added, removed) = size.unwrap_or((0, 0));
+            let h_added = (added as f64 / max * height).round();
+            let h_removed = (removed as f64 / max * height).round();
+            json!({
+                "x": i as f64 * (bar + gap), "width": bar,
+                "y_added": height - h_added - h_removed, "h_added": h_added,
+                "y_removed": height - h_removed, "h_removed": h_removed,
+                "date": v.date.to_string(), "date_text": date_text(env, lang, v.date),
+                "added": added, "removed": removed, "first": size.is_none(),
+            })
+        })
+        .collect();
+    json!({"width": (policy.versions.len() as f64 * (bar + gap)).max(bar), "height": height, "bars": bars})
+}
+
+fn feed(env: &Env, policy: &Policy, lang: &str) -> Page {
+    let slug = &policy.slug;
+    let url = env.urls.feed(lang, slug);
+    let base = origin(&env.site.config);
+    let entries: Vec<Value> = policy
+        .versions
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, v)| v.translations.contains_key(lang))
+        .map(|(i, v)| {
+            let link = if i > 0 && change_size(env, policy, lang, i).is_some() {
+                env.urls.changes(lang, slug, v.date)
+            } else {
+                env.urls.version(lang, slug, v.date)
+            };
+            json!({
+                "id": format!("{base}{}", env.urls.version(lang, slug, v.date)),
+                "title": format!("{} — {}", policy.title_in(lang), date_text(env, lang, v.date)),
+                "updated": v.date.rfc3339(),
+                "link": format!("{base}{link}"),
+                "summary": v.summary.get(lang).cloned().unwrap_or_default(),
+                "material": v.material,
+            })
+        })
+        .collect();
+    let updated = policy
+        .versions
+        .last()
+        .map(|v| v.date.rfc3339())
+        .unwrap_or_default();
+    let context = json!({
+        "lang": lang,
+        "t": t(env, lang),
+        "feed": {"id": format!("{base}{url}"), "self": format!("{base}{url}"), "alternate": format!("{base}{}", env.urls.history(lang, slug)), "title": format!("{} — {}", policy.title_in(lang), text(env, lang, "history_title")), "updated": updated, "author": env.site.config.title.get(lang).cloned().unwrap_or_default()},
+        "entries": entries,
+    });
+    Page {
+        url,
+        template: "feed.xml",
+        context,
+    }
+}
+
+fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
+    let slug = &policy.slug;
+    let is_predecessor_pair = policy
+        .versions
+        .windows(2)
+        .any(|w| w[0].date == d.from && w[1].date == d.to);
+    let url = if is_predecessor_pair {
+        env.urls.changes(lang, slug, d.to)
+    } else {
+        env.urls.changes_between(lang, slug, d.from, d.to)
+    };
+    let diff_strings = &env.strings[lang]["diff"];
+    let markers = present::Markers {
+        deleted: &diff_strings["deleted"],
+        inserted: &diff_strings["inserted"],
+    };
+    let to = policy.version(d.to).expect("diffed versions exist");
+    let from = policy.version(d.from).expect("diffed versions exist");
+    let sections: Vec<Value> = d
+        .sections
+        .iter()
+        .map(|s| {
+            let status = match (&s.old, &s.new) {
+                (None, _) => "added",
+                (_, None) => "removed",
+                _ if s.is_unchanged() => "unchanged",
+                _ => "changed",
+            };
+            let anchor_url = match status {
+                "removed" => format!("{}#{}", env.urls.version(lang, slug, d.from), s.id),
+                _ => format!("{}#{}", env.urls.version(lang, slug, d.to), s.id),
+            };
+            json!({
+                "id": s.id, "number": s.number(), "label": format!("{:02}", s.number()), "title": s.title(),
+                "status": status, "moved": s.moved, "renamed": s.renamed(), "renumbered": s.renumbered(),
+                "old_label": s.old.as_ref().map(|(n, _)| format!("{n:02}")), "old_title": s.old.as_ref().map(|(_, t)| t.clone()),
+                "words_added": s.words_added, "words_removed": s.words_removed,
+                "html": present::section_html(s, &markers), "url": anchor_url,
+            })
+        })
+        .collect();
+    let changed: Vec<&Value> = sections
+        .iter()
+        .filter(|s| s["status"] != "unchanged")
+        .collect();
+    let alternates = env
+        .site
+        .config
+        .languages
+        .iter()
+        .filter(|l| env.diffs.get(slug, l, d.from, d.to).is_some())
+        .map(|l| {
+            (
+                l.clone(),
+                if is_predecessor_pair {
+                    env.urls.changes(l, slug, d.to)
+                } else {
+                    env.urls.changes_between(l, slug, d.from, d.to)
+                },
+            )
+        })
+        .collect();
+    let title = format!(
+        "{} — {} → {}",
+        policy.title_in(lang),
+        date_text(env, lang, d.from),
+        date_text(env, lang, d.to)
+    );
+    let context = json!({
+        "policy": {"slug": slug, "title": policy.title_in(lang), "url": env.urls.policy(lang, slug), "history_url": env.urls.history(lang, slug)},
+        "from": version_view(env, policy, from, lang),
+        "to": version_view(env, policy, to, lang),
+        "changed_count": changed.len(),
+        "changed": changed,
+        "sections": sections,
+        "words_added": d.words_added,
+        "words_removed": d.words_removed,
+        "unchanged": d.is_unchanged(),
+    });
+    Page {
+        url: url.clone(),
+        template: "changes.html",
+        context: merge(common(env, lang, &url, alternates, title), context),
+    }
+}
