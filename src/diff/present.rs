@@ -117,16 +117,28 @@ fn ops_html(ops: &[(Op, Token)], markers: &Markers) -> String {
     html
 }
 
+/// Runs of tokens with one style, each wrapped once; spaces join a run only
+/// when the style continues after them, so links do not swallow spaces.
 fn tokens_html(ops: &[(Op, Token)]) -> String {
     let mut html = String::new();
     let mut i = 0;
     while i < ops.len() {
-        let style = &ops[i].1.style;
-        let end = (i..ops.len())
-            .find(|&j| ops[j].1.style != *style && !ops[j].1.is_space())
-            .unwrap_or(ops.len());
+        let token = &ops[i].1;
+        if token.is_space() {
+            html.push_str(&escape(&token.text));
+            i += 1;
+            continue;
+        }
+        let mut end = i + 1;
+        loop {
+            let next = (end..ops.len()).find(|&j| !ops[j].1.is_space());
+            match next {
+                Some(j) if ops[j].1.style == token.style => end = j + 1,
+                _ => break,
+            }
+        }
         let text: String = ops[i..end].iter().map(|(_, t)| t.text.as_str()).collect();
-        html.push_str(&styled(&escape(&text), style));
+        html.push_str(&styled(&escape(&text), &token.style));
         i = end;
     }
     html

@@ -203,26 +203,34 @@ pub fn diff(old: &Block, new: &Block) -> BlockChange {
     }
 }
 
-/// A lone space between two deletions (or insertions) reads better inside
-/// them: "<del>within 90</del> <ins>…" rather than word by word.
-fn tidy(mut ops: Vec<(Op, Token)>) -> Vec<(Op, Token)> {
-    for i in 1..ops.len().saturating_sub(1) {
-        if ops[i].0 == Op::Equal && ops[i].1.is_space() {
-            let (before, after) = (ops[i - 1].0, ops[i + 1].0);
-            if before == after && before != Op::Equal {
-                ops[i].0 = before;
-                // Keep the text readable on the other side as well.
-                let twin = (
-                    if before == Op::Delete {
-                        Op::Insert
-                    } else {
-                        Op::Delete
-                    },
-                    ops[i].1.clone(),
-                );
-                ops.insert(i + 1, twin);
-            }
+/// Reads as an editor marks text: a lone space between two edits joins
+/// them, and within each run of edits the deleted words come before the
+/// inserted ones ("[-within 90 days-]{+within 60 days+}", not word by word).
+fn tidy(ops: Vec<(Op, Token)>) -> Vec<(Op, Token)> {
+    let edit = |op: Op| op != Op::Equal;
+    let mut joined: Vec<(Op, Token)> = Vec::with_capacity(ops.len());
+    for i in 0..ops.len() {
+        let (op, token) = &ops[i];
+        let between_edits = *op == Op::Equal && token.is_space() && i > 0 && i + 1 < ops.len() && edit(ops[i - 1].0) && edit(ops[i + 1].0);
+        if between_edits {
+            joined.push((Op::Delete, token.clone()));
+            joined.push((Op::Insert, token.clone()));
+        } else {
+            joined.push((*op, token.clone()));
         }
     }
-    ops
+    let mut out = Vec::with_capacity(joined.len());
+    let mut run: Vec<(Op, Token)> = Vec::new();
+    for item in joined {
+        if edit(item.0) {
+            run.push(item);
+            continue;
+        }
+        out.extend(run.iter().filter(|(op, _)| *op == Op::Delete).cloned());
+        out.extend(run.drain(..).filter(|(op, _)| *op == Op::Insert));
+        out.push(item);
+    }
+    out.extend(run.iter().filter(|(op, _)| *op == Op::Delete).cloned());
+    out.extend(run.into_iter().filter(|(op, _)| *op == Op::Insert));
+    out
 }
