@@ -420,7 +420,10 @@ impl StructureCollector {
 /// dashes, with accents folded so French headings give readable anchors.
 pub fn slugify(text: &str) -> String {
     let mut slug = String::new();
-    for c in text.chars().flat_map(fold_accent) {
+    for c in text.chars().flat_map(|c| match fold_accent(c) {
+        Some(folded) => folded.chars().collect::<Vec<_>>(),
+        None => vec![c],
+    }) {
         if c.is_ascii_alphanumeric() {
             slug.push(c.to_ascii_lowercase());
         } else if !slug.ends_with('-') && !slug.is_empty() {
@@ -435,23 +438,22 @@ pub fn slugify(text: &str) -> String {
     }
 }
 
-fn fold_accent(c: char) -> std::vec::IntoIter<char> {
-    let folded: &[char] = match c {
-        'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' => &['a'],
-        'À' | 'Â' | 'Ä' | 'Á' => &['a'],
-        'ç' | 'Ç' => &['c'],
-        'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => &['e'],
-        'î' | 'ï' | 'í' | 'Î' | 'Ï' => &['i'],
-        'ô' | 'ö' | 'ó' | 'õ' | 'Ô' | 'Ö' => &['o'],
-        'ù' | 'û' | 'ü' | 'ú' | 'Ù' | 'Û' | 'Ü' => &['u'],
-        'ÿ' => &['y'],
-        'ñ' => &['n'],
-        'œ' | 'Œ' => &['o', 'e'],
-        'æ' | 'Æ' => &['a', 'e'],
-        'ß' => &['s', 's'],
-        _ => return vec![c].into_iter(),
-    };
-    folded.to_vec().into_iter()
+/// The ASCII letters an accented letter is written as in a URL.
+fn fold_accent(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' | 'À' | 'Â' | 'Ä' | 'Á' => "a",
+        'ç' | 'Ç' => "c",
+        'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => "e",
+        'î' | 'ï' | 'í' | 'Î' | 'Ï' => "i",
+        'ô' | 'ö' | 'ó' | 'õ' | 'Ô' | 'Ö' => "o",
+        'ù' | 'û' | 'ü' | 'ú' | 'Ù' | 'Û' | 'Ü' => "u",
+        'ÿ' => "y",
+        'ñ' => "n",
+        'œ' | 'Œ' => "oe",
+        'æ' | 'Æ' => "ae",
+        'ß' => "ss",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -706,7 +706,7 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
                 _ => format!("{}#{}", env.urls.version(lang, slug, d.to), s.id),
             };
             json!({
-                "id": s.id, "number": s.number(), "label": format!("{:02}", s.number()), "title": s.title(),
+                "id": s.id, "number": s.number(), "label": if s.number() == 0 { String::new() } else { format!("{:02}", s.number()) }, "title": s.title(),
                 "status": status, "moved": s.moved, "renamed": s.renamed(), "renumbered": s.renumbered(),
                 "old_label": s.old.as_ref().map(|(n, _)| format!("{n:02}")), "old_title": s.old.as_ref().map(|(_, t)| t.clone()),
                 "words_added": s.words_added, "words_removed": s.words_removed,
