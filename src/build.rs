@@ -4,7 +4,7 @@
 
 use crate::assets;
 use crate::config::{self, Config};
-use crate::content::{self, Site};
+use crate::content::{self, SectionCache, Site};
 use crate::date::{self, Date};
 use crate::diff::{self, DiffIndex};
 use crate::error::{Diagnostic, Diagnostics};
@@ -13,6 +13,7 @@ use crate::output;
 use crate::render::{self, Endpoints, Env, Output, Urls};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const REQUESTS_ENV: &str = "POLICY_SITE_REQUESTS_ENDPOINT";
@@ -28,6 +29,10 @@ pub struct Options {
     pub consent_endpoint: Option<String>,
     /// Replaces `base_url` (for `serve`, which publishes on localhost).
     pub base_url: Option<String>,
+    /// Overrides the configuration's `minify` (`serve` and `check` skip it for speed).
+    pub minify: Option<bool>,
+    /// Sections parsed by earlier builds (`serve`), reused when unchanged.
+    pub sections: Option<Arc<SectionCache>>,
 }
 
 /// A compiled site, ready to write.
@@ -100,7 +105,7 @@ pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
     let out_dir = options
         .root
         .join(options.out.clone().unwrap_or_else(|| config.output.clone()));
-    let site = content::load(&options.root, config);
+    let site = content::load_with(&options.root, config, options.sections.as_deref());
     // Report every stage's problems together.
     let (strings, tera, assets, site) = match (strings, tera, assets, site) {
         (Ok(s), Ok(t), Ok(a), Ok(site)) => (s, t, a, site),
@@ -160,7 +165,7 @@ pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
     let render_time = started.elapsed();
 
     let started = Instant::now();
-    if site.config.minify {
+    if options.minify.unwrap_or(site.config.minify) {
         outputs
             .par_iter_mut()
             .filter(|o| o.is_html())

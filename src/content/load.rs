@@ -2,7 +2,7 @@
 //! parallel per version; every problem found is collected, so that one build
 //! reports all of them.
 
-use super::{Policy, Section, Site, Translation, Version};
+use super::{Policy, Section, SectionCache, Site, Translation, Version};
 use crate::config::{Config, Localized};
 use crate::consent::hex;
 use crate::date::Date;
@@ -46,13 +46,28 @@ struct FrontMatter {
 
 /// Loads every policy under `root/content`.
 pub fn load(root: &Path, config: Config) -> Result<Site, Diagnostics> {
+    load_with(root, config, None)
+}
+
+/// Loads every policy, reusing the sections of `cache` whose text is unchanged.
+pub fn load_with(
+    root: &Path,
+    config: Config,
+    cache: Option<&SectionCache>,
+) -> Result<Site, Diagnostics> {
     let content = root.join(CONTENT_DIR);
     let mut found = Diagnostics::default();
     let catalogue = config.rights.catalogue();
     let has_inventory = config.consent.is_some();
+    let context = format!("{}|{has_inventory}", catalogue.ids().join(","));
     let is_known = move |d: &Directive| match d {
         Directive::Form(right) => catalogue.get(right).is_some(),
         Directive::CookieTable => has_inventory,
+    };
+    let parse = Parse {
+        is_known: &is_known,
+        cache,
+        context: &context,
     };
     let mut policy_dirs = Vec::new();
     match subfolders(&content) {
@@ -67,7 +82,7 @@ pub fn load(root: &Path, config: Config) -> Result<Site, Diagnostics> {
     }
     let mut policies = Vec::new();
     for dir in policy_dirs {
-        match load_policy(&dir, &config, &is_known) {
+        match load_policy(&dir, &config, &parse) {
             Ok(policy) => policies.push(policy),
             Err(d) => found.extend(d),
         }
@@ -82,11 +97,15 @@ pub fn load(root: &Path, config: Config) -> Result<Site, Diagnostics> {
         .map_err(|d| Diagnostics(d.0.into_iter().map(|x| x.relative_to(root)).collect()))
 }
 
-fn load_policy(
-    dir: &Path,
-    config: &Config,
-    is_known: &(dyn Fn(&Directive) -> bool + Sync),
-) -> Result<Policy, Diagnostics> {
+/// What parsing a section depends on besides its file.
+struct Parse<'a> {
+    is_known: &'a (dyn Fn(&Directive) -> bool + Sync),
+    cache: Option<&'a SectionCache>,
+    /// Fingerprint of what `is_known` decides, for the cache key.
+    context: &'a str,
+}
+
+fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> Result<Policy, Diagnostics> {
     let mut found = Diagnostics::default();
     let slug = file_name(dir);
     if !is_slug(&slug) {
@@ -143,7 +162,7 @@ fn load_policy(
     }
     let loaded: Vec<Result<Version, Diagnostics>> = version_dirs
         .par_iter()
-        .map(|(date, vdir)| load_version(*date, vdir, config, is_known))
+        .map(|(date, vdir)| load_version(*date, vdir, config, parse))
         .collect();
     let mut versions = Vec::new();
     for result in loaded {
@@ -163,7 +182,7 @@ fn load_version(
     date: Date,
     dir: &Path,
     config: &Config,
-    is_known: &(dyn Fn(&Directive) -> bool + Sync),
+    parse: &Parse,
 ) -> Result<Version, Diagnostics> {
     let mut found = Diagnostics::default();
     let version_file = dir.join("version.yaml");
@@ -195,7 +214,7 @@ fn load_version(
             );
             continue;
         }
-        match load_translation(&lang, &lang_dir, is_known) {
+        match load_translation(&lang, &lang_dir, parse) {
             Ok(t) => {
                 translations.insert(lang, t);
             }
@@ -302,11 +321,7 @@ fn match_translation(source: &Translation, translation: &Translation, dir: &Path
     found
 }
 
-fn load_translation(
-    lang: &str,
-    dir: &Path,
-    is_known: &(dyn Fn(&Directive) -> bool + Sync),
-) -> Result<Translation, Diagnostics> {
+fn load_translation(lang: &str, dir: &Path, parse: &Parse) -> Result<Translation, Diagnostics> {
     let mut found = Diagnostics::default();
     let mut sections: Vec<Section> = Vec::new();
     let entries = walkdir::WalkDir::new(dir)
@@ -326,7 +341,7 @@ fn load_translation(
             );
             continue;
         }
-        match load_section(path, &name, is_known) {
+        match load_section(path, &name, parse) {
             Ok(section) => sections.push(section),
             Err(d) => found.extend(d),
         }
@@ -382,17 +397,31 @@ fn dedup(mut v: Vec<u32>) -> Vec<u32> {
     v
 }
 
-fn load_section(
+fn load_section(path: &Path, name: &str, parse: &Parse) -> Result<Section, Diagnostics> {
+    let text = read(path)?;
+    let Some(cache) = parse.cache else {
+        return parse_section(path, name, &text, parse.is_known);
+    };
+    let key = SectionCache::key(parse.context, &text);
+    if let Some(section) = cache.get(path, &key) {
+        return Ok(section);
+    }
+    let section = parse_section(path, name, &text, parse.is_known)?;
+    cache.put(path, key, &section);
+    Ok(section)
+}
+
+fn parse_section(
     path: &Path,
     name: &str,
+    text: &str,
     is_known: &(dyn Fn(&Directive) -> bool + Sync),
 ) -> Result<Section, Diagnostics> {
     let (number, slug) = parse_section_name(name).map_err(|why| {
         Diagnostic::new(path, why)
             .with_hint("name sections `NN-title.md`, e.g. `04-sharing-of-data.md`")
     })?;
-    let text = read(path)?;
-    let (front, body, body_line) = split_front_matter(&text).ok_or_else(|| {
+    let (front, body, body_line) = split_front_matter(text).ok_or_else(|| {
         Diagnostic::new(path, "the section has no front matter")
             .at_line(1)
             .with_hint("start the file with `---`, a line `title: …`, and `---`")

@@ -2,9 +2,11 @@
 //! Translation → Section. `load` builds it from `content/`; later stages
 //! (diff, render) only read it.
 
+mod cache;
 mod load;
 
-pub use load::{is_editor_litter, load, split_front_matter};
+pub use cache::SectionCache;
+pub use load::{is_editor_litter, load, load_with, split_front_matter, CONTENT_DIR};
 
 use crate::config::{Config, Localized};
 use crate::date::Date;
@@ -105,13 +107,17 @@ impl Policy {
 }
 
 impl Site {
-    /// The date the build treats as today: given, or else the newest version's
-    /// date, so that builds never depend on the clock.
+    /// The date the build treats as today: given, or else the day by which
+    /// every version is published and in force (the newest of their dates
+    /// and effective dates), so that builds never depend on the clock. A
+    /// version announced ahead of its effective date shows as upcoming only
+    /// when the real date is given (`--date`, `SOURCE_DATE_EPOCH`), as the
+    /// publishing workflow does.
     pub fn today(&self, given: Option<Date>) -> Date {
         given.unwrap_or_else(|| {
             self.policies
                 .iter()
-                .flat_map(|p| p.versions.iter().map(|v| v.date))
+                .flat_map(|p| p.versions.iter().map(|v| v.date.max(v.effective)))
                 .max()
                 .unwrap_or(Date {
                     year: 1970,
