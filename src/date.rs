@@ -102,7 +102,7 @@ impl<'de> Deserialize<'de> for Date {
 }
 
 /// The build date: `--date`, else `SOURCE_DATE_EPOCH`, else `None` (callers
-/// then use the newest version's date, never the clock).
+/// then use the date by which every version is in force, never the clock).
 pub fn build_date(flag: Option<Date>) -> Result<Option<Date>, String> {
     if flag.is_some() {
         return Ok(flag);
@@ -115,6 +115,18 @@ pub fn build_date(flag: Option<Date>) -> Result<Option<Date>, String> {
             .map_err(|_| format!("SOURCE_DATE_EPOCH=`{v}` is not a number of seconds")),
         _ => Ok(None),
     }
+}
+
+/// Today for the authoring commands (`serve`, `revise`, `init`), which may
+/// ask the clock, unlike the build: `--date`, else `SOURCE_DATE_EPOCH`, else the clock.
+pub fn authoring_today(flag: Option<Date>) -> Result<Date, String> {
+    Ok(build_date(flag)?.unwrap_or_else(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Date::from_unix(now)
+    }))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod build;
+pub mod check;
 pub mod cmd;
 pub mod config;
 pub mod consent;
@@ -12,9 +13,14 @@ pub mod content;
 pub mod date;
 pub mod diff;
 pub mod error;
+pub mod http;
 pub mod i18n;
 pub mod markdown;
 pub mod output;
+pub mod receive;
 pub mod render;
+pub mod revise;
 pub mod rights;
+pub mod scaffold;
+pub mod serve;
 pub mod yaml;

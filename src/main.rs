@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use policy_site::build::Options;
+use policy_site::check;
 use policy_site::cmd;
 use policy_site::date::Date;
 use std::io::IsTerminal;
@@ -27,7 +28,7 @@ struct BuildArgs {
     /// Output folder (default: `output` in policy-site.yaml, else `public`).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Today's date for upcoming versions (default: SOURCE_DATE_EPOCH, else the newest version's date).
+    /// Today, which decides the version in force (default: SOURCE_DATE_EPOCH, else the day every version is in force).
     #[arg(long)]
     date: Option<Date>,
     /// Where rights-request forms post, overriding `endpoints.requests` (also POLICY_SITE_REQUESTS_ENDPOINT).
@@ -60,6 +61,59 @@ enum Command {
         #[arg(long)]
         lang: Option<String>,
     },
+    /// Serve the site on 127.0.0.1 while you edit: every open tab reloads on a change, and shows build errors over the last good page.
+    Serve {
+        /// Port to listen on (the next free one if taken).
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+    },
+    /// List everything that would publish something broken or misleading; fails if there is anything.
+    Check {
+        #[command(flatten)]
+        args: BuildArgs,
+        /// `human`, `github` (Actions annotations) or `json`.
+        #[arg(long, default_value = "human")]
+        format: check::Format,
+    },
+    /// Start the next version of a policy as a copy of its latest one.
+    Revise {
+        /// The policy (its folder name under content/).
+        policy: String,
+        /// The new version's date (default: SOURCE_DATE_EPOCH, else today).
+        #[arg(long)]
+        date: Option<Date>,
+    },
+    /// Create a new site, ready to build and check, in an empty folder.
+    Init {
+        /// The folder (created if needed; must be empty).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The first version's date (default: SOURCE_DATE_EPOCH, else today).
+        #[arg(long)]
+        date: Option<Date>,
+    },
+    /// Record each new version's fingerprint in policy-site.lock, when publishing it.
+    Lock,
+    /// Record that a version's translations match their source text as it is now.
+    Translated {
+        /// The policy (its folder name under content/).
+        policy: String,
+        /// The version's date (default: the latest).
+        #[arg(long)]
+        version: Option<Date>,
+        /// Only this language (repeatable; default: every translation).
+        #[arg(long)]
+        lang: Vec<String>,
+    },
+    /// Receive what the site's forms and cookie banner send, into JSON Lines files.
+    Receive {
+        /// Port to listen on.
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// Folder for requests.jsonl and consent.jsonl.
+        #[arg(long, default_value = "receipts")]
+        dir: PathBuf,
+    },
 }
 
 impl BuildArgs {
@@ -71,6 +125,8 @@ impl BuildArgs {
             requests_endpoint: self.requests_endpoint.clone(),
             consent_endpoint: self.consent_endpoint.clone(),
             base_url: None,
+            minify: None,
+            sections: None,
         }
     }
 }
@@ -85,10 +141,7 @@ fn main() -> ExitCode {
             to,
             lang,
         } => {
-            let options = Options {
-                root: cli.root,
-                ..Default::default()
-            };
+            let options = root_only(cli.root);
             let request = cmd::diff::Request {
                 policy,
                 from,
@@ -98,12 +151,32 @@ fn main() -> ExitCode {
             cmd::diff::run(&options, &request, std::io::stdout().is_terminal())
                 .map(|text| print!("{text}"))
         }
+        Command::Serve { port } => cmd::serve::run(&cli.root, port),
+        Command::Check { args, format } => cmd::check::run(&args.options(cli.root), format),
+        Command::Revise { policy, date } => cmd::revise::run(&root_only(cli.root), &policy, date),
+        Command::Init { dir, date } => cmd::init::run(&dir, date),
+        Command::Lock => cmd::lock::run(&root_only(cli.root)),
+        Command::Translated {
+            policy,
+            version,
+            lang,
+        } => cmd::translated::run(&root_only(cli.root), &policy, version, &lang),
+        Command::Receive { port, dir } => cmd::receive::run(port, dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Already printed (check prints its findings in the format asked for).
+        Err(diagnostics) if diagnostics.is_empty() => ExitCode::FAILURE,
         Err(diagnostics) => {
             eprintln!("{diagnostics}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn root_only(root: PathBuf) -> Options {
+    Options {
+        root,
+        ..Default::default()
     }
 }

@@ -2,4 +2,11 @@
 //! re-implements loading or rendering.
 
 pub mod build;
+pub mod check;
 pub mod diff;
+pub mod init;
+pub mod lock;
+pub mod receive;
+pub mod revise;
+pub mod serve;
+pub mod translated;

@@ -1,0 +1,181 @@
+//! Links and anchors: every internal link (`href`, `src`) in the compiled
+//! pages leads to a file of the site and, with a `#fragment`, to an element
+//! with that id. A broken link written in a section is reported at its line;
+//! one from a template, at the output file.
+
+use crate::content::Site;
+use crate::error::{Diagnostic, Diagnostics};
+use crate::render::Output;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+pub fn check(site: &Site, outputs: &[Output]) -> Diagnostics {
+    let files: BTreeMap<&str, &Output> = outputs.iter().map(|o| (o.file.as_str(), o)).collect();
+    let mut ids_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut found = Diagnostics::default();
+    let base_url = site.config.base_url_trimmed();
+    let base_path = site.config.base_path();
+    for page in outputs.iter().filter(|o| o.is_html()) {
+        let html = String::from_utf8_lossy(&page.bytes);
+        for href in attribute_values(&html, &["href", "src"]) {
+            let Some((target, fragment)) = resolve(&page.file, &href, base_url, &base_path) else {
+                continue;
+            };
+            let problem = match files.get(target.as_str()) {
+                None => Some(format!("there is no page `{}` in the site", target)),
+                Some(output) => fragment.filter(|f| !f.is_empty()).and_then(|fragment| {
+                    let ids = ids_of.entry(output.file.as_str()).or_insert_with(|| {
+                        attribute_values(&String::from_utf8_lossy(&output.bytes), &["id"])
+                            .into_iter()
+                            .collect()
+                    });
+                    (!ids.contains(&fragment)).then(|| {
+                        format!("there is no anchor `#{fragment}` on the page it points to")
+                    })
+                }),
+            };
+            if let Some(problem) = problem {
+                found.push(place(
+                    site,
+                    &page.file,
+                    &href,
+                    format!("the link `{href}` leads nowhere: {problem}"),
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// The section that wrote the link, at its line; else the output file.
+fn place(site: &Site, page: &str, href: &str, message: String) -> Diagnostic {
+    let written = format!("]({href}");
+    for located in super::sections(site) {
+        if let Some(at) = located.section.markdown.find(&written) {
+            return super::at_offset(located.section, at, message)
+                .with_hint("correct the link: a section's anchor is its `id`, a sub-heading's is the section id and the heading's words joined by dashes");
+        }
+    }
+    let out = Path::new(&site.config.output).join(page);
+    Diagnostic::new(out, message)
+        .with_hint("the link comes from a template: correct it in templates/")
+}
+
+/// The output file and fragment a link points to, when it is internal.
+fn resolve(
+    page: &str,
+    href: &str,
+    base_url: &str,
+    base_path: &str,
+) -> Option<(String, Option<String>)> {
+    let (path, fragment) = match href.split_once('#') {
+        Some((p, f)) => (p, Some(f.to_string())),
+        None => (href, None),
+    };
+    let path = path.split('?').next().unwrap_or("");
+    let within = if path.is_empty() {
+        return Some((page.to_string(), fragment));
+    } else if let Some(rest) = path.strip_prefix(base_url) {
+        rest.to_string()
+    } else if path.starts_with("//") || path.contains(':') {
+        return None;
+    } else if let Some(rest) = path.strip_prefix('/') {
+        format!("/{rest}")
+            .strip_prefix(base_path)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("/{rest}"))
+    } else {
+        let dir = page
+            .rsplit_once('/')
+            .map(|(d, _)| format!("/{d}/"))
+            .unwrap_or_else(|| "/".into());
+        normalize(&format!("{dir}{path}"))
+    };
+    let mut file = within.trim_start_matches('/').to_string();
+    if file.is_empty() || file.ends_with('/') {
+        file.push_str("index.html");
+    }
+    Some((file, fragment))
+}
+
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            ".." => {
+                parts.pop();
+            }
+            "." => {}
+            _ => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
+/// Values of the given attributes, entity-decoded, in document order.
+fn attribute_values(html: &str, names: &[&str]) -> Vec<String> {
+    let mut values = Vec::new();
+    let bytes = html.as_bytes();
+    for name in names {
+        let needle = format!("{name}=");
+        let mut from = 0;
+        while let Some(at) = html[from..].find(&needle) {
+            let start = from + at;
+            from = start + needle.len();
+            if start == 0 || !bytes[start - 1].is_ascii_whitespace() {
+                continue;
+            }
+            let rest = &html[from..];
+            let value = match rest.chars().next() {
+                Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+                _ => rest
+                    .split(|c: char| c.is_ascii_whitespace() || c == '>')
+                    .next()
+                    .unwrap_or(""),
+            };
+            values.push(decode_entities(value));
+        }
+    }
+    values
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&#x2F;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_links_resolve_to_output_files() {
+        let r = |href| {
+            resolve(
+                "en/privacy/index.html",
+                href,
+                "https://x.org/legal",
+                "/legal",
+            )
+        };
+        assert_eq!(
+            r("#a"),
+            Some(("en/privacy/index.html".into(), Some("a".into())))
+        );
+        assert_eq!(r("/legal/fr/"), Some(("fr/index.html".into(), None)));
+        assert_eq!(
+            r("https://x.org/legal/site.css"),
+            Some(("site.css".into(), None))
+        );
+        assert_eq!(
+            r("history/#v1"),
+            Some(("en/privacy/history/index.html".into(), Some("v1".into())))
+        );
+        assert_eq!(r("mailto:a@b.c"), None);
+        assert_eq!(r("https://other.org/"), None);
+    }
+}

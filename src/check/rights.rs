@@ -1,0 +1,173 @@
+//! Rights and forms agree: in the rights section (a section holding a form,
+//! or whose id mentions rights), every right of the catalogue the text names
+//! has its form, and every form's right is named in the text.
+//!
+//! "Named" is read per language from the catalogue's label: its distinctive
+//! words ("Right to data portability" → portability; "Droit à l'effacement" →
+//! effacement), each matched by its first five letters, accents folded, so
+//! that "erasure", "Right of refusal" or "d'accès" count, all of them within
+//! one passage (the text under one heading).
+
+use super::at_offset;
+use crate::content::{Section, Site};
+use crate::error::Diagnostics;
+use crate::markdown::{slugify, DIRECTIVE_SCHEME};
+use crate::rights::Catalogue;
+
+const STEM: usize = 5;
+const GENERIC: &[&str] = &[
+    "right", "rights", "the", "data", "about", "your", "droit", "droits", "des", "les", "aux",
+    "relatifs", "son", "ses", "une",
+];
+
+/// A passage under one heading: its words (with the offset of their line)
+/// and the forms it holds.
+struct Passage {
+    words: Vec<(String, usize)>,
+    forms: Vec<(String, usize)>,
+}
+
+pub fn check(site: &Site) -> Diagnostics {
+    let catalogue = site.config.rights.catalogue();
+    let mut found = Diagnostics::default();
+    for place in super::sections(site) {
+        let section = place.section;
+        let passages = passages(section);
+        let forms: Vec<&(String, usize)> = passages.iter().flat_map(|p| &p.forms).collect();
+        if forms.is_empty() && !section.id.contains("rights") {
+            continue;
+        }
+        let lang = &place.translation.lang;
+        for (right, offset) in &forms {
+            let Some(entry) = catalogue.get(right) else {
+                continue;
+            };
+            if !passages
+                .iter()
+                .any(|p| names(p, &stems(&entry.label, lang)).is_some())
+            {
+                found.push(
+                    at_offset(section, *offset, format!(
+                        "the form for the {} is not announced: no passage of this section names that right",
+                        label(&catalogue, right, lang)
+                    ))
+                    .with_hint("describe the right in the text before its form, or remove the form"),
+                );
+            }
+        }
+        for entry in &catalogue.rights {
+            if forms.iter().any(|(r, _)| *r == entry.id) {
+                continue;
+            }
+            let stems = stems(&entry.label, lang);
+            if let Some(offset) = passages.iter().find_map(|p| names(p, &stems)) {
+                found.push(
+                    at_offset(section, offset, format!(
+                        "the text names the {}, but this section has no form for it",
+                        label(&catalogue, &entry.id, lang)
+                    ))
+                    .with_hint(format!(
+                        "add a paragraph `[Make a request]({DIRECTIVE_SCHEME}form/{})` after the passage",
+                        entry.id
+                    )),
+                );
+            }
+        }
+    }
+    found
+}
+
+fn label(catalogue: &Catalogue, right: &str, lang: &str) -> String {
+    let text = catalogue
+        .get(right)
+        .and_then(|r| r.label.get(lang))
+        .map(|l| l.to_lowercase())
+        .unwrap_or_else(|| right.to_string());
+    format!("{text} (`{right}`)")
+}
+
+/// The distinctive word stems of a right's label in `lang`.
+fn stems(label: &crate::config::Localized, lang: &str) -> Vec<String> {
+    let text = label.get(lang).map(String::as_str).unwrap_or("");
+    words(text)
+        .into_iter()
+        .filter(|w| w.len() > 2 && !GENERIC.contains(&w.as_str()))
+        .map(|w| w.chars().take(STEM).collect())
+        .collect()
+}
+
+/// Where the passage has named the right (the line of the last of its
+/// words to appear), if it does.
+fn names(passage: &Passage, stems: &[String]) -> Option<usize> {
+    if stems.is_empty() {
+        return None;
+    }
+    let mut at = 0;
+    for stem in stems {
+        let (_, offset) = passage
+            .words
+            .iter()
+            .find(|(w, _)| w.starts_with(stem.as_str()))?;
+        at = at.max(*offset);
+    }
+    Some(at)
+}
+
+/// Lowercase ASCII words, accents folded (the anchor slug's rules).
+fn words(text: &str) -> Vec<String> {
+    slugify(text).split('-').map(str::to_string).collect()
+}
+
+fn passages(section: &Section) -> Vec<Passage> {
+    let mut out = vec![Passage {
+        words: Vec::new(),
+        forms: Vec::new(),
+    }];
+    let mut offset = 0;
+    for line in section.markdown.split_inclusive('\n') {
+        if line.starts_with('#') {
+            out.push(Passage {
+                words: Vec::new(),
+                forms: Vec::new(),
+            });
+        }
+        let passage = out.last_mut().expect("one at least");
+        let marker = format!("]({DIRECTIVE_SCHEME}form/");
+        match line.find(&marker) {
+            Some(at) => {
+                let right = line[at + marker.len()..]
+                    .split(')')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                passage.forms.push((right, offset));
+            }
+            None => passage
+                .words
+                .extend(words(line).into_iter().map(|w| (w, offset))),
+        }
+        offset += line.len();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_give_their_distinctive_stems() {
+        let label = |en: &str, fr: &str| {
+            [
+                ("en".to_string(), en.to_string()),
+                ("fr".to_string(), fr.to_string()),
+            ]
+            .into()
+        };
+        let portability = label("Right to data portability", "Droit à la portabilité");
+        assert_eq!(stems(&portability, "en"), ["porta"]);
+        assert_eq!(stems(&portability, "fr"), ["porta"]);
+        let access = label("Right of access", "Droit d'accès");
+        assert_eq!(stems(&access, "fr"), ["acces"]);
+    }
+}

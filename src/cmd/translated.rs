@@ -1,0 +1,47 @@
+//! `policy-site translated <policy>`: declare a version's translations up to
+//! date with their source, by recording its hash in their front matter.
+
+use crate::build::{self, Options};
+use crate::check::translations;
+use crate::content;
+use crate::date::Date;
+use crate::error::{Diagnostic, Diagnostics};
+
+pub fn run(
+    options: &Options,
+    policy: &str,
+    version: Option<Date>,
+    langs: &[String],
+) -> Result<(), Diagnostics> {
+    let site = content::load(&options.root, build::load_config(options)?)?;
+    let place = "policy-site translated";
+    let policy = site
+        .policy(policy)
+        .ok_or_else(|| Diagnostic::new(place, format!("there is no policy `{policy}`")))?;
+    let version = match version {
+        Some(date) => policy.version(date).ok_or_else(|| {
+            Diagnostic::new(
+                place,
+                format!("`{}` has no version dated {date}", policy.slug),
+            )
+        })?,
+        None => policy
+            .versions
+            .last()
+            .expect("a loaded policy has a version"),
+    };
+    let changed = translations::mark(&site, version, langs)?;
+    for file in &changed {
+        println!(
+            "recorded the source of {}",
+            file.strip_prefix(&site.root).unwrap_or(file).display()
+        );
+    }
+    if changed.is_empty() {
+        println!(
+            "every translation of {} already records its source",
+            version.date
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,355 @@
+//! `policy-site serve`: builds the site in memory, serves it on 127.0.0.1,
+//! and rebuilds when a source changes, telling every open tab over
+//! server-sent events to reload (or, when the build breaks, to show the
+//! errors over the last good site, which keeps being served). Forms and the
+//! cookie banner post to the server itself, which prints what they send.
+
+use crate::build::{self, Options};
+use crate::config;
+use crate::content::{self, SectionCache};
+use crate::error::Diagnostics;
+use crate::http::{self, Reply, Request, Response};
+use crate::receive::Receiver;
+use notify::{RecursiveMode, Watcher};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// Where the server's own files and endpoints live, beside the site's.
+pub const PREFIX: &str = "/__policy-site";
+const LIVE_JS: &[u8] = include_bytes!("live.js");
+const LIVE_CSS: &[u8] = include_bytes!("live.css");
+/// Changes closer together than this are one rebuild (editors write in steps).
+const DEBOUNCE: Duration = Duration::from_millis(50);
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+pub struct Settings {
+    pub root: PathBuf,
+    pub port: u16,
+    /// Print nothing but errors (for the benchmark).
+    pub quiet: bool,
+}
+
+/// A running server.
+pub struct Running {
+    pub port: u16,
+}
+
+/// The last good site and who is watching it.
+struct State {
+    /// URL path without the leading `/` → bytes, live-reload script injected.
+    files: RwLock<Arc<BTreeMap<String, Vec<u8>>>>,
+    /// The `error` event of a broken build, until the next good one.
+    error: Mutex<Option<String>>,
+    tabs: Mutex<Vec<Sender<String>>>,
+    builds: Mutex<u64>,
+    receiver: Receiver,
+}
+
+/// Builds, starts serving and watching, and returns once the server listens.
+pub fn start(settings: Settings) -> Result<Running, Diagnostics> {
+    let listener = http::bind(settings.port, true).map_err(|e| {
+        crate::error::Diagnostic::new(
+            "policy-site serve",
+            format!(
+                "cannot listen on 127.0.0.1 from port {}: {e}",
+                settings.port
+            ),
+        )
+        .with_hint("pass another --port")
+    })?;
+    let port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or(settings.port);
+    let origin = format!("http://127.0.0.1:{port}");
+    let options = Options {
+        root: settings.root.clone(),
+        base_url: Some(origin.clone()),
+        requests_endpoint: Some(format!("{origin}{PREFIX}/requests")),
+        consent_endpoint: Some(format!("{origin}{PREFIX}/consent")),
+        minify: Some(false),
+        sections: Some(Arc::new(SectionCache::default())),
+        // Lawyers preview what is in force today, with announced versions upcoming.
+        date: Some(
+            crate::date::authoring_today(None)
+                .map_err(|e| crate::error::Diagnostic::new("SOURCE_DATE_EPOCH", e))?,
+        ),
+        ..Default::default()
+    };
+    let state = Arc::new(State {
+        files: RwLock::new(Arc::new(BTreeMap::new())),
+        error: Mutex::new(None),
+        tabs: Mutex::new(Vec::new()),
+        builds: Mutex::new(0),
+        receiver: Receiver::open(None).expect("a receiver without files cannot fail"),
+    });
+    rebuild(&options, &state, settings.quiet, "start");
+    let watched = watch(&settings.root, options, state.clone(), settings.quiet)?;
+    let handler_state = state.clone();
+    std::thread::spawn(move || {
+        // The watcher lives as long as the server.
+        let _watched = watched;
+        http::run(
+            listener,
+            Arc::new(move |request| handle(&handler_state, request)),
+        );
+    });
+    if !settings.quiet {
+        say(&format!("Serving on {origin}/ (Ctrl-C to stop)"));
+    }
+    Ok(Running { port })
+}
+
+/// Serves until the process ends.
+pub fn run(settings: Settings) -> Result<(), Diagnostics> {
+    start(settings)?;
+    loop {
+        std::thread::park();
+    }
+}
+
+fn rebuild(options: &Options, state: &State, quiet: bool, cause: &str) {
+    let started = Instant::now();
+    let compiled = build::compile(options);
+    let number = {
+        let mut builds = state.builds.lock().expect("not poisoned");
+        *builds += 1;
+        *builds
+    };
+    let message = match compiled {
+        Ok(compiled) => {
+            let files = compiled
+                .outputs
+                .into_iter()
+                .map(|o| {
+                    let bytes = if o.is_html() {
+                        inject(&o.bytes)
+                    } else {
+                        o.bytes
+                    };
+                    (o.file, bytes)
+                })
+                .collect();
+            *state.files.write().expect("not poisoned") = Arc::new(files);
+            *state.error.lock().expect("not poisoned") = None;
+            if !quiet {
+                say(&format!(
+                    "Rebuilt in {} ms ({cause})",
+                    started.elapsed().as_millis()
+                ));
+            }
+            format!("event: reload\ndata: {{\"build\":{number}}}\n\n")
+        }
+        Err(found) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "{found}\nThe last good site is still served; fix the file and it reloads."
+            );
+            let items: Vec<_> = found
+                .0
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "place": d.location(),
+                        "message": d.message,
+                        "hint": d.hint,
+                    })
+                })
+                .collect();
+            let event = format!(
+                "event: error\ndata: {}\n\n",
+                serde_json::json!({"build": number, "diagnostics": items})
+            );
+            *state.error.lock().expect("not poisoned") = Some(event.clone());
+            event
+        }
+    };
+    state
+        .tabs
+        .lock()
+        .expect("not poisoned")
+        .retain(|tab| tab.send(message.clone()).is_ok());
+}
+
+/// Watches the sources and rebuilds on each settled change.
+fn watch(
+    root: &Path,
+    options: Options,
+    state: Arc<State>,
+    quiet: bool,
+) -> Result<notify::RecommendedWatcher, Diagnostics> {
+    let (tx, rx) = mpsc::channel();
+    let cannot = |e: notify::Error| {
+        crate::error::Diagnostic::new(root, format!("cannot watch the sources for changes: {e}"))
+    };
+    let mut watcher = notify::recommended_watcher(tx).map_err(cannot)?;
+    watcher
+        .watch(root, RecursiveMode::NonRecursive)
+        .map_err(cannot)?;
+    for dir in [content::CONTENT_DIR, "templates", crate::assets::STATIC_DIR] {
+        if root.join(dir).is_dir() {
+            watcher
+                .watch(&root.join(dir), RecursiveMode::Recursive)
+                .map_err(cannot)?;
+        }
+    }
+    let root = root.to_path_buf();
+    std::thread::spawn(move || {
+        while let Ok(event) = rx.recv() {
+            let Some(first) = relevant(&root, event) else {
+                continue;
+            };
+            loop {
+                match rx.recv_timeout(DEBOUNCE) {
+                    Ok(_) => continue,
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
+            let cause = first
+                .strip_prefix(&root)
+                .unwrap_or(&first)
+                .display()
+                .to_string();
+            rebuild(&options, &state, quiet, &cause);
+        }
+    });
+    Ok(watcher)
+}
+
+/// The changed source an event is about, unless it is editor litter, a mere
+/// read, or something outside the sources (such as a built `public/`).
+fn relevant(root: &Path, event: notify::Result<notify::Event>) -> Option<PathBuf> {
+    let event = event.ok()?;
+    if matches!(event.kind, notify::EventKind::Access(_)) {
+        return None;
+    }
+    event.paths.into_iter().find(|path| {
+        let Ok(rel) = path.strip_prefix(root) else {
+            return false;
+        };
+        let litter = rel
+            .components()
+            .any(|c| content::is_editor_litter(&c.as_os_str().to_string_lossy()));
+        let source = match rel.components().next() {
+            Some(first) => {
+                let first = first.as_os_str().to_string_lossy();
+                rel == Path::new(config::FILE_NAME)
+                    || [content::CONTENT_DIR, "templates", crate::assets::STATIC_DIR]
+                        .contains(&first.as_ref())
+            }
+            None => false,
+        };
+        source && !litter
+    })
+}
+
+/// Adds the live-reload script to a page, just before `</body>`.
+fn inject(html: &[u8]) -> Vec<u8> {
+    let tag = format!("<script src=\"{PREFIX}/live.js\" defer></script>");
+    let text = String::from_utf8_lossy(html);
+    match text.rfind("</body>") {
+        Some(at) => format!("{}{tag}{}", &text[..at], &text[at..]).into_bytes(),
+        None => format!("{text}{tag}").into_bytes(),
+    }
+}
+
+fn handle(state: &State, request: &Request) -> Reply {
+    if let Some(own) = request.path.strip_prefix(PREFIX) {
+        return match own {
+            "/events" => events(state),
+            "/live.js" => Reply::Full(Response::new(
+                200,
+                "text/javascript; charset=utf-8",
+                LIVE_JS,
+            )),
+            "/live.css" => Reply::Full(Response::new(200, "text/css; charset=utf-8", LIVE_CSS)),
+            _ => Reply::Full(
+                state
+                    .receiver
+                    .handle(request)
+                    .unwrap_or_else(|| not_found(state)),
+            ),
+        };
+    }
+    if request.method != "GET" && request.method != "HEAD" {
+        return Reply::Full(Response::text(405, "only GET is served here"));
+    }
+    let files = state.files.read().expect("not poisoned").clone();
+    let mut key = request.path.trim_start_matches('/').to_string();
+    if key.is_empty() || key.ends_with('/') {
+        key.push_str("index.html");
+    }
+    let found = files.get(&key).map(|b| (key.clone(), b)).or_else(|| {
+        let index = format!("{key}/index.html");
+        files.get(&index).map(|b| (index, b))
+    });
+    Reply::Full(match found {
+        Some((file, bytes)) => Response::new(200, content_type(&file), bytes.clone())
+            .with_header("Cache-Control", "no-store"),
+        None => not_found(state),
+    })
+}
+
+fn not_found(state: &State) -> Response {
+    let files = state.files.read().expect("not poisoned").clone();
+    let body = files.get("404.html").cloned().unwrap_or_else(|| {
+        // No good build yet: a page that shows the errors and reloads when fixed.
+        inject(b"<!doctype html><title>policy-site</title><body></body>")
+    });
+    Response::new(404, "text/html; charset=utf-8", body).with_header("Cache-Control", "no-store")
+}
+
+/// A server-sent event stream: `hello` at once (and the standing error, if
+/// the site is broken), then `reload` and `error` as builds finish.
+fn events(state: &State) -> Reply {
+    let (tx, rx) = mpsc::channel::<String>();
+    let builds = *state.builds.lock().expect("not poisoned");
+    let _ = tx.send(format!("event: hello\ndata: {{\"build\":{builds}}}\n\n"));
+    if let Some(error) = state.error.lock().expect("not poisoned").clone() {
+        let _ = tx.send(error);
+    }
+    state.tabs.lock().expect("not poisoned").push(tx);
+    let head = Response::new(200, "text/event-stream", Vec::new())
+        .with_header("Cache-Control", "no-store");
+    Reply::Stream(
+        head,
+        Box::new(move |mut stream| loop {
+            let chunk = match rx.recv_timeout(KEEP_ALIVE) {
+                Ok(message) => message,
+                Err(RecvTimeoutError::Timeout) => ": keep-alive\n\n".to_string(),
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            if stream
+                .write_all(chunk.as_bytes())
+                .and_then(|()| stream.flush())
+                .is_err()
+            {
+                return;
+            }
+        }),
+    )
+}
+
+/// A line on the terminal; a closed terminal must not stop the server.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+fn content_type(file: &str) -> &'static str {
+    match file.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "xml" => "application/xml; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "txt" | "" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
