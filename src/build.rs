@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tera::Tera;
 
 pub const REQUESTS_ENV: &str = "POLICY_SITE_REQUESTS_ENDPOINT";
 pub const CONSENT_ENV: &str = "POLICY_SITE_CONSENT_ENDPOINT";
@@ -33,6 +34,52 @@ pub struct Options {
     pub minify: Option<bool>,
     /// Sections parsed by earlier builds (`serve`), reused when unchanged.
     pub sections: Option<Arc<SectionCache>>,
+    /// Templates loaded by earlier builds (`serve`), reused when unchanged.
+    pub templates: Option<Arc<TemplateCache>>,
+}
+
+/// The loaded templates, kept between builds while the site's `templates/`
+/// folder is unchanged (compiling them is a quarter of a small site's build).
+#[derive(Default)]
+pub struct TemplateCache {
+    loaded: std::sync::Mutex<Option<([u8; 32], Tera)>>,
+}
+
+impl std::fmt::Debug for TemplateCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TemplateCache")
+    }
+}
+
+impl TemplateCache {
+    fn load(&self, root: &Path) -> Result<Tera, Diagnostics> {
+        let key = folder_fingerprint(&root.join(render::templates::TEMPLATES_DIR));
+        let mut loaded = self.loaded.lock().expect("not poisoned");
+        if let Some((k, tera)) = loaded.as_ref() {
+            if *k == key {
+                return Ok(tera.clone());
+            }
+        }
+        let tera = render::templates::load(root)?;
+        *loaded = Some((key, tera.clone()));
+        Ok(tera)
+    }
+}
+
+/// SHA-256 over a folder's file names and contents (nothing when it is absent).
+fn folder_fingerprint(dir: &Path) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+    {
+        hasher.update(entry.path().to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(entry.path()).unwrap_or_default());
+    }
+    hasher.finalize().into()
 }
 
 /// A compiled site, ready to write.
@@ -100,7 +147,10 @@ pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
     let config = load_config(options)?;
     let config_file = options.root.join(config::FILE_NAME);
     let strings = i18n::load(&config, Path::new(config::FILE_NAME));
-    let tera = render::templates::load(&options.root);
+    let tera = match &options.templates {
+        Some(cache) => cache.load(&options.root),
+        None => render::templates::load(&options.root),
+    };
     let assets = assets::load(&options.root);
     let out_dir = options
         .root

@@ -124,9 +124,7 @@ impl BuildArgs {
             date: self.date,
             requests_endpoint: self.requests_endpoint.clone(),
             consent_endpoint: self.consent_endpoint.clone(),
-            base_url: None,
-            minify: None,
-            sections: None,
+            ..Default::default()
         }
     }
 }

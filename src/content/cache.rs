@@ -36,13 +36,4 @@ impl SectionCache {
         let mut entries = self.entries.lock().expect("not poisoned");
         entries.insert(path.to_path_buf(), (key, section.clone()));
     }
-
-    /// How many sections are kept.
-    pub fn len(&self) -> usize {
-        self.entries.lock().expect("not poisoned").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

@@ -143,9 +143,16 @@ impl RightsConfig {
     }
 }
 
+/// The bundled catalogue, parsed once per process: pages ask for it once
+/// per form, and parsing the YAML each time made up most of a rebuild.
 pub fn default_catalogue() -> Catalogue {
-    yaml::parse(DEFAULT_CATALOGUE, Path::new("src/rights/catalogue.yaml"), 1)
-        .expect("the bundled rights catalogue is valid")
+    static PARSED: std::sync::OnceLock<Catalogue> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            yaml::parse(DEFAULT_CATALOGUE, Path::new("src/rights/catalogue.yaml"), 1)
+                .expect("the bundled rights catalogue is valid")
+        })
+        .clone()
 }
 
 impl Catalogue {

@@ -29,7 +29,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub struct Settings {
     pub root: PathBuf,
     pub port: u16,
-    /// Print nothing but errors (for the benchmark).
+    /// Print nothing, not even build errors (for the benchmark).
     pub quiet: bool,
 }
 
@@ -73,6 +73,7 @@ pub fn start(settings: Settings) -> Result<Running, Diagnostics> {
         consent_endpoint: Some(format!("{origin}{PREFIX}/consent")),
         minify: Some(false),
         sections: Some(Arc::new(SectionCache::default())),
+        templates: Some(Arc::new(build::TemplateCache::default())),
         // Lawyers preview what is in force today, with announced versions upcoming.
         date: Some(
             crate::date::authoring_today(None)
@@ -145,10 +146,12 @@ fn rebuild(options: &Options, state: &State, quiet: bool, cause: &str) {
             format!("event: reload\ndata: {{\"build\":{number}}}\n\n")
         }
         Err(found) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "{found}\nThe last good site is still served; fix the file and it reloads."
-            );
+            if !quiet {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{found}\nThe last good site is still served; fix the file and it reloads."
+                );
+            }
             let items: Vec<_> = found
                 .0
                 .iter()
