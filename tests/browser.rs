@@ -1,0 +1,849 @@
+//! Browser tests for the cookie banner (issue 5) and the rights-request forms
+//! (issue 4): the bundled example, built for each test, served from 127.0.0.1
+//! under its own CSP, in headless Chromium, posting to a real local endpoint.
+//! Needs `bash tests/setup.sh` (Chromium, chromedriver, axe-core, vnu).
+
+mod common;
+#[path = "browser/http.rs"]
+mod http;
+#[path = "browser/webdriver.rs"]
+mod webdriver;
+
+use common::{example_copy, Fixture};
+use http::{Endpoint, Received, StaticSite};
+use policy_site::build::{self, Options};
+use policy_site::date::Date;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use webdriver::{Browser, ARROW_DOWN, ENTER, ESCAPE, SPACE, TAB};
+
+/// The policy version in force on the test's build date.
+const CURRENT: &str = "2025-01-30";
+
+/// The example site with one analytics-gated script on every page, built to
+/// post to a local endpoint and served locally.
+struct Site {
+    fixture: Fixture,
+    server: StaticSite,
+    endpoint: Endpoint,
+}
+
+impl Site {
+    fn new() -> Site {
+        let fixture = example_copy().file("static/gated.js", "window.gatedRan = true;\n");
+        let base = fixture.root().join("templates/base.html");
+        let template = std::fs::read_to_string(&base).unwrap();
+        let gated = "<script type=\"text/plain\" data-consent=\"analytics\" src=\"/gated.js\"></script>\n</body>";
+        std::fs::write(&base, template.replace("</body>", gated)).unwrap();
+        let server = StaticSite::start(fixture.root().join("public"));
+        let site = Site {
+            fixture,
+            server,
+            endpoint: Endpoint::start(),
+        };
+        site.build();
+        site
+    }
+
+    fn build(&self) {
+        let options = Options {
+            root: self.fixture.root().to_path_buf(),
+            out: Some(PathBuf::from("public")),
+            date: Date::new(2030, 1, 1),
+            requests_endpoint: Some(self.endpoint.url("/requests")),
+            consent_endpoint: Some(self.endpoint.url("/consent")),
+            base_url: Some(self.server.origin.clone()),
+            ..Default::default()
+        };
+        if let Err(problems) = build::build(&options) {
+            panic!("build failed: {problems:?}");
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    fn out(&self) -> PathBuf {
+        self.fixture.root().join("public")
+    }
+
+    /// Publishes a copy of the current version under `date`, with one sentence added.
+    fn publish_version(&self, date: &str, material: bool) {
+        let content = self.fixture.root().join("content/privacy");
+        common::copy_tree(&content.join(CURRENT), &content.join(date));
+        std::fs::write(
+            content.join(date).join("version.yaml"),
+            format!(
+                "material: {material}\nsummary:\n  en: Test change.\n  fr: Changement de test.\n"
+            ),
+        )
+        .unwrap();
+        for lang in ["en", "fr"] {
+            let dir = content.join(date).join(lang);
+            let first = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .min()
+                .unwrap();
+            let text = std::fs::read_to_string(&first).unwrap();
+            std::fs::write(&first, format!("{text}\nOne more sentence.\n")).unwrap();
+        }
+        self.build();
+    }
+}
+
+/// Opens `path` with the banner answered (Reject all), so it covers nothing.
+fn open_answered(site: &Site, path: &str) -> Browser {
+    let browser = open(site, path);
+    browser.wait_for(BANNER_OPEN);
+    browser.click("#ps-consent [data-ps-action=reject_all]");
+    browser.wait_for(BANNER_CLOSED);
+    browser
+}
+
+fn open(site: &Site, path: &str) -> Browser {
+    let browser = Browser::start(webdriver::Options::default());
+    browser.goto(&site.url(path));
+    browser
+}
+
+const BANNER_OPEN: &str = "!document.getElementById('ps-consent').hidden";
+const BANNER_CLOSED: &str = "document.getElementById('ps-consent').hidden";
+
+/// The `ps_consent` cookie, decoded.
+fn consent_cookie(browser: &Browser) -> Value {
+    let raw = browser.js("const p = document.cookie.split('; ').find((c) => c.startsWith('ps_consent=')); return p ? decodeURIComponent(p.slice(11)) : null;", json!([]));
+    serde_json::from_str(raw.as_str().expect("no ps_consent cookie")).unwrap()
+}
+
+fn gated_ran(browser: &Browser) -> bool {
+    browser.js("return window.gatedRan === true;", json!([])) == Value::Bool(true)
+}
+
+fn is_uuid_v4(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && text
+            .chars()
+            .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        && parts[2].starts_with('4')
+}
+
+/// Checks a payload against the top-level `required` and `additionalProperties: false` of a published schema.
+fn assert_schema_keys(site: &Site, schema: &str, payload: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(site.out().join("schemas").join(schema)).unwrap(),
+    )
+    .unwrap();
+    let object = payload.as_object().unwrap();
+    for key in schema["required"].as_array().unwrap() {
+        assert!(
+            object.contains_key(key.as_str().unwrap()),
+            "payload lacks {key}: {payload}"
+        );
+    }
+    let allowed = schema["properties"].as_object().unwrap();
+    for key in object.keys() {
+        assert!(
+            allowed.contains_key(key),
+            "payload has {key}, which the schema does not allow: {payload}"
+        );
+    }
+}
+
+// ---- Cookie banner (issue 5)
+
+#[test]
+fn banner_shows_on_first_visit_with_focus_in_english_and_french() {
+    let site = Site::new();
+    let browser = open(&site, "/en/privacy/");
+    for (lang, accept) in [("en", "Accept all"), ("fr", "Tout accepter")] {
+        browser.goto(&site.url(&format!("/{lang}/privacy/")));
+        browser.wait_for(BANNER_OPEN);
+        browser.wait_for("document.getElementById('ps-consent').contains(document.activeElement)");
+        let label = browser.js("return document.querySelector('#ps-consent [data-ps-action=accept_all]').textContent.trim();", json!([]));
+        let shown = browser.js("return document.querySelector('#ps-consent [data-ps-action=accept_all]').offsetParent !== null;", json!([]));
+        assert_eq!(
+            (label.as_str().unwrap(), shown),
+            (accept, Value::Bool(true)),
+            "{lang}"
+        );
+        browser.assert_csp_clean();
+    }
+}
+
+#[test]
+fn reject_all_runs_no_gated_script_and_the_cookie_records_the_refusal() {
+    let site = Site::new();
+    let browser = open(&site, "/en/privacy/");
+    browser.wait_for(BANNER_OPEN);
+    browser.click("#ps-consent [data-ps-action=reject_all]");
+    browser.wait_for(BANNER_CLOSED);
+    let cookie = consent_cookie(&browser);
+    assert_eq!(
+        (&cookie["c"], &cookie["v"], &cookie["g"]),
+        (&json!(["necessary"]), &json!(CURRENT), &json!(false))
+    );
+    browser.reload();
+    browser.wait_for("window.PolicySite && PolicySite.consent.get()");
+    assert!(
+        browser.js(BANNER_CLOSED_RETURN, json!([])) == Value::Bool(true),
+        "banner asked again after a refusal"
+    );
+    assert!(!gated_ran(&browser), "a gated script ran after Reject all");
+    assert!(
+        browser
+            .find_all("script[type='text/plain'][data-consent=analytics]")
+            .len()
+            == 1
+    );
+    assert_eq!(
+        site.endpoint.wait_for("/consent", 1)[0].json()["action"],
+        "reject_all"
+    );
+}
+
+const BANNER_CLOSED_RETURN: &str = "return document.getElementById('ps-consent').hidden;";
+
+#[test]
+fn accept_all_runs_gated_scripts_now_and_on_later_pages() {
+    let site = Site::new();
+    let browser = open(&site, "/en/privacy/");
+    browser.wait_for(BANNER_OPEN);
+    assert!(!gated_ran(&browser));
+    browser.click("#ps-consent [data-ps-action=accept_all]");
+    browser.wait_for("window.gatedRan === true");
+    assert_eq!(
+        consent_cookie(&browser)["c"],
+        json!(["necessary", "preferences", "analytics", "marketing"])
+    );
+    browser.goto(&site.url("/fr/privacy/"));
+    browser.wait_for("window.gatedRan === true");
+    assert_eq!(
+        browser.js(BANNER_CLOSED_RETURN, json!([])),
+        Value::Bool(true)
+    );
+    browser.assert_csp_clean();
+}
+
+#[test]
+fn global_privacy_control_refuses_by_default_and_the_banner_says_so() {
+    let site = Site::new();
+    let browser = Browser::start(webdriver::Options {
+        gpc: true,
+        ..Default::default()
+    });
+    browser.goto(&site.url("/en/privacy/"));
+    browser.wait_for(BANNER_OPEN);
+    browser.wait_for("!document.querySelector('#ps-consent [data-ps-gpc]').hidden");
+    let cookie = consent_cookie(&browser);
+    assert_eq!(
+        (&cookie["c"], &cookie["g"]),
+        (&json!(["necessary"]), &json!(true))
+    );
+    assert!(!gated_ran(&browser));
+    let record = site.endpoint.wait_for("/consent", 1)[0].json();
+    assert_eq!(
+        (&record["action"], &record["gpc"]),
+        (&json!("gpc"), &json!(true))
+    );
+    browser.assert_csp_clean();
+}
+
+#[test]
+fn a_new_material_version_asks_again_and_links_to_the_changes() {
+    let site = Site::new();
+    let browser = open(&site, "/en/privacy/");
+    browser.wait_for(BANNER_OPEN);
+    browser.click("#ps-consent [data-ps-action=accept_all]");
+    browser.wait_for(BANNER_CLOSED);
+    site.publish_version("2027-01-01", true);
+    browser.reload();
+    browser.wait_for(BANNER_OPEN);
+    browser.wait_for("!document.querySelector('[data-ps-changed]').hidden");
+    let link = browser.js(
+        "return document.querySelector('[data-ps-changes-link]').href;",
+        json!([]),
+    );
+    let link = link.as_str().unwrap().to_string();
+    assert!(
+        link.ends_with(&format!("{CURRENT}/2027-01-01/")),
+        "changes link: {link}"
+    );
+    browser.goto(&link);
+    let title = browser.js("return document.title;", json!([]));
+    let path = link
+        .trim_start_matches(&site.server.origin)
+        .trim_end_matches('/');
+    assert!(
+        site.out()
+            .join(path.trim_start_matches('/'))
+            .join("index.html")
+            .exists(),
+        "the changes link {link} leads nowhere (page title: {title})"
+    );
+}
+
+#[test]
+fn a_new_non_material_version_does_not_ask_again() {
+    let site = Site::new();
+    let browser = open(&site, "/en/privacy/");
+    browser.wait_for(BANNER_OPEN);
+    browser.click("#ps-consent [data-ps-action=accept_all]");
+    browser.wait_for(BANNER_CLOSED);
+    site.publish_version("2027-01-01", false);
+    browser.reload();
+    browser.wait_for("window.gatedRan === true");
+    assert_eq!(
+        browser.js(BANNER_CLOSED_RETURN, json!([])),
+        Value::Bool(true),
+        "banner asked again for a non-material version"
+    );
+}
+
+#[test]
+fn the_consent_record_reaches_the_endpoint_with_the_schema_fields() {
+    let site = Site::new();
+    let browser = open(&site, "/fr/privacy/");
+    browser.wait_for(BANNER_OPEN);
+    browser.click("#ps-consent [data-ps-action=customize]");
+    browser.wait_for("document.getElementById('ps-consent-settings').open");
+    browser.click("input.ps-switch[data-ps-category=analytics]");
+    browser.click("#ps-consent-settings [data-ps-action=save]");
+    let posts = site.endpoint.wait_for("/consent", 1);
+    let record = posts[0].json();
+    assert_eq!(
+        (posts[0].path.as_str(), posts[0].content_type.as_str()),
+        ("/consent", "application/json")
+    );
+    assert_schema_keys(&site, "consent-record.v1.json", &record);
+    let cookie = consent_cookie(&browser);
+    assert_eq!(record["schema"], "consent-record.v1");
+    assert!(
+        is_uuid_v4(record["record_id"].as_str().unwrap()),
+        "{record}"
+    );
+    assert_eq!(record["consent_id"], cookie["id"]);
+    assert_eq!(record["action"], "customize");
+    assert_eq!(
+        record["categories"],
+        json!({ "necessary": true, "preferences": false, "analytics": true, "marketing": false })
+    );
+    assert_eq!(
+        (
+            &record["policy"],
+            &record["version"],
+            &record["lang"],
+            &record["gpc"]
+        ),
+        (
+            &json!("privacy"),
+            &json!(CURRENT),
+            &json!("fr"),
+            &json!(false)
+        )
+    );
+    assert_eq!(record["page"], "/fr/privacy/");
+    let hash = record["banner_hash"].as_str().unwrap();
+    assert!(
+        hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+        "banner_hash: {hash}"
+    );
+    browser.wait_for("window.gatedRan === true");
+}
+
+#[test]
+fn a_record_made_while_the_endpoint_is_down_arrives_once_after_it_returns() {
+    let site = Site::new();
+    site.endpoint.set_down(true);
+    let browser = open(&site, "/en/privacy/");
+    browser.wait_for(BANNER_OPEN);
+    browser.click("#ps-consent [data-ps-action=reject_all]");
+    browser.wait_for("JSON.parse(localStorage.getItem('ps_consent_queue')).length === 1");
+    let queued = browser.js(
+        "return JSON.parse(localStorage.getItem('ps_consent_queue'))[0].record_id;",
+        json!([]),
+    );
+    site.endpoint.set_down(false);
+    browser.reload();
+    browser.wait_for("JSON.parse(localStorage.getItem('ps_consent_queue')).length === 0");
+    browser.reload();
+    browser.wait_for("window.PolicySite && PolicySite.consent.get()");
+    let posts = site.endpoint.received("/consent");
+    assert_eq!(posts.len(), 1, "expected exactly one record: {posts:?}");
+    assert_eq!(posts[0].json()["record_id"], queued);
+}
+
+#[test]
+fn the_banner_and_dialog_work_with_the_keyboard_alone() {
+    let site = Site::new();
+    let browser = open(&site, "/en/privacy/");
+    browser.wait_for(BANNER_OPEN);
+    browser.wait_for("document.activeElement.id === 'ps-consent-title'");
+    browser.tab_to("#ps-consent [data-ps-action=customize]", 10);
+    browser.press(&[ENTER]);
+    browser.wait_for("document.getElementById('ps-consent-settings').open");
+    browser.press(&[ESCAPE]);
+    browser.wait_for("!document.getElementById('ps-consent-settings').open");
+    assert!(
+        browser.active_matches("#ps-consent [data-ps-action=customize]"),
+        "focus did not return to Customize after Escape"
+    );
+    browser.press(&[SPACE]);
+    browser.wait_for("document.getElementById('ps-consent-settings').open");
+    browser.tab_to("input.ps-switch[data-ps-category=analytics]", 20);
+    browser.press(&[SPACE]);
+    browser
+        .wait_for("document.querySelector('input.ps-switch[data-ps-category=analytics]').checked");
+    browser.tab_to("#ps-consent-settings [data-ps-action=save]", 20);
+    browser.press(&[ENTER]);
+    browser.wait_for("window.gatedRan === true");
+    assert_eq!(
+        consent_cookie(&browser)["c"],
+        json!(["necessary", "analytics"])
+    );
+    assert_eq!(
+        browser.js(BANNER_CLOSED_RETURN, json!([])),
+        Value::Bool(true)
+    );
+}
+
+#[test]
+fn axe_finds_no_violation_with_the_banner_open_and_with_the_dialog_open() {
+    let site = Site::new();
+    let browser = open(&site, "/en/privacy/");
+    browser.wait_for(BANNER_OPEN);
+    assert_eq!(
+        browser.axe_violations(),
+        Vec::<String>::new(),
+        "banner open"
+    );
+    browser.click("#ps-consent [data-ps-action=customize]");
+    browser.wait_for("document.getElementById('ps-consent-settings').open");
+    assert_eq!(
+        browser.axe_violations(),
+        Vec::<String>::new(),
+        "dialog open"
+    );
+}
+
+fn gzipped_size(path: &Path) -> usize {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .expect("run gzip");
+    assert!(out.status.success());
+    out.stdout.len()
+}
+
+#[test]
+fn banner_files_fit_their_weight_budget() {
+    let site = Site::new();
+    let js = gzipped_size(&site.out().join("consent/banner.js"));
+    let css = gzipped_size(&site.out().join("consent/banner.css"));
+    assert!(
+        js <= 5 * 1024,
+        "banner.js is {js} bytes gzipped (budget 5120)"
+    );
+    assert!(
+        css <= 3 * 1024,
+        "banner.css is {css} bytes gzipped (budget 3072)"
+    );
+}
+
+// ---- Rights-request forms (issue 4)
+
+/// Fills every answer field of `form` with a valid value and returns them by name.
+const FILL_FORM: &str = "
+  const form = document.querySelector(arguments[0]);
+  const meta = ['schema', 'request_id', 'right', 'policy', 'version', 'lang', 'return_to', 'website'];
+  const filled = {};
+  Array.from(form.elements).filter((el) => el.name && !meta.includes(el.name)).forEach((el) => {
+    let value;
+    if (el.tagName === 'SELECT') value = el.options[1].value;
+    else if (el.type === 'email') value = 'ada@example.com';
+    else if (el.type === 'date') value = '2024-05-01';
+    else value = ('Test answer for ' + el.name + ' with enough words').slice(0, el.maxLength > 0 ? el.maxLength : 1000);
+    el.value = value;
+    filled[el.name] = value;
+  });
+  return filled;";
+
+fn rights(site: &Site) -> Vec<String> {
+    let mut rights: Vec<String> = std::fs::read_dir(site.out().join("en/requests"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "thanks")
+        .collect();
+    rights.sort();
+    rights
+}
+
+fn assert_request(site: &Site, post: &Received, right: &str, lang: &str, fields: &Value) -> Value {
+    assert_eq!(
+        (post.path.as_str(), post.content_type.as_str()),
+        ("/requests", "application/json")
+    );
+    let payload = post.json();
+    assert_schema_keys(site, "rights-request.v1.json", &payload);
+    assert_eq!(payload["schema"], "rights-request.v1");
+    assert!(
+        is_uuid_v4(payload["request_id"].as_str().unwrap()),
+        "{payload}"
+    );
+    assert_eq!(
+        (
+            &payload["right"],
+            &payload["policy"],
+            &payload["version"],
+            &payload["lang"]
+        ),
+        (
+            &json!(right),
+            &json!("privacy"),
+            &json!(CURRENT),
+            &json!(lang)
+        )
+    );
+    assert_eq!(&payload["fields"], fields, "{right}");
+    payload
+}
+
+const RECEIPT_SHOWN: &str = "!document.querySelector('[data-ps-receipt]').hidden";
+
+#[test]
+fn each_right_form_posts_its_request_as_json() {
+    let site = Site::new();
+    let rights = rights(&site);
+    assert_eq!(rights.len(), 8, "{rights:?}");
+    let browser = open_answered(&site, "/en/privacy/");
+    for (n, right) in rights.iter().enumerate() {
+        browser.goto(&site.url(&format!("/en/requests/{right}/")));
+        browser.wait_for("document.querySelector('form.ps-request[data-ps-enhanced]')");
+        let fields = browser.js(FILL_FORM, json!(["form.ps-request"]));
+        browser.click("form.ps-request [data-ps-submit]");
+        let posts = site.endpoint.wait_for("/requests", n + 1);
+        browser.wait_for(RECEIPT_SHOWN);
+        assert_request(&site, &posts[n], right, "en", &fields);
+        let reference = browser.js(
+            "return document.querySelector('[data-ps-receipt-reference]').textContent;",
+            json!([]),
+        );
+        assert!(
+            reference.as_str().is_some_and(|r| r.starts_with("REF-")),
+            "reference: {reference}"
+        );
+        browser.assert_csp_clean();
+    }
+}
+
+#[test]
+fn a_form_embedded_in_section_08_posts_in_the_page_language() {
+    let site = Site::new();
+    let browser = open_answered(&site, "/fr/privacy/");
+    browser.wait_for("document.querySelector('#form-access[data-ps-enhanced]')");
+    let fields = browser.js(FILL_FORM, json!(["#form-access"]));
+    browser.click("#form-access [data-ps-submit]");
+    let posts = site.endpoint.wait_for("/requests", 1);
+    assert_request(&site, &posts[0], "access", "fr", &fields);
+    browser.wait_for("!document.querySelector('#form-access [data-ps-receipt]').hidden");
+}
+
+#[test]
+fn a_server_error_then_a_retry_stores_one_request_and_keeps_what_was_typed() {
+    let site = Site::new();
+    site.endpoint.answer_next("/requests", &[500]);
+    let browser = open_answered(&site, "/en/requests/access/");
+    browser.wait_for("document.querySelector('form.ps-request[data-ps-enhanced]')");
+    let fields = browser.js(FILL_FORM, json!(["form.ps-request"]));
+    let name = browser.find("#form-access-name");
+    browser.js(
+        "document.getElementById('form-access-name').value = '';",
+        json!([]),
+    );
+    browser.type_into(&name, "Ada Lovelace");
+    let mut fields = fields;
+    fields["name"] = json!("Ada Lovelace");
+    browser.click("[data-ps-submit]");
+    browser.wait_for("document.querySelector('[data-ps-alert]').textContent.includes('500')");
+    let kept = browser.js("const f = {}; Array.from(document.querySelector('form.ps-request').elements).filter((el) => el.name && el.name in arguments[0]).forEach((el) => { f[el.name] = el.value; }); return f;", json!([fields]));
+    assert_eq!(kept, fields, "what was typed changed after the failure");
+    assert!(browser.active_matches("[data-ps-submit]"));
+    browser.click("[data-ps-submit]");
+    browser.wait_for(RECEIPT_SHOWN);
+    let posts = site.endpoint.received("/requests");
+    assert_eq!(
+        posts.iter().map(|p| p.status).collect::<Vec<_>>(),
+        [500, 201]
+    );
+    let first = assert_request(&site, &posts[0], "access", "en", &fields);
+    let second = assert_request(&site, &posts[1], "access", "en", &fields);
+    assert_eq!(
+        first["request_id"], second["request_id"],
+        "the retry must reuse the request id"
+    );
+    let receipt = browser.js(
+        "return document.querySelector('[data-ps-receipt]').textContent;",
+        json!([]),
+    );
+    let receipt = receipt.as_str().unwrap();
+    assert!(
+        receipt.contains("REF-") && receipt.contains(first["request_id"].as_str().unwrap()),
+        "receipt: {receipt}"
+    );
+}
+
+#[test]
+fn a_second_click_while_sending_does_nothing() {
+    let site = Site::new();
+    site.endpoint
+        .set_delay(std::time::Duration::from_millis(1500));
+    let browser = open_answered(&site, "/en/requests/erasure/");
+    browser.wait_for("document.querySelector('form.ps-request[data-ps-enhanced]')");
+    browser.js(FILL_FORM, json!(["form.ps-request"]));
+    browser.click("[data-ps-submit]");
+    site.endpoint.wait_for("/requests", 1);
+    let _ = browser.try_click("[data-ps-submit]"); // disabled while sending: may be refused
+    browser.js(
+        "document.querySelector('form.ps-request').requestSubmit();",
+        json!([]),
+    );
+    browser.wait_for(RECEIPT_SHOWN);
+    assert_eq!(site.endpoint.received("/requests").len(), 1);
+}
+
+#[test]
+fn without_javascript_the_form_posts_urlencoded_and_lands_on_the_thank_you_page() {
+    let site = Site::new();
+    let browser = Browser::start(webdriver::Options {
+        javascript_off: true,
+        ..Default::default()
+    });
+    browser.goto(&site.url("/en/requests/access/"));
+    for id in browser.find_all("form.ps-request [required]") {
+        match (
+            browser.property(&id, "tagName").as_str().unwrap(),
+            browser.property(&id, "type").as_str().unwrap(),
+        ) {
+            ("SELECT", _) => {
+                let select = browser.property(&id, "id");
+                let option = browser.find(&format!(
+                    "#{} option:nth-child(2)",
+                    select.as_str().unwrap()
+                ));
+                let label = browser.property(&option, "text");
+                browser.type_into(&id, label.as_str().unwrap());
+            }
+            (_, "email") => browser.type_into(&id, "ada@example.com"),
+            _ => browser.type_into(&id, "Ada Lovelace"),
+        }
+    }
+    browser.click("form.ps-request [data-ps-submit]");
+    let posts = site.endpoint.wait_for("/requests", 1);
+    assert_eq!(posts[0].content_type, "application/x-www-form-urlencoded");
+    let form = posts[0].form();
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(
+        (get("schema"), get("right"), get("lang"), get("version")),
+        (
+            Some("rights-request.v1"),
+            Some("access"),
+            Some("en"),
+            Some(CURRENT)
+        )
+    );
+    assert_eq!(
+        (get("name"), get("email"), get("return_to")),
+        (
+            Some("Ada Lovelace"),
+            Some("ada@example.com"),
+            Some("/en/requests/thanks/")
+        )
+    );
+    let deadline = std::time::Instant::now() + webdriver::WAIT;
+    while browser.url() != site.url("/en/requests/thanks/") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "did not land on the thank-you page: {}",
+            browser.url()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_request_can_be_filled_and_sent_with_the_keyboard_alone() {
+    let site = Site::new();
+    let browser = open(&site, "/en/requests/access/");
+    browser.wait_for(BANNER_OPEN);
+    browser.tab_to("#ps-consent [data-ps-action=reject_all]", 10);
+    browser.press(&[ENTER]);
+    browser.wait_for(BANNER_CLOSED);
+    browser.tab_to("#form-access-name", 40);
+    let mut typed = serde_json::Map::new();
+    for _ in 0..30 {
+        let el = browser.js("const el = document.activeElement; return { tag: el.tagName, type: el.type || '', name: el.name || '', required: el.required, submit: el.hasAttribute('data-ps-submit') };", json!([]));
+        if el["submit"] == true {
+            browser.press(&[ENTER]);
+            break;
+        }
+        let name = el["name"].as_str().unwrap().to_string();
+        if el["required"] == true {
+            match (el["tag"].as_str().unwrap(), el["type"].as_str().unwrap()) {
+                ("SELECT", _) => browser.press(&[ARROW_DOWN]),
+                (_, "email") => browser.type_keys("ada@example.com"),
+                _ => browser.type_keys("Ada Lovelace"),
+            }
+            let value = browser.js("return document.activeElement.value;", json!([]));
+            typed.insert(name, value);
+        }
+        browser.press(&[TAB]);
+    }
+    let posts = site.endpoint.wait_for("/requests", 1);
+    let request = posts
+        .iter()
+        .find(|p| p.path == "/requests")
+        .expect("no request posted");
+    let payload = assert_request(
+        &site,
+        request,
+        "access",
+        "en",
+        &Value::Object(typed.clone()),
+    );
+    assert!(typed.values().all(|v| v != ""), "{payload}");
+    browser.wait_for(RECEIPT_SHOWN);
+}
+
+#[test]
+fn axe_finds_no_violation_on_a_form_page_empty_and_after_a_failed_submit() {
+    let site = Site::new();
+    let browser = open(&site, "/en/requests/rectification/");
+    browser.wait_for("document.querySelector('form.ps-request[data-ps-enhanced]')");
+    browser.click("#ps-consent [data-ps-action=reject_all]");
+    browser.wait_for(BANNER_CLOSED);
+    assert_eq!(browser.axe_violations(), Vec::<String>::new(), "empty form");
+    browser.click("[data-ps-submit]");
+    browser.wait_for("document.querySelector('[aria-invalid=true]') && document.querySelector('[data-ps-alert]').textContent");
+    assert_eq!(
+        browser.axe_violations(),
+        Vec::<String>::new(),
+        "after a failed submit"
+    );
+    assert!(
+        browser.active_matches("[aria-invalid=true]"),
+        "focus should move to the first invalid field"
+    );
+}
+
+#[test]
+fn every_built_page_is_valid_html() {
+    let site = Site::new();
+    let jar = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/vnu-jar/build/dist/vnu.jar");
+    assert!(
+        jar.exists(),
+        "{} is missing: run `bash tests/setup.sh` first",
+        jar.display()
+    );
+    let out = Command::new("java")
+        .arg("-jar")
+        .arg(&jar)
+        .args(["--errors-only", "--skip-non-html"])
+        .arg(site.out())
+        .output()
+        .expect("run java (run `bash tests/setup.sh`)");
+    let report = String::from_utf8_lossy(&out.stderr)
+        .replace(&format!("file:{}/", site.out().display()), "");
+    assert!(out.status.success(), "vnu found errors:\n{report}");
+}
+
+// ---- Endpoint overrides (issue 4 and 5)
+
+/// The values of `attribute` on every start tag containing `marker`, in every HTML page under `dir`.
+fn attribute_values(dir: &Path, marker: &str, attribute: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+    {
+        let html = std::fs::read_to_string(entry.path()).unwrap();
+        for tag in html.split('<').filter(|t| t.contains(marker)) {
+            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+            let Some(start) = tag.find(&format!(" {attribute}=")) else {
+                continue;
+            };
+            let rest = &tag[start + attribute.len() + 2..];
+            let value = match rest.chars().next() {
+                Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+                _ => rest.split([' ', '>']).next().unwrap_or(""),
+            };
+            values.push(value.to_string());
+        }
+    }
+    values
+}
+
+fn assert_endpoints(out: &Path, requests: &str, consent: &str) {
+    let actions = attribute_values(out, "ps-request", "action");
+    assert!(
+        actions.len() >= 16,
+        "expected forms in both languages, found {}",
+        actions.len()
+    );
+    assert!(
+        actions.iter().all(|a| a == requests),
+        "form actions: {actions:?}"
+    );
+    let endpoints = attribute_values(out, "id=ps-consent ", "data-endpoint");
+    assert!(
+        endpoints.len() > 10 && endpoints.iter().all(|e| e == consent),
+        "banner endpoints: {endpoints:?}"
+    );
+    let headers = std::fs::read_to_string(out.join("_headers")).unwrap();
+    assert!(
+        !headers.contains("127.0.0.1:8787"),
+        "_headers still allows the configured endpoint:\n{headers}"
+    );
+}
+
+const STAGING_REQUESTS: &str = "https://staging.example.org/requests";
+const STAGING_CONSENT: &str = "https://staging.example.org/consent";
+
+#[test]
+fn endpoint_flags_override_the_configured_endpoints() {
+    let fixture = example_copy();
+    let options = Options {
+        root: fixture.root().to_path_buf(),
+        requests_endpoint: Some(STAGING_REQUESTS.to_string()),
+        consent_endpoint: Some(STAGING_CONSENT.to_string()),
+        ..Default::default()
+    };
+    build::build(&options).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_endpoints(&fixture.out(""), STAGING_REQUESTS, STAGING_CONSENT);
+}
+
+#[test]
+fn endpoint_environment_variables_override_the_configured_endpoints() {
+    let fixture = example_copy();
+    let out = Command::new(env!("CARGO_BIN_EXE_policy-site"))
+        .args(["build", "--quiet", "--root"])
+        .arg(fixture.root())
+        .env(build::REQUESTS_ENV, STAGING_REQUESTS)
+        .env(build::CONSENT_ENV, STAGING_CONSENT)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_endpoints(&fixture.out(""), STAGING_REQUESTS, STAGING_CONSENT);
+}
