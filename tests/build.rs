@@ -16,12 +16,24 @@ fn messages(result: Result<build::Compiled, policy_site::error::Diagnostics>) ->
 
 fn one_error_mentioning(fixture: &Fixture, place: &str, words: &str) {
     let errors = messages(fixture.build());
-    assert!(errors.iter().any(|e| e.contains(place) && e.contains(words)), "expected an error at {place} saying {words:?}, got:\n{}", errors.join("\n"));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains(place) && e.contains(words)),
+        "expected an error at {place} saying {words:?}, got:\n{}",
+        errors.join("\n")
+    );
 }
 
 /// Whether an element has this id, quoted or not (minified pages drop quotes).
 fn has_id(html: &str, id: &str) -> bool {
-    [format!("id={id}>"), format!("id={id} "), format!("id=\"{id}\"")].iter().any(|p| html.contains(p.as_str()))
+    [
+        format!("id={id}>"),
+        format!("id={id} "),
+        format!("id=\"{id}\""),
+    ]
+    .iter()
+    .any(|p| html.contains(p.as_str()))
 }
 
 // ---- The bundled example -------------------------------------------------
@@ -33,12 +45,25 @@ fn the_example_shows_sections_01_to_10_with_anchors_in_both_languages() {
     for (lang, date) in [("en", "January 30, 2025"), ("fr", "30 janvier 2025")] {
         let page = site.read(&format!("{lang}/privacy/index.html"));
         for n in 1..=10 {
-            assert!(page.contains(&format!("<span class=number>{n:02}</span>")) || page.contains(&format!("<span class=\"number\">{n:02}</span>")), "{lang}: section {n:02} missing");
+            assert!(
+                page.contains(&format!("<span class=number>{n:02}</span>"))
+                    || page.contains(&format!("<span class=\"number\">{n:02}</span>")),
+                "{lang}: section {n:02} missing"
+            );
         }
-        for id in ["data-collection", "data-sharing", "cookies", "data-subject-rights", "jurisdiction"] {
+        for id in [
+            "data-collection",
+            "data-sharing",
+            "cookies",
+            "data-subject-rights",
+            "jurisdiction",
+        ] {
             assert!(has_id(&page, id), "{lang}: anchor {id} missing");
         }
-        assert!(visible_text(&page).contains(date), "{lang}: localized date {date} missing");
+        assert!(
+            visible_text(&page).contains(date),
+            "{lang}: localized date {date} missing"
+        );
     }
 }
 
@@ -50,18 +75,39 @@ fn every_version_of_the_example_has_its_page_in_both_languages_with_alternates()
         for lang in ["en", "fr"] {
             let page = site.read(&format!("{lang}/privacy/{date}/index.html"));
             assert!(page.contains(r#"hreflang=en"#) || page.contains(r#"hreflang="en""#));
-            assert!(page.contains(&format!("/fr/privacy/{date}/")), "{lang} {date}: no French alternate");
-            assert!(page.contains(&format!("/en/privacy/{date}/")), "{lang} {date}: no English alternate");
+            assert!(
+                page.contains(&format!("/fr/privacy/{date}/")),
+                "{lang} {date}: no French alternate"
+            );
+            assert!(
+                page.contains(&format!("/en/privacy/{date}/")),
+                "{lang} {date}: no English alternate"
+            );
         }
     }
     let archived = site.read("en/privacy/2023-06-12/index.html");
-    assert!(visible_text(&archived).contains("archived version"), "archived pages say so");
-    assert!(archived.contains("/en/privacy/"), "archived pages link to the current version");
-    for file in ["index.html", "404.html", "sitemap.xml", "robots.txt", "en/privacy/history/index.html"] {
+    assert!(
+        visible_text(&archived).contains("archived version"),
+        "archived pages say so"
+    );
+    assert!(
+        archived.contains("/en/privacy/"),
+        "archived pages link to the current version"
+    );
+    for file in [
+        "index.html",
+        "404.html",
+        "sitemap.xml",
+        "robots.txt",
+        "en/privacy/history/index.html",
+    ] {
         assert!(site.out(file).is_file(), "{file} missing");
     }
     let index = site.read("index.html");
-    assert!(index.contains("/en/privacy/") && index.contains("/fr/privacy/"), "the root index lists policies in every language");
+    assert!(
+        index.contains("/en/privacy/") && index.contains("/fr/privacy/"),
+        "the root index lists policies in every language"
+    );
 }
 
 #[test]
@@ -82,12 +128,24 @@ fn minifying_does_not_change_what_a_reader_sees() {
     let minified = build::compile(&site.options()).unwrap();
     config.push_str("\nminify: false\n");
     std::fs::write(site.root().join("policy-site.yaml"), config).unwrap();
-    let unminified = build::compile(&Options { out: Some(plain), ..site.options() }).unwrap();
+    let unminified = build::compile(&Options {
+        out: Some(plain),
+        ..site.options()
+    })
+    .unwrap();
     let mut compared = 0;
-    for (a, b) in minified.outputs.iter().zip(&unminified.outputs).filter(|(a, _)| a.is_html()) {
+    for (a, b) in minified
+        .outputs
+        .iter()
+        .zip(&unminified.outputs)
+        .filter(|(a, _)| a.is_html())
+    {
         assert_eq!(a.file, b.file);
         assert!(a.bytes.len() < b.bytes.len(), "{} was not minified", a.file);
-        let (a, b) = (String::from_utf8_lossy(&a.bytes), String::from_utf8_lossy(&b.bytes));
+        let (a, b) = (
+            String::from_utf8_lossy(&a.bytes),
+            String::from_utf8_lossy(&b.bytes),
+        );
         assert_eq!(visible_text(&a), visible_text(&b));
         compared += 1;
     }
@@ -97,11 +155,26 @@ fn minifying_does_not_change_what_a_reader_sees() {
 #[test]
 fn the_binary_builds_with_no_arguments_and_prints_a_summary() {
     let site = example_copy();
-    let out = Command::new(env!("CARGO_BIN_EXE_policy-site")).arg("build").current_dir(site.root()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_policy-site"))
+        .arg("build")
+        .current_dir(site.root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("1 policy, 3 versions, 2 languages"), "{stdout}");
-    let quiet = Command::new(env!("CARGO_BIN_EXE_policy-site")).args(["build", "--quiet"]).current_dir(site.root()).output().unwrap();
+    assert!(
+        stdout.contains("1 policy, 3 versions, 2 languages"),
+        "{stdout}"
+    );
+    let quiet = Command::new(env!("CARGO_BIN_EXE_policy-site"))
+        .args(["build", "--quiet"])
+        .current_dir(site.root())
+        .output()
+        .unwrap();
     assert!(quiet.status.success() && quiet.stdout.is_empty());
 }
 
@@ -113,7 +186,10 @@ fn a_minimal_site_has_current_archive_history_and_localized_dates() {
     site.build().unwrap();
     let current = site.read("fr/privacy/index.html");
     assert!(visible_text(&current).contains("30 janvier 2025"));
-    assert!(has_id(&current, "collection"), "the French page keeps the English section's stable id");
+    assert!(
+        has_id(&current, "collection"),
+        "the French page keeps the English section's stable id"
+    );
     let old = site.read("en/privacy/2024-01-10/index.html");
     assert!(visible_text(&old).contains("January 10, 2024"));
     assert!(visible_text(&old).contains("90 days"));
@@ -126,51 +202,99 @@ fn a_failed_build_leaves_the_previous_site_as_it_was() {
     let site = Fixture::minimal();
     site.build().unwrap();
     let before = snapshot(&site.out(""));
-    let site = site.file("content/privacy/2025-01-30/en/02-retention.md", "---\ntitle: [unclosed\n---\nBody\n");
+    let site = site.file(
+        "content/privacy/2025-01-30/en/02-retention.md",
+        "---\ntitle: [unclosed\n---\nBody\n",
+    );
     assert!(site.build().is_err());
     assert_eq!(before, snapshot(&site.out("")));
-    let leftovers: Vec<_> = std::fs::read_dir(site.root()).unwrap().filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with(".public")).collect();
-    assert!(leftovers.is_empty(), "temporary folders left behind: {leftovers:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(site.root())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".public"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary folders left behind: {leftovers:?}"
+    );
 }
 
 // ---- Bad input: each names the file, and the line where there is one ----
 
 #[test]
 fn malformed_front_matter_is_reported_at_its_line() {
-    let site = Fixture::minimal().file("content/privacy/2025-01-30/en/02-retention.md", "---\ntitle: Retention\nid: [oops\n---\nBody\n");
-    one_error_mentioning(&site, "content/privacy/2025-01-30/en/02-retention.md:3", "error");
+    let site = Fixture::minimal().file(
+        "content/privacy/2025-01-30/en/02-retention.md",
+        "---\ntitle: Retention\nid: [oops\n---\nBody\n",
+    );
+    one_error_mentioning(
+        &site,
+        "content/privacy/2025-01-30/en/02-retention.md:3",
+        "error",
+    );
 }
 
 #[test]
 fn a_section_without_title_is_reported() {
-    let site = Fixture::minimal().file("content/privacy/2025-01-30/en/02-retention.md", "---\nid: retention\n---\nBody\n");
-    one_error_mentioning(&site, "2025-01-30/en/02-retention.md", "missing key `title`");
+    let site = Fixture::minimal().file(
+        "content/privacy/2025-01-30/en/02-retention.md",
+        "---\nid: retention\n---\nBody\n",
+    );
+    one_error_mentioning(
+        &site,
+        "2025-01-30/en/02-retention.md",
+        "missing key `title`",
+    );
 }
 
 #[test]
 fn a_section_without_front_matter_is_reported() {
-    let site = Fixture::minimal().file("content/privacy/2025-01-30/en/02-retention.md", "Just text.\n");
+    let site = Fixture::minimal().file(
+        "content/privacy/2025-01-30/en/02-retention.md",
+        "Just text.\n",
+    );
     one_error_mentioning(&site, "2025-01-30/en/02-retention.md:1", "no front matter");
 }
 
 #[test]
 fn a_language_folder_not_in_languages_is_reported() {
-    let site = Fixture::minimal().file("content/privacy/2025-01-30/de/01-erhebung.md", &section("Erhebung", "Text."));
-    one_error_mentioning(&site, "content/privacy/2025-01-30/de", "`de` is not one of the site's languages");
+    let site = Fixture::minimal().file(
+        "content/privacy/2025-01-30/de/01-erhebung.md",
+        &section("Erhebung", "Text."),
+    );
+    one_error_mentioning(
+        &site,
+        "content/privacy/2025-01-30/de",
+        "`de` is not one of the site's languages",
+    );
 }
 
 #[test]
 fn duplicated_section_numbers_are_reported_naming_both_files() {
-    let site = Fixture::minimal().file("content/privacy/2025-01-30/en/02-other.md", &section("Other", "Text."));
+    let site = Fixture::minimal().file(
+        "content/privacy/2025-01-30/en/02-other.md",
+        &section("Other", "Text."),
+    );
     one_error_mentioning(&site, "2025-01-30/en/02-retention.md", "02-other.md");
 }
 
 #[test]
 fn a_missing_section_number_is_reported() {
     let site = Fixture::minimal()
-        .file("content/privacy/2025-01-30/en/04-extra.md", &section("Extra", "Text."))
-        .file("content/privacy/2025-01-30/fr/04-extra.md", &section("Extra", "Texte."));
-    one_error_mentioning(&site, "content/privacy/2025-01-30/en", "section 03 is missing");
+        .file(
+            "content/privacy/2025-01-30/en/04-extra.md",
+            &section("Extra", "Text."),
+        )
+        .file(
+            "content/privacy/2025-01-30/fr/04-extra.md",
+            &section("Extra", "Texte."),
+        );
+    one_error_mentioning(
+        &site,
+        "content/privacy/2025-01-30/en",
+        "section 03 is missing",
+    );
 }
 
 #[test]
@@ -187,19 +311,32 @@ fn a_version_folder_that_is_not_a_date_is_reported() {
 
 #[test]
 fn an_unknown_key_in_version_yaml_is_reported_at_its_line() {
-    let site = Fixture::minimal().file("content/privacy/2025-01-30/version.yaml", "material: true\nsumary:\n  en: Typo.\n");
-    one_error_mentioning(&site, "content/privacy/2025-01-30/version.yaml:2", "unknown key `sumary`");
+    let site = Fixture::minimal().file(
+        "content/privacy/2025-01-30/version.yaml",
+        "material: true\nsumary:\n  en: Typo.\n",
+    );
+    one_error_mentioning(
+        &site,
+        "content/privacy/2025-01-30/version.yaml:2",
+        "unknown key `sumary`",
+    );
 }
 
 #[test]
 fn a_template_syntax_error_is_reported_with_its_line() {
-    let site = Fixture::minimal().file("templates/history.html", "{% extends \"base.html\" %}\n{% block main %}\n{% if %}\n{% endblock main %}\n");
+    let site = Fixture::minimal().file(
+        "templates/history.html",
+        "{% extends \"base.html\" %}\n{% block main %}\n{% if %}\n{% endblock main %}\n",
+    );
     one_error_mentioning(&site, "templates/history.html:3", "");
 }
 
 #[test]
 fn a_template_using_an_undefined_variable_is_reported() {
-    let site = Fixture::minimal().file("templates/history.html", "{% extends \"base.html\" %}\n{% block main %}{{ no_such_thing }}{% endblock main %}\n");
+    let site = Fixture::minimal().file(
+        "templates/history.html",
+        "{% extends \"base.html\" %}\n{% block main %}{{ no_such_thing }}{% endblock main %}\n",
+    );
     one_error_mentioning(&site, "templates/history.html", "no_such_thing");
 }
 
@@ -213,14 +350,23 @@ fn an_output_folder_that_cannot_be_written_is_reported_and_exits_non_zero() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("blocker/public") && stderr.contains("cannot write the output folder"), "{stderr}");
+    assert!(
+        stderr.contains("blocker/public") && stderr.contains("cannot write the output folder"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn several_errors_in_one_build_are_all_reported() {
     let site = Fixture::minimal()
-        .file("content/privacy/2025-01-30/en/02-retention.md", "---\nid: retention\n---\nBody\n")
-        .file("content/privacy/2024-01-10/version.yaml", "material: maybe\n")
+        .file(
+            "content/privacy/2025-01-30/en/02-retention.md",
+            "---\nid: retention\n---\nBody\n",
+        )
+        .file(
+            "content/privacy/2024-01-10/version.yaml",
+            "material: maybe\n",
+        )
         .file("content/privacy/draft/en/01-a.md", &section("A", "Text."));
     let errors = messages(site.build());
     assert!(errors.len() >= 3, "{}", errors.join("\n"));
@@ -231,7 +377,10 @@ fn several_errors_in_one_build_are_all_reported() {
 
 #[test]
 fn a_section_id_used_twice_in_a_version_is_reported_naming_both_files() {
-    let site = Fixture::minimal().file("content/privacy/2025-01-30/en/02-retention.md", &section_with_id("Retention", "collection", "Text."));
+    let site = Fixture::minimal().file(
+        "content/privacy/2025-01-30/en/02-retention.md",
+        &section_with_id("Retention", "collection", "Text."),
+    );
     one_error_mentioning(&site, "2025-01-30/en/02-retention.md", "01-collection.md");
 }
 
@@ -246,17 +395,30 @@ fn an_unknown_right_in_a_form_directive_is_reported_at_its_line() {
 
 #[test]
 fn an_endpoint_that_is_not_https_is_reported() {
-    let site = Fixture::minimal().file("policy-site.yaml", &format!("{}endpoints: {{requests: http://example.com/requests}}\n", common::CONFIG));
+    let site = Fixture::minimal().file(
+        "policy-site.yaml",
+        &format!(
+            "{}endpoints: {{requests: http://example.com/requests}}\n",
+            common::CONFIG
+        ),
+    );
     one_error_mentioning(&site, "policy-site.yaml:4", "must use https");
     let flagged = Fixture::minimal();
-    let result = build::build(&Options { requests_endpoint: Some("ftp://x".into()), ..flagged.options() });
-    assert!(messages(result).iter().any(|e| e.contains("--requests-endpoint")));
+    let result = build::build(&Options {
+        requests_endpoint: Some("ftp://x".into()),
+        ..flagged.options()
+    });
+    assert!(messages(result)
+        .iter()
+        .any(|e| e.contains("--requests-endpoint")));
 }
 
 // ---- Changes between versions --------------------------------------------
 
 fn two_versions(old_en: &str, new_en: &str) -> Fixture {
-    Fixture::minimal().file("content/privacy/2024-01-10/en/02-retention.md", old_en).file("content/privacy/2025-01-30/en/02-retention.md", new_en)
+    Fixture::minimal()
+        .file("content/privacy/2024-01-10/en/02-retention.md", old_en)
+        .file("content/privacy/2025-01-30/en/02-retention.md", new_en)
 }
 
 fn changes_page(site: &Fixture, lang: &str) -> String {
@@ -268,50 +430,103 @@ fn changes_page(site: &Fixture, lang: &str) -> String {
 fn a_changed_retention_period_shows_exactly_the_number_deleted_and_inserted() {
     let site = Fixture::minimal();
     let page = changes_page(&site, "en");
-    assert!(page.contains("<del><span class=visually-hidden>deleted: </span>90</del>"), "{page}");
-    assert!(page.contains("<ins><span class=visually-hidden>inserted: </span>60</ins>"), "{page}");
+    assert!(
+        page.contains("<del><span class=visually-hidden>deleted: </span>90</del>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<ins><span class=visually-hidden>inserted: </span>60</ins>"),
+        "{page}"
+    );
     assert!(visible_text(&page).contains("+1 words added, −1 words removed"));
 }
 
 #[test]
 fn reflowed_lines_list_markers_and_quote_styles_are_not_changes() {
-    let old = section("Retention", "We keep \"data\" for 90 days,\nthen we delete it.\n\n* one\n* two");
-    let new = section("Retention", "We keep “data” for\n90 days, then we\ndelete it.\n\n\n- one\n- two");
+    let old = section(
+        "Retention",
+        "We keep \"data\" for 90 days,\nthen we delete it.\n\n* one\n* two",
+    );
+    let new = section(
+        "Retention",
+        "We keep “data” for\n90 days, then we\ndelete it.\n\n\n- one\n- two",
+    );
     let site = two_versions(&old, &new);
     let page = visible_text(&changes_page(&site, "en"));
-    assert!(page.contains("The text of this version is the same as the previous one."), "{page}");
+    assert!(
+        page.contains("The text of this version is the same as the previous one."),
+        "{page}"
+    );
     assert!(page.contains("+0 words added, −0 words removed"));
 }
 
 #[test]
 fn a_changed_link_target_or_emphasis_is_a_change() {
-    let site = two_versions(&section("Retention", "Write to [us](mailto:a@example.com) *now*."), &section("Retention", "Write to [us](mailto:b@example.com) now."));
+    let site = two_versions(
+        &section("Retention", "Write to [us](mailto:a@example.com) *now*."),
+        &section("Retention", "Write to [us](mailto:b@example.com) now."),
+    );
     let page = changes_page(&site, "en");
-    assert!(page.contains("<del><span class=visually-hidden>deleted: </span><a href=mailto:a@example.com>us</a>"), "{page}");
-    assert!(page.contains("<a href=mailto:b@example.com>us</a> now</ins>"), "{page}");
+    assert!(
+        page.contains(
+            "<del><span class=visually-hidden>deleted: </span><a href=mailto:a@example.com>us</a>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a href=mailto:b@example.com>us</a> now</ins>"),
+        "{page}"
+    );
     assert!(page.contains("<em>now</em></del>"), "{page}");
 }
 
 #[test]
 fn a_section_moved_elsewhere_shows_as_a_move_and_an_inserted_one_as_an_insertion() {
     let site = Fixture::minimal()
-        .file("content/privacy/2025-01-30/en/01-retention.md", &section_with_id("Retention", "retention", "We keep data for 90 days."))
-        .file("content/privacy/2025-01-30/en/02-collection.md", &section_with_id("Data collection", "collection", "We collect your name."))
+        .file(
+            "content/privacy/2025-01-30/en/01-retention.md",
+            &section_with_id("Retention", "retention", "We keep data for 90 days."),
+        )
+        .file(
+            "content/privacy/2025-01-30/en/02-collection.md",
+            &section_with_id("Data collection", "collection", "We collect your name."),
+        )
         .remove("content/privacy/2025-01-30/en/02-retention.md")
         .remove("content/privacy/2025-01-30/en/01-collection.md")
-        .file("content/privacy/2025-01-30/en/03-security.md", &section("Security", "We encrypt data."))
-        .file("content/privacy/2025-01-30/fr/03-securite.md", &section("Sécurité", "Nous chiffrons les données."));
+        .file(
+            "content/privacy/2025-01-30/en/03-security.md",
+            &section("Security", "We encrypt data."),
+        )
+        .file(
+            "content/privacy/2025-01-30/fr/03-securite.md",
+            &section("Sécurité", "Nous chiffrons les données."),
+        );
     let page = visible_text(&changes_page(&site, "en"));
     assert!(page.contains("Retention moved from section 02"), "{page}");
     assert!(page.contains("03 Security added"), "{page}");
-    assert!(page.contains("Data collection: unchanged (now section 02, was 01)"), "{page}");
+    assert!(
+        page.contains("Data collection: unchanged (now section 02, was 01)"),
+        "{page}"
+    );
 }
 
 #[test]
 fn french_text_with_accents_and_apostrophes_diffs_by_word() {
     let site = Fixture::minimal()
-        .file("content/privacy/2024-01-10/fr/02-conservation.md", &section("Conservation", "Vous avez droit à l’effacement des données."))
-        .file("content/privacy/2025-01-30/fr/02-conservation.md", &section("Conservation", "Vous avez droit à l’effacement de vos données."));
+        .file(
+            "content/privacy/2024-01-10/fr/02-conservation.md",
+            &section(
+                "Conservation",
+                "Vous avez droit à l’effacement des données.",
+            ),
+        )
+        .file(
+            "content/privacy/2025-01-30/fr/02-conservation.md",
+            &section(
+                "Conservation",
+                "Vous avez droit à l’effacement de vos données.",
+            ),
+        );
     let page = changes_page(&site, "fr");
     assert!(page.contains("l’effacement <del><span class=visually-hidden>supprimé : </span>des</del><ins><span class=visually-hidden>ajouté : </span>de vos</ins> données"), "{page}");
 }
@@ -328,22 +543,52 @@ fn every_changes_page_links_back_to_both_versions_and_the_feed_is_valid_atom() {
     for lang in ["en", "fr"] {
         for (from, to, path) in pages {
             let page = site.read(&format!("{lang}/privacy/{path}index.html"));
-            assert!(page.contains(&format!("/{lang}/privacy/{from}/")), "{lang} {path}: no link to {from}");
-            assert!(page.contains(&format!("/{lang}/privacy/{to}/")), "{lang} {path}: no link to {to}");
-            assert!(page.contains("<del>") && page.contains("<ins>"), "{lang} {path}: shows no word-level change");
+            assert!(
+                page.contains(&format!("/{lang}/privacy/{from}/")),
+                "{lang} {path}: no link to {from}"
+            );
+            assert!(
+                page.contains(&format!("/{lang}/privacy/{to}/")),
+                "{lang} {path}: no link to {to}"
+            );
+            assert!(
+                page.contains("<del>") && page.contains("<ins>"),
+                "{lang} {path}: shows no word-level change"
+            );
         }
         let feed = site.read(&format!("{lang}/privacy/feed.xml"));
         let doc = roxmltree::Document::parse(&feed).expect("the feed is well-formed XML");
         let root = doc.root_element();
-        assert_eq!(root.tag_name().namespace(), Some("http://www.w3.org/2005/Atom"));
-        let entries: Vec<_> = root.children().filter(|n| n.has_tag_name("entry")).collect();
+        assert_eq!(
+            root.tag_name().namespace(),
+            Some("http://www.w3.org/2005/Atom")
+        );
+        let entries: Vec<_> = root
+            .children()
+            .filter(|n| n.has_tag_name("entry"))
+            .collect();
         assert_eq!(entries.len(), 3, "one entry per version");
         for tag in ["id", "title", "updated"] {
-            assert!(root.children().any(|n| n.has_tag_name(tag)), "feed lacks <{tag}>");
-            assert!(entries.iter().all(|e| e.children().any(|n| n.has_tag_name(tag))), "an entry lacks <{tag}>");
+            assert!(
+                root.children().any(|n| n.has_tag_name(tag)),
+                "feed lacks <{tag}>"
+            );
+            assert!(
+                entries
+                    .iter()
+                    .all(|e| e.children().any(|n| n.has_tag_name(tag))),
+                "an entry lacks <{tag}>"
+            );
         }
-        let link = entries[0].children().find(|n| n.has_tag_name("link")).and_then(|l| l.attribute("href")).unwrap();
-        assert!(link.ends_with(&format!("/{lang}/privacy/changes/2025-01-30/")), "entries link to their diff: {link}");
+        let link = entries[0]
+            .children()
+            .find(|n| n.has_tag_name("link"))
+            .and_then(|l| l.attribute("href"))
+            .unwrap();
+        assert!(
+            link.ends_with(&format!("/{lang}/privacy/changes/2025-01-30/")),
+            "entries link to their diff: {link}"
+        );
         let history = visible_text(&site.read(&format!("{lang}/privacy/history/index.html")));
         for date in ["2023", "2024", "2025"] {
             assert!(history.contains(date), "history lacks {date}");
@@ -357,7 +602,11 @@ fn a_rewrapped_copy_of_a_version_diffs_as_unchanged() {
     let from = site.root().join("content/privacy/2025-01-30");
     let to = site.root().join("content/privacy/2025-06-01");
     common::copy_tree(&from, &to);
-    for entry in walkdir::WalkDir::new(&to).into_iter().filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "md")) {
+    for entry in walkdir::WalkDir::new(&to)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+    {
         let text = std::fs::read_to_string(entry.path()).unwrap();
         let (front, body) = text[4..].split_once("\n---\n").unwrap();
         // Re-wrap every paragraph at a different width; keep blank lines.
@@ -368,15 +617,35 @@ fn a_rewrapped_copy_of_a_version_diffs_as_unchanged() {
                     return para.to_string();
                 }
                 let words: Vec<&str> = para.split_whitespace().collect();
-                words.chunks(5).map(|c| c.join(" ")).collect::<Vec<_>>().join("\n")
+                words
+                    .chunks(5)
+                    .map(|c| c.join(" "))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             })
             .collect();
-        std::fs::write(entry.path(), format!("---\n{front}\n---\n{}", rewrapped.join("\n\n"))).unwrap();
+        std::fs::write(
+            entry.path(),
+            format!("---\n{front}\n---\n{}", rewrapped.join("\n\n")),
+        )
+        .unwrap();
     }
-    std::fs::write(to.join("version.yaml"), "material: false\nsummary: {en: Reflowed., fr: Mise en page.}\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_policy-site")).args(["diff", "privacy", "2025-01-30", "2025-06-01"]).current_dir(site.root()).output().unwrap();
+    std::fs::write(
+        to.join("version.yaml"),
+        "material: false\nsummary: {en: Reflowed., fr: Mise en page.}\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_policy-site"))
+        .args(["diff", "privacy", "2025-01-30", "2025-06-01"])
+        .current_dir(site.root())
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("0 words added, 0 words removed"), "{text}");
     assert!(!text.contains("[-") && !text.contains("{+"), "{text}");
 }
@@ -384,19 +653,39 @@ fn a_rewrapped_copy_of_a_version_diffs_as_unchanged() {
 #[test]
 fn the_diff_command_prints_plain_marks_when_piped_and_refuses_bad_requests() {
     let site = Fixture::minimal();
-    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_policy-site")).arg("diff").args(args).current_dir(site.root()).output().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_policy-site"))
+            .arg("diff")
+            .args(args)
+            .current_dir(site.root())
+            .output()
+            .unwrap()
+    };
     let out = run(&["privacy", "2024-01-10", "2025-01-30", "--lang", "fr"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("[-90-]{+60+}"));
     for (args, says) in [
         (vec!["privacy", "2025-01-30", "2025-01-30"], "with itself"),
-        (vec!["privacy", "2024-01-10", "2026-01-01"], "no version dated 2026-01-01"),
-        (vec!["privacy", "2024-01-10", "2025-01-30", "--lang", "de"], "has no `de` text"),
-        (vec!["terms", "2024-01-10", "2025-01-30"], "no policy `terms`"),
+        (
+            vec!["privacy", "2024-01-10", "2026-01-01"],
+            "no version dated 2026-01-01",
+        ),
+        (
+            vec!["privacy", "2024-01-10", "2025-01-30", "--lang", "de"],
+            "has no `de` text",
+        ),
+        (
+            vec!["terms", "2024-01-10", "2025-01-30"],
+            "no policy `terms`",
+        ),
     ] {
         let out = run(&args);
         assert!(!out.status.success(), "{args:?} should fail");
-        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -405,10 +694,21 @@ fn a_version_not_yet_in_effect_is_upcoming_until_a_later_build_date() {
     let site = Fixture::minimal().file("content/privacy/2025-01-30/version.yaml", "effective: 2025-03-01\nmaterial: true\nsummary: {en: Shorter retention., fr: Conservation plus courte.}\n");
     site.build().unwrap();
     let current = site.read("en/privacy/index.html");
-    assert!(visible_text(&current).contains("90 days"), "the version in force stays current");
-    assert!(visible_text(&current).contains("A new version of this policy takes effect on March 1, 2025."));
-    assert!(current.contains("/en/privacy/changes/2025-01-30/"), "the notice links to the upcoming diff");
-    build::build(&Options { date: Some("2025-03-01".parse().unwrap()), ..site.options() }).unwrap();
+    assert!(
+        visible_text(&current).contains("90 days"),
+        "the version in force stays current"
+    );
+    assert!(visible_text(&current)
+        .contains("A new version of this policy takes effect on March 1, 2025."));
+    assert!(
+        current.contains("/en/privacy/changes/2025-01-30/"),
+        "the notice links to the upcoming diff"
+    );
+    build::build(&Options {
+        date: Some("2025-03-01".parse().unwrap()),
+        ..site.options()
+    })
+    .unwrap();
     let current = visible_text(&site.read("en/privacy/index.html"));
     assert!(current.contains("60 days") && !current.contains("takes effect on"));
 }
@@ -417,16 +717,27 @@ fn a_version_not_yet_in_effect_is_upcoming_until_a_later_build_date() {
 fn versions_json_lists_dates_flags_links_and_source_hashes() {
     let site = Fixture::minimal();
     site.build().unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&site.read("api/privacy/versions.json")).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&site.read("api/privacy/versions.json")).unwrap();
     assert_eq!(doc["current"], "2025-01-30");
     let versions = doc["versions"].as_array().unwrap();
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[1]["material"], true);
-    assert_eq!(versions[1]["links"]["fr"]["changes"], "https://example.com/fr/privacy/changes/2025-01-30/");
+    assert_eq!(
+        versions[1]["links"]["fr"]["changes"],
+        "https://example.com/fr/privacy/changes/2025-01-30/"
+    );
     let hash = versions[0]["sources_sha256"].as_str().unwrap();
     assert_eq!(hash.len(), 64);
-    let edited = site.file("content/privacy/2024-01-10/en/01-collection.md", &section("Data collection", "We collect your email."));
+    let edited = site.file(
+        "content/privacy/2024-01-10/en/01-collection.md",
+        &section("Data collection", "We collect your email."),
+    );
     edited.build().unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&edited.read("api/privacy/versions.json")).unwrap();
-    assert_ne!(doc["versions"][0]["sources_sha256"], hash, "the hash follows the sources");
+    let doc: serde_json::Value =
+        serde_json::from_str(&edited.read("api/privacy/versions.json")).unwrap();
+    assert_ne!(
+        doc["versions"][0]["sources_sha256"], hash,
+        "the hash follows the sources"
+    );
 }

@@ -243,6 +243,7 @@ fn load_version(
             found.extend(match_translation(source, t, &dir.join(lang)));
         }
     }
+    found.extend(adopt_source_ids(&mut translations, default_lang));
     let mut ids: BTreeMap<&str, &Path> = BTreeMap::new();
     if let Some(source) = translations.get(default_lang) {
         for s in &source.sections {
@@ -275,6 +276,38 @@ fn load_version(
         sources_sha256,
     };
     found.into_result(version)
+}
+
+/// A translation's sections take the stable id of the default-language
+/// section with the same number; an explicit different id is an error.
+fn adopt_source_ids(
+    translations: &mut BTreeMap<String, Translation>,
+    default_lang: &str,
+) -> Diagnostics {
+    let mut found = Diagnostics::default();
+    let Some(source) = translations.get(default_lang) else {
+        return found;
+    };
+    let ids: BTreeMap<u32, String> = source
+        .sections
+        .iter()
+        .map(|s| (s.number, s.id.clone()))
+        .collect();
+    for (lang, t) in translations
+        .iter_mut()
+        .filter(|(l, _)| l.as_str() != default_lang)
+    {
+        for s in &mut t.sections {
+            let Some(id) = ids.get(&s.number) else {
+                continue;
+            };
+            if s.explicit_id && &s.id != id {
+                found.push(Diagnostic::new(&s.file, format!("the `{lang}` section {} has the id `{}`, but the `{default_lang}` section it translates has `{id}`", s.label(), s.id)).at_line(2).with_hint(format!("use `id: {id}`, or remove the id: translations take it from the `{default_lang}` section")));
+            }
+            s.id = id.clone();
+        }
+    }
+    found
 }
 
 /// Translations are matched to the default language by number; they take the
@@ -435,6 +468,7 @@ fn parse_section(
                 .with_hint("write the section's heading after `title:`"),
         );
     }
+    let explicit_id = front.id.is_some();
     let id = front.id.unwrap_or_else(|| slug.to_string());
     if !is_slug(&id) {
         found.push(
@@ -446,6 +480,8 @@ fn parse_section(
             .with_hint("the id is the section's anchor in URLs, e.g. `id: data-retention`"),
         );
     }
+    // Sub-heading anchors are prefixed with the file's own id: unique on
+    // the page, and known before the translations are matched.
     let rendered = match markdown::render(body, &id, is_known) {
         Ok(r) => r,
         Err(errors) => {
@@ -467,6 +503,7 @@ fn parse_section(
         body_line,
         markdown: body.to_string(),
         translated_from: front.translated_from,
+        explicit_id,
         rendered,
     })
 }

@@ -64,6 +64,8 @@ pub struct Section {
     pub markdown: String,
     /// Hash of the default-language source this translation was made from.
     pub translated_from: Option<String>,
+    /// Whether the front matter gave the id (else it comes from the file name).
+    pub explicit_id: bool,
     pub rendered: Rendered,
 }
 

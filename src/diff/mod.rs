@@ -203,7 +203,12 @@ pub fn diff_translations(
             Some(o) => {
                 // Most sections are untouched between two versions: skip the work.
                 let blocks = if o.markdown == s.markdown {
-                    s.rendered.blocks.iter().cloned().map(BlockChange::Same).collect()
+                    s.rendered
+                        .blocks
+                        .iter()
+                        .cloned()
+                        .map(BlockChange::Same)
+                        .collect()
                 } else {
                     diff_blocks(&o.rendered.blocks, &s.rendered.blocks)
                 };

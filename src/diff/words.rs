@@ -211,7 +211,12 @@ fn tidy(ops: Vec<(Op, Token)>) -> Vec<(Op, Token)> {
     let mut joined: Vec<(Op, Token)> = Vec::with_capacity(ops.len());
     for i in 0..ops.len() {
         let (op, token) = &ops[i];
-        let between_edits = *op == Op::Equal && token.is_space() && i > 0 && i + 1 < ops.len() && edit(ops[i - 1].0) && edit(ops[i + 1].0);
+        let between_edits = *op == Op::Equal
+            && token.is_space()
+            && i > 0
+            && i + 1 < ops.len()
+            && edit(ops[i - 1].0)
+            && edit(ops[i + 1].0);
         if between_edits {
             joined.push((Op::Delete, token.clone()));
             joined.push((Op::Insert, token.clone()));

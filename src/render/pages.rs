@@ -38,9 +38,17 @@ pub fn plan(env: &Env, tera: &Tera) -> Result<Vec<Page>, crate::error::Diagnosti
                 pages.push(history(env, policy, lang));
                 pages.push(feed(env, policy, lang));
             }
+            let current = policy.versions[policy.current_index(env.today)].date;
             for (from, to) in diff::published_pairs(policy, env.today) {
                 if let Some(d) = env.diffs.get(&policy.slug, lang, from, to) {
-                    pages.push(changes(env, policy, lang, d));
+                    let page = changes(env, policy, lang, d);
+                    // "Since the version I agreed to" links always take the
+                    // from/to form, also when the two versions are neighbours.
+                    let between = env.urls.changes_between(lang, &policy.slug, from, to);
+                    if to == current && page.url != between {
+                        pages.push(Page { url: between, template: page.template, context: page.context.clone() });
+                    }
+                    pages.push(page);
                 }
             }
         }

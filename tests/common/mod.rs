@@ -23,24 +23,58 @@ pub fn section_with_id(title: &str, id: &str, body: &str) -> String {
 
 impl Fixture {
     pub fn empty() -> Fixture {
-        Fixture { dir: tempfile::tempdir().expect("temp dir") }
+        Fixture {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     /// A valid two-language site: one policy, two versions of two sections.
     pub fn minimal() -> Fixture {
         Fixture::empty()
             .file("policy-site.yaml", CONFIG)
-            .file("content/privacy/policy.yaml", "title: {en: Privacy Policy, fr: Politique de confidentialité}\n")
+            .file(
+                "content/privacy/policy.yaml",
+                "title: {en: Privacy Policy, fr: Politique de confidentialité}\n",
+            )
             .version("2024-01-10", false, "First version.", "Première version.")
-            .file("content/privacy/2024-01-10/en/01-collection.md", &section("Data collection", "We collect your name."))
-            .file("content/privacy/2024-01-10/en/02-retention.md", &section("Retention", "We keep data for 90 days."))
-            .file("content/privacy/2024-01-10/fr/01-collecte.md", &section("Collecte", "Nous recueillons votre nom."))
-            .file("content/privacy/2024-01-10/fr/02-conservation.md", &section("Conservation", "Nous conservons les données 90 jours."))
-            .version("2025-01-30", true, "Shorter retention.", "Conservation plus courte.")
-            .file("content/privacy/2025-01-30/en/01-collection.md", &section("Data collection", "We collect your name."))
-            .file("content/privacy/2025-01-30/en/02-retention.md", &section("Retention", "We keep data for 60 days."))
-            .file("content/privacy/2025-01-30/fr/01-collecte.md", &section("Collecte", "Nous recueillons votre nom."))
-            .file("content/privacy/2025-01-30/fr/02-conservation.md", &section("Conservation", "Nous conservons les données 60 jours."))
+            .file(
+                "content/privacy/2024-01-10/en/01-collection.md",
+                &section("Data collection", "We collect your name."),
+            )
+            .file(
+                "content/privacy/2024-01-10/en/02-retention.md",
+                &section("Retention", "We keep data for 90 days."),
+            )
+            .file(
+                "content/privacy/2024-01-10/fr/01-collecte.md",
+                &section("Collecte", "Nous recueillons votre nom."),
+            )
+            .file(
+                "content/privacy/2024-01-10/fr/02-conservation.md",
+                &section("Conservation", "Nous conservons les données 90 jours."),
+            )
+            .version(
+                "2025-01-30",
+                true,
+                "Shorter retention.",
+                "Conservation plus courte.",
+            )
+            .file(
+                "content/privacy/2025-01-30/en/01-collection.md",
+                &section("Data collection", "We collect your name."),
+            )
+            .file(
+                "content/privacy/2025-01-30/en/02-retention.md",
+                &section("Retention", "We keep data for 60 days."),
+            )
+            .file(
+                "content/privacy/2025-01-30/fr/01-collecte.md",
+                &section("Collecte", "Nous recueillons votre nom."),
+            )
+            .file(
+                "content/privacy/2025-01-30/fr/02-conservation.md",
+                &section("Conservation", "Nous conservons les données 60 jours."),
+            )
     }
 
     pub fn version(self, date: &str, material: bool, en: &str, fr: &str) -> Fixture {
@@ -70,7 +104,10 @@ impl Fixture {
     }
 
     pub fn options(&self) -> Options {
-        Options { root: self.root().to_path_buf(), ..Default::default() }
+        Options {
+            root: self.root().to_path_buf(),
+            ..Default::default()
+        }
     }
 
     pub fn build(&self) -> Result<Compiled, Diagnostics> {
@@ -102,14 +139,61 @@ pub fn visible_text(html: &str) -> String {
         };
         let end = skip_to.unwrap_or(tag.len());
         // Block-level boundaries separate words; inline tags do not.
-        let name: String = tag[1..].trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-        if matches!(name.as_str(), "p" | "div" | "li" | "br" | "h1" | "h2" | "h3" | "h4" | "td" | "th" | "tr" | "section" | "header" | "footer" | "nav" | "main" | "ul" | "ol" | "dt" | "dd" | "title" | "summary" | "details" | "fieldset" | "legend" | "option" | "figure" | "figcaption" | "article" | "dl" | "table" | "form" | "select" | "textarea" | "dialog") {
+        let name: String = tag[1..]
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if matches!(
+            name.as_str(),
+            "p" | "div"
+                | "li"
+                | "br"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "td"
+                | "th"
+                | "tr"
+                | "section"
+                | "header"
+                | "footer"
+                | "nav"
+                | "main"
+                | "ul"
+                | "ol"
+                | "dt"
+                | "dd"
+                | "title"
+                | "summary"
+                | "details"
+                | "fieldset"
+                | "legend"
+                | "option"
+                | "figure"
+                | "figcaption"
+                | "article"
+                | "dl"
+                | "table"
+                | "form"
+                | "select"
+                | "textarea"
+                | "dialog"
+        ) {
             out.push(' ');
         }
         rest = &tag[end..];
     }
     out.push_str(rest);
-    let decoded = out.replace("&nbsp;", "\u{a0}").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&#x27;", "'").replace("&amp;", "&");
+    let decoded = out
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&");
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -134,7 +218,10 @@ pub fn copy_tree(from: &Path, to: &Path) {
         std::fs::copy(from, to).unwrap();
         return;
     }
-    for entry in walkdir::WalkDir::new(from).into_iter().filter_map(Result::ok) {
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         let rel = entry.path().strip_prefix(from).unwrap();
         let target = to.join(rel);
         if entry.file_type().is_dir() {
@@ -151,7 +238,16 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect();
     files.sort();
     files
