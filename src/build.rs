@@ -4,6 +4,7 @@
 
 use crate::assets;
 use crate::config::{self, Config};
+use crate::consent;
 use crate::content::{self, SectionCache, Site};
 use crate::date::{self, Date};
 use crate::diff::{self, DiffIndex};
@@ -206,6 +207,9 @@ pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
     let pages = render::plan(&env, &tera)?;
     let urls: Vec<String> = pages.iter().map(|p| p.url.clone()).collect();
     let mut outputs = render::render_all(&tera, &env, pages)?;
+    if let Some(consent) = &site.config.consent {
+        consent::check_gated(&options.root, &outputs, consent)?;
+    }
     let page_count = outputs.len();
     outputs.extend(render::files::all(&env, &urls));
     outputs.extend(assets.files.iter().map(|(path, bytes)| Output {

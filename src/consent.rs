@@ -3,7 +3,11 @@
 //! that the banner, the settings dialog and the cookie table are rendered from.
 
 use crate::config::Localized;
+use crate::error::{Diagnostic, Diagnostics};
+use crate::render::Output;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,6 +180,56 @@ impl ConsentConfig {
             "categories": categories,
         })
     }
+}
+
+/// Every `data-consent="…"` in the pages names a configured category; an
+/// unknown one would never run, so it is an error placed where it is written
+/// (a template or a section), found by searching the site's sources.
+pub fn check_gated(root: &Path, outputs: &[Output], consent: &ConsentConfig) -> Result<(), Diagnostics> {
+    let known: BTreeSet<&str> = consent.category_ids().collect();
+    let mut unknown: BTreeMap<String, String> = BTreeMap::new();
+    for output in outputs.iter().filter(|o| o.is_html()) {
+        let html = String::from_utf8_lossy(&output.bytes);
+        for value in html.split("data-consent=").skip(1).filter_map(attribute_value) {
+            if !known.contains(value.as_str()) {
+                unknown.entry(value).or_insert_with(|| output.file.clone());
+            }
+        }
+    }
+    let mut found = Diagnostics::default();
+    for (category, page) in unknown {
+        let (file, line) = find_in_sources(root, &category).unwrap_or_else(|| (PathBuf::from(&page), 0));
+        let mut d = Diagnostic::new(file, format!("`data-consent=\"{category}\"` names no cookie category (known: {})", known.iter().copied().collect::<Vec<_>>().join(", ")))
+            .with_hint("use the id of a category under `consent.categories` in policy-site.yaml, or add that category");
+        if line > 0 {
+            d = d.at_line(line);
+        }
+        found.push(d);
+    }
+    found.into_result(())
+}
+
+fn attribute_value(rest: &str) -> Option<String> {
+    let rest = rest.trim_start();
+    let value = match rest.chars().next()? {
+        quote @ ('"' | '\'') => rest[1..].split(quote).next()?,
+        _ => rest.split(|c: char| c.is_whitespace() || c == '>').next()?,
+    };
+    Some(value.to_string())
+}
+
+/// The first template or section (file, line) that writes this category.
+fn find_in_sources(root: &Path, category: &str) -> Option<(PathBuf, usize)> {
+    let needles = [format!("data-consent=\"{category}\""), format!("data-consent='{category}'"), format!("data-consent={category}")];
+    for dir in ["templates", "content"] {
+        for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name().into_iter().filter_map(Result::ok) {
+            let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+            if let Some(line) = text.lines().position(|l| needles.iter().any(|n| l.contains(n.as_str()))) {
+                return Some((entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf(), line + 1));
+            }
+        }
+    }
+    None
 }
 
 fn is_identifier(id: &str) -> bool {
