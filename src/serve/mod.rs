@@ -24,6 +24,9 @@ const LIVE_JS: &[u8] = include_bytes!("live.js");
 const LIVE_CSS: &[u8] = include_bytes!("live.css");
 /// Changes closer together than this are one rebuild (editors write in steps).
 const DEBOUNCE: Duration = Duration::from_millis(50);
+/// Once a file is closed after writing, the editor is done with it: only
+/// this long is left for a write to a second file to join the rebuild.
+const SETTLE_AFTER_CLOSE: Duration = Duration::from_millis(5);
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub struct Settings {
@@ -203,12 +206,16 @@ fn watch(
     let root = root.to_path_buf();
     std::thread::spawn(move || {
         while let Ok(event) = rx.recv() {
-            let Some(first) = relevant(&root, event) else {
+            let Some((first, closed)) = relevant(&root, event) else {
                 continue;
             };
+            let mut wait = if closed { SETTLE_AFTER_CLOSE } else { DEBOUNCE };
             loop {
-                match rx.recv_timeout(DEBOUNCE) {
-                    Ok(_) => continue,
+                match rx.recv_timeout(wait) {
+                    Ok(event) => {
+                        let closed = relevant(&root, event).is_some_and(|(_, closed)| closed);
+                        wait = if closed { SETTLE_AFTER_CLOSE } else { DEBOUNCE };
+                    }
                     Err(RecvTimeoutError::Timeout) => break,
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
@@ -224,31 +231,39 @@ fn watch(
     Ok(watcher)
 }
 
-/// The changed source an event is about, unless it is editor litter, a mere
-/// read, or something outside the sources (such as a built `public/`).
-fn relevant(root: &Path, event: notify::Result<notify::Event>) -> Option<PathBuf> {
+/// The changed source an event is about, and whether the event says the
+/// file was closed after writing; `None` for editor litter, mere reads, and
+/// anything outside the sources (such as a built `public/`).
+fn relevant(root: &Path, event: notify::Result<notify::Event>) -> Option<(PathBuf, bool)> {
+    use notify::event::{AccessKind, AccessMode, EventKind};
     let event = event.ok()?;
-    if matches!(event.kind, notify::EventKind::Access(_)) {
-        return None;
-    }
-    event.paths.into_iter().find(|path| {
-        let Ok(rel) = path.strip_prefix(root) else {
-            return false;
-        };
-        let litter = rel
-            .components()
-            .any(|c| content::is_editor_litter(&c.as_os_str().to_string_lossy()));
-        let source = match rel.components().next() {
-            Some(first) => {
-                let first = first.as_os_str().to_string_lossy();
-                rel == Path::new(config::FILE_NAME)
-                    || [content::CONTENT_DIR, "templates", crate::assets::STATIC_DIR]
-                        .contains(&first.as_ref())
-            }
-            None => false,
-        };
-        source && !litter
-    })
+    let closed = match event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => return None,
+        _ => false,
+    };
+    event
+        .paths
+        .into_iter()
+        .find(|path| {
+            let Ok(rel) = path.strip_prefix(root) else {
+                return false;
+            };
+            let litter = rel
+                .components()
+                .any(|c| content::is_editor_litter(&c.as_os_str().to_string_lossy()));
+            let source = match rel.components().next() {
+                Some(first) => {
+                    let first = first.as_os_str().to_string_lossy();
+                    rel == Path::new(config::FILE_NAME)
+                        || [content::CONTENT_DIR, "templates", crate::assets::STATIC_DIR]
+                            .contains(&first.as_ref())
+                }
+                None => false,
+            };
+            source && !litter
+        })
+        .map(|path| (path, closed))
 }
 
 /// Adds the live-reload script to a page, just before `</body>`.
