@@ -1,7 +1,9 @@
 //! Dates: a version takes effect on or after its publication date and not
 //! before the version it replaces; a material change (other than a policy's
 //! first version, which changes nothing for anyone) takes effect only after
-//! the site's notice period, counted from its publication date.
+//! the site's notice period, counted from its publication date. The notice
+//! period guards new revisions: versions already recorded as published in
+//! `policy-site.lock` are history, which no edit may change anyway.
 
 use crate::content::{Site, Version};
 use crate::error::{Diagnostic, Diagnostics};
@@ -29,7 +31,8 @@ pub fn check(site: &Site) -> Diagnostics {
                         version.date, version.effective, previous.date, previous.effective
                     )).with_hint("versions must take effect in the order they are published"));
                 }
-                if let (true, Some(days)) = (version.material, notice) {
+                let published = super::lock::is_published(&site.root, &policy.slug, version.date);
+                if let (true, Some(days), false) = (version.material, notice, published) {
                     let given = version.date.days_until(version.effective);
                     if given < i64::from(days) && version.effective >= version.date {
                         found.push(place().message(format!(

@@ -109,17 +109,15 @@ impl Policy {
 }
 
 impl Site {
-    /// The date the build treats as today: given, or else the day by which
-    /// every version is published and in force (the newest of their dates
-    /// and effective dates), so that builds never depend on the clock. A
-    /// version announced ahead of its effective date shows as upcoming only
-    /// when the real date is given (`--date`, `SOURCE_DATE_EPOCH`), as the
-    /// publishing workflow does.
+    /// The date the build treats as today: given (`--date`,
+    /// `SOURCE_DATE_EPOCH`), or else the newest version's date, so that builds
+    /// never depend on the clock. A version whose effective date is later is
+    /// published as upcoming until a build's date reaches it.
     pub fn today(&self, given: Option<Date>) -> Date {
         given.unwrap_or_else(|| {
             self.policies
                 .iter()
-                .flat_map(|p| p.versions.iter().map(|v| v.date.max(v.effective)))
+                .flat_map(|p| p.versions.iter().map(|v| v.date))
                 .max()
                 .unwrap_or(Date {
                     year: 1970,
