@@ -39,121 +39,6 @@ fn main() {
     }
 }
 
-fn tempfile_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("policy-site-bench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Best of five compiles (no writing), with the diff stage's share.
-fn diff_share(name: &str, root: &Path) {
-    let options = Options {
-        root: root.to_path_buf(),
-        ..Default::default()
-    };
-    let mut best = None;
-    for _ in 0..5 {
-        let compiled = build::compile(&options).expect("the bench site builds");
-        let t = compiled.timings.clone();
-        let total = t.total().as_secs_f64();
-        if best.as_ref().is_none_or(|(b, _, _, _)| total < *b) {
-            best = Some((
-                total,
-                t.diff.as_secs_f64(),
-                compiled.pages,
-                compiled.diffs.len(),
-            ));
-        }
-    }
-    let (total, diff, pages, diffs) = best.unwrap();
-    println!("{name}: {pages} pages, {diffs} diffs; build {:.1} ms, diffing {:.1} ms = {:.1}% of the build", total * 1e3, diff * 1e3, diff / total * 100.0);
-}
-
-/// A policy with `versions` versions; each changes a few words of one
-/// section, re-wraps another, and every tenth inserts a section.
-fn generate_corpus(root: &Path, versions: usize, sections: usize) {
-    let write = |path: PathBuf, text: String| {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
-    write(
-        root.join("policy-site.yaml"),
-        "title: {en: Bench, fr: Banc}\nbase_url: https://example.com\nlanguages: [en, fr]\n".into(),
-    );
-    write(
-        root.join("content/policy/policy.yaml"),
-        "title: {en: Policy, fr: Politique}\n".into(),
-    );
-    let paragraph = |seed: usize, n: usize| -> String {
-        (0..60)
-            .map(|w| format!("word{}", (w * 7 + seed * 13 + n) % 97))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    for v in 0..versions {
-        let date = format!("{:04}-{:02}-{:02}", 2000 + v / 12, v % 12 + 1, 1 + v % 28);
-        let dir = root.join("content/policy").join(&date);
-        write(
-            dir.join("version.yaml"),
-            format!(
-                "material: {}\nsummary: {{en: Version {v}., fr: Version {v}.}}\n",
-                v % 5 == 0
-            ),
-        );
-        let count = sections + v / 10;
-        for lang in ["en", "fr"] {
-            for s in 1..=count {
-                let body: Vec<String> = (0..4)
-                    .map(|p| {
-                        let changed = if s == v % count + 1 && p == 1 { v } else { 0 };
-                        paragraph(s * 10 + p, changed)
-                    })
-                    .collect();
-                write(
-                    dir.join(lang).join(format!("{s:02}-s{s}.md")),
-                    format!(
-                        "---\ntitle: Section {s}\nid: s{s}\n---\n{}\n",
-                        body.join("\n\n")
-                    ),
-                );
-            }
-        }
-    }
-}
-
-fn block(text: &str) -> Block {
-    Block {
-        kind: BlockKind::Paragraph,
-        runs: vec![Run {
-            text: text.to_string(),
-            style: Style::default(),
-        }],
-    }
-}
-
-/// A 1,500-word paragraph entirely rewritten vs one word changed: the
-/// rewrite must not cost quadratically more.
-fn pathological_paragraph() {
-    let old: Vec<String> = (0..1500).map(|i| format!("alpha{i}")).collect();
-    let rewritten: Vec<String> = (0..1500).map(|i| format!("beta{i}")).collect();
-    let mut one_word = old.clone();
-    one_word[750] = "changed".into();
-    let time = |new: &[String]| {
-        let (a, b) = (block(&old.join(" ")), block(&new.join(" ")));
-        let start = Instant::now();
-        for _ in 0..20 {
-            std::hint::black_box(policy_site::diff::diff_blocks(
-                std::slice::from_ref(&a),
-                std::slice::from_ref(&b),
-            ));
-        }
-        start.elapsed().as_secs_f64() / 20.0
-    };
-    let (one, all) = (time(&one_word), time(&rewritten));
-    println!("1,500-word paragraph: one word changed {:.2} ms, entirely rewritten {:.2} ms (ratio {:.1}x)", one * 1e3, all * 1e3, all / one);
-}
-
 /// Edit-to-reload latency of `serve`: from writing a section to the
 /// `reload` event reaching a client, over ten edits of a copy of `root`
 /// (median and worst), plus a first full build for comparison.
@@ -271,4 +156,119 @@ fn generate_policies(root: &Path, policies: usize, versions: usize, sections: us
         }
         let _ = std::fs::remove_dir_all(&one);
     }
+}
+
+fn tempfile_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("policy-site-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Best of five compiles (no writing), with the diff stage's share.
+fn diff_share(name: &str, root: &Path) {
+    let options = Options {
+        root: root.to_path_buf(),
+        ..Default::default()
+    };
+    let mut best = None;
+    for _ in 0..5 {
+        let compiled = build::compile(&options).expect("the bench site builds");
+        let t = compiled.timings.clone();
+        let total = t.total().as_secs_f64();
+        if best.as_ref().is_none_or(|(b, _, _, _)| total < *b) {
+            best = Some((
+                total,
+                t.diff.as_secs_f64(),
+                compiled.pages,
+                compiled.diffs.len(),
+            ));
+        }
+    }
+    let (total, diff, pages, diffs) = best.unwrap();
+    println!("{name}: {pages} pages, {diffs} diffs; build {:.1} ms, diffing {:.1} ms = {:.1}% of the build", total * 1e3, diff * 1e3, diff / total * 100.0);
+}
+
+/// A policy with `versions` versions; each changes a few words of one
+/// section, re-wraps another, and every tenth inserts a section.
+fn generate_corpus(root: &Path, versions: usize, sections: usize) {
+    let write = |path: PathBuf, text: String| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        root.join("policy-site.yaml"),
+        "title: {en: Bench, fr: Banc}\nbase_url: https://example.com\nlanguages: [en, fr]\n".into(),
+    );
+    write(
+        root.join("content/policy/policy.yaml"),
+        "title: {en: Policy, fr: Politique}\n".into(),
+    );
+    let paragraph = |seed: usize, n: usize| -> String {
+        (0..60)
+            .map(|w| format!("word{}", (w * 7 + seed * 13 + n) % 97))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for v in 0..versions {
+        let date = format!("{:04}-{:02}-{:02}", 2000 + v / 12, v % 12 + 1, 1 + v % 28);
+        let dir = root.join("content/policy").join(&date);
+        write(
+            dir.join("version.yaml"),
+            format!(
+                "material: {}\nsummary: {{en: Version {v}., fr: Version {v}.}}\n",
+                v % 5 == 0
+            ),
+        );
+        let count = sections + v / 10;
+        for lang in ["en", "fr"] {
+            for s in 1..=count {
+                let body: Vec<String> = (0..4)
+                    .map(|p| {
+                        let changed = if s == v % count + 1 && p == 1 { v } else { 0 };
+                        paragraph(s * 10 + p, changed)
+                    })
+                    .collect();
+                write(
+                    dir.join(lang).join(format!("{s:02}-s{s}.md")),
+                    format!(
+                        "---\ntitle: Section {s}\nid: s{s}\n---\n{}\n",
+                        body.join("\n\n")
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn block(text: &str) -> Block {
+    Block {
+        kind: BlockKind::Paragraph,
+        runs: vec![Run {
+            text: text.to_string(),
+            style: Style::default(),
+        }],
+    }
+}
+
+/// A 1,500-word paragraph entirely rewritten vs one word changed: the
+/// rewrite must not cost quadratically more.
+fn pathological_paragraph() {
+    let old: Vec<String> = (0..1500).map(|i| format!("alpha{i}")).collect();
+    let rewritten: Vec<String> = (0..1500).map(|i| format!("beta{i}")).collect();
+    let mut one_word = old.clone();
+    one_word[750] = "changed".into();
+    let time = |new: &[String]| {
+        let (a, b) = (block(&old.join(" ")), block(&new.join(" ")));
+        let start = Instant::now();
+        for _ in 0..20 {
+            std::hint::black_box(policy_site::diff::diff_blocks(
+                std::slice::from_ref(&a),
+                std::slice::from_ref(&b),
+            ));
+        }
+        start.elapsed().as_secs_f64() / 20.0
+    };
+    let (one, all) = (time(&one_word), time(&rewritten));
+    println!("1,500-word paragraph: one word changed {:.2} ms, entirely rewritten {:.2} ms (ratio {:.1}x)", one * 1e3, all * 1e3, all / one);
 }
