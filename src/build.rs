@@ -203,6 +203,7 @@ pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
         endpoints,
         assets: &assets,
         diffs: &diffs,
+        shared: Default::default(),
     };
     let pages = render::plan(&env, &tera)?;
     let urls: Vec<String> = pages.iter().map(|p| p.url.clone()).collect();

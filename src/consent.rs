@@ -6,9 +6,9 @@ use crate::config::Localized;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::render::Output;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,12 +185,20 @@ impl ConsentConfig {
 /// Every `data-consent="…"` in the pages names a configured category; an
 /// unknown one would never run, so it is an error placed where it is written
 /// (a template or a section), found by searching the site's sources.
-pub fn check_gated(root: &Path, outputs: &[Output], consent: &ConsentConfig) -> Result<(), Diagnostics> {
+pub fn check_gated(
+    root: &Path,
+    outputs: &[Output],
+    consent: &ConsentConfig,
+) -> Result<(), Diagnostics> {
     let known: BTreeSet<&str> = consent.category_ids().collect();
     let mut unknown: BTreeMap<String, String> = BTreeMap::new();
     for output in outputs.iter().filter(|o| o.is_html()) {
         let html = String::from_utf8_lossy(&output.bytes);
-        for value in html.split("data-consent=").skip(1).filter_map(attribute_value) {
+        for value in html
+            .split("data-consent=")
+            .skip(1)
+            .filter_map(attribute_value)
+        {
             if !known.contains(value.as_str()) {
                 unknown.entry(value).or_insert_with(|| output.file.clone());
             }
@@ -198,7 +206,8 @@ pub fn check_gated(root: &Path, outputs: &[Output], consent: &ConsentConfig) -> 
     }
     let mut found = Diagnostics::default();
     for (category, page) in unknown {
-        let (file, line) = find_in_sources(root, &category).unwrap_or_else(|| (PathBuf::from(&page), 0));
+        let (file, line) =
+            find_in_sources(root, &category).unwrap_or_else(|| (PathBuf::from(&page), 0));
         let mut d = Diagnostic::new(file, format!("`data-consent=\"{category}\"` names no cookie category (known: {})", known.iter().copied().collect::<Vec<_>>().join(", ")))
             .with_hint("use the id of a category under `consent.categories` in policy-site.yaml, or add that category");
         if line > 0 {
@@ -220,12 +229,32 @@ fn attribute_value(rest: &str) -> Option<String> {
 
 /// The first template or section (file, line) that writes this category.
 fn find_in_sources(root: &Path, category: &str) -> Option<(PathBuf, usize)> {
-    let needles = [format!("data-consent=\"{category}\""), format!("data-consent='{category}'"), format!("data-consent={category}")];
+    let needles = [
+        format!("data-consent=\"{category}\""),
+        format!("data-consent='{category}'"),
+        format!("data-consent={category}"),
+    ];
     for dir in ["templates", "content"] {
-        for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name().into_iter().filter_map(Result::ok) {
-            let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
-            if let Some(line) = text.lines().position(|l| needles.iter().any(|n| l.contains(n.as_str()))) {
-                return Some((entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf(), line + 1));
+        for entry in walkdir::WalkDir::new(root.join(dir))
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            if let Some(line) = text
+                .lines()
+                .position(|l| needles.iter().any(|n| l.contains(n.as_str())))
+            {
+                return Some((
+                    entry
+                        .path()
+                        .strip_prefix(root)
+                        .unwrap_or(entry.path())
+                        .to_path_buf(),
+                    line + 1,
+                ));
             }
         }
     }

@@ -26,7 +26,10 @@ fn read(root: &Path) -> Result<Lock, Diagnostics> {
 
 /// Whether `policy-site.lock` records this version as published.
 pub fn is_published(root: &Path, policy: &str, date: crate::date::Date) -> bool {
-    read(root).is_ok_and(|lock| lock.get(policy).is_some_and(|v| v.contains_key(&date.to_string())))
+    read(root).is_ok_and(|lock| {
+        lock.get(policy)
+            .is_some_and(|v| v.contains_key(&date.to_string()))
+    })
 }
 
 pub fn check(site: &Site) -> Diagnostics {

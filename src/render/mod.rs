@@ -31,6 +31,8 @@ pub struct Env<'a> {
     pub endpoints: Endpoints,
     pub assets: &'a Assets,
     pub diffs: &'a DiffIndex,
+    /// Values every page of a language shares, computed once.
+    pub shared: pages::Shared,
 }
 
 /// Endpoints after command-line and environment overrides.

@@ -11,23 +11,59 @@ use crate::markdown::{Directive, Fragment};
 use crate::rights;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use tera::Tera;
 
-/// Every page of the site, in a stable order.
+/// One page (or two, for a redline published at two addresses) to plan.
+enum Job<'s> {
+    Root,
+    NotFound,
+    Language(&'s str),
+    Version {
+        policy: &'s Policy,
+        index: usize,
+        lang: &'s str,
+        as_current: bool,
+    },
+    History(&'s Policy, &'s str),
+    Feed(&'s Policy, &'s str),
+    Changes {
+        policy: &'s Policy,
+        lang: &'s str,
+        from: Date,
+        to: Date,
+    },
+    Request(&'s str, String),
+    Thanks(&'s str),
+}
+
+/// Every page of the site, in a stable order. The list of jobs is cheap;
+/// the contexts (and the widgets inside sections) are built in parallel.
 pub fn plan(env: &Env, tera: &Tera) -> Result<Vec<Page>, crate::error::Diagnostics> {
+    use rayon::prelude::*;
     let site = env.site;
-    let mut pages = vec![root_index(env), not_found(env)];
+    let mut jobs = vec![Job::Root, Job::NotFound];
     for lang in &site.config.languages {
-        pages.push(language_index(env, lang));
+        jobs.push(Job::Language(lang));
         for policy in &site.policies {
             let current = policy.current_index(env.today);
-            for (i, version) in policy.versions.iter().enumerate() {
+            for (index, version) in policy.versions.iter().enumerate() {
                 if !version.translations.contains_key(lang) {
                     continue;
                 }
-                pages.push(version_page(env, tera, policy, i, lang, false)?);
-                if i == current {
-                    pages.push(version_page(env, tera, policy, i, lang, true)?);
+                jobs.push(Job::Version {
+                    policy,
+                    index,
+                    lang,
+                    as_current: false,
+                });
+                if index == current {
+                    jobs.push(Job::Version {
+                        policy,
+                        index,
+                        lang,
+                        as_current: true,
+                    });
                 }
             }
             if policy
@@ -35,31 +71,82 @@ pub fn plan(env: &Env, tera: &Tera) -> Result<Vec<Page>, crate::error::Diagnosti
                 .iter()
                 .any(|v| v.translations.contains_key(lang))
             {
-                pages.push(history(env, policy, lang));
-                pages.push(feed(env, policy, lang));
+                jobs.push(Job::History(policy, lang));
+                jobs.push(Job::Feed(policy, lang));
             }
-            let current = policy.versions[policy.current_index(env.today)].date;
             for (from, to) in diff::published_pairs(policy, env.today) {
-                if let Some(d) = env.diffs.get(&policy.slug, lang, from, to) {
-                    let page = changes(env, policy, lang, d);
-                    // "Since the version I agreed to" links always take the
-                    // from/to form, also when the two versions are neighbours.
-                    let between = env.urls.changes_between(lang, &policy.slug, from, to);
-                    if to == current && page.url != between {
-                        pages.push(Page { url: between, template: page.template, context: page.context.clone() });
-                    }
-                    pages.push(page);
+                if env.diffs.get(&policy.slug, lang, from, to).is_some() {
+                    jobs.push(Job::Changes {
+                        policy,
+                        lang,
+                        from,
+                        to,
+                    });
                 }
             }
         }
         if env.endpoints.requests.is_some() && uses_forms(site) {
             for right in site.config.rights.catalogue().rights {
-                pages.push(request_page(env, tera, lang, &right.id)?);
+                jobs.push(Job::Request(lang, right.id.clone()));
             }
-            pages.push(thanks(env, lang));
+            jobs.push(Job::Thanks(lang));
         }
     }
-    Ok(pages)
+    let planned: Vec<Result<Vec<Page>, crate::error::Diagnostics>> = jobs
+        .into_par_iter()
+        .map(|job| {
+            Ok(match job {
+                Job::Root => vec![root_index(env)],
+                Job::NotFound => vec![not_found(env)],
+                Job::Language(lang) => vec![language_index(env, lang)],
+                Job::Version {
+                    policy,
+                    index,
+                    lang,
+                    as_current,
+                } => vec![version_page(env, tera, policy, index, lang, as_current)?],
+                Job::History(policy, lang) => vec![history(env, policy, lang)],
+                Job::Feed(policy, lang) => vec![feed(env, policy, lang)],
+                Job::Changes {
+                    policy,
+                    lang,
+                    from,
+                    to,
+                } => {
+                    let d = env
+                        .diffs
+                        .get(&policy.slug, lang, from, to)
+                        .expect("listed above");
+                    let page = changes(env, policy, lang, d);
+                    // "Since the version I agreed to" links always take the
+                    // from/to form, also when the two versions are neighbours.
+                    let current = policy.versions[policy.current_index(env.today)].date;
+                    let between = env.urls.changes_between(lang, &policy.slug, from, to);
+                    if to == current && page.url != between {
+                        let twin = Page {
+                            url: between,
+                            template: page.template,
+                            context: page.context.clone(),
+                        };
+                        vec![twin, page]
+                    } else {
+                        vec![page]
+                    }
+                }
+                Job::Request(lang, right) => vec![request_page(env, tera, lang, &right)?],
+                Job::Thanks(lang) => vec![thanks(env, lang)],
+            })
+        })
+        .collect();
+    let mut pages = Vec::new();
+    let mut found = crate::error::Diagnostics::default();
+    for result in planned {
+        match result {
+            Ok(p) => pages.extend(p),
+            Err(d) => found.extend(d),
+        }
+    }
+    found.into_result(pages)
 }
 
 fn uses_forms(site: &crate::content::Site) -> bool {
@@ -76,8 +163,50 @@ fn uses_forms(site: &crate::content::Site) -> bool {
         })
 }
 
+/// What every page in one language shares, computed once per build rather
+/// than once per page.
+struct LanguageValues {
+    t: Value,
+    consent: Value,
+    assets: Value,
+}
+
+/// The per-language values, filled on first use.
+#[derive(Default)]
+pub struct Shared(std::sync::OnceLock<BTreeMap<String, LanguageValues>>);
+
+fn shared<'e>(env: &'e Env, lang: &str) -> &'e LanguageValues {
+    let all = env.shared.0.get_or_init(|| {
+        let mut assets = serde_json::Map::new();
+        for (key, path) in crate::assets::LINKED {
+            assets.insert(
+                key.to_string(),
+                json!({"url": env.urls.asset(path), "integrity": env.assets.integrity(path)}),
+            );
+        }
+        let assets = Value::Object(assets);
+        env.site
+            .config
+            .languages
+            .iter()
+            .map(|l| {
+                let t = serde_json::to_value(&env.strings[l]).expect("strings serialise");
+                (
+                    l.clone(),
+                    LanguageValues {
+                        t,
+                        consent: consent(env, l),
+                        assets: assets.clone(),
+                    },
+                )
+            })
+            .collect()
+    });
+    &all[lang]
+}
+
 fn t(env: &Env, lang: &str) -> Value {
-    serde_json::to_value(&env.strings[lang]).expect("strings serialise")
+    shared(env, lang).t.clone()
 }
 
 fn text<'a>(env: &'a Env, lang: &str, key: &str) -> &'a str {
@@ -104,21 +233,15 @@ fn common(
         .iter()
         .map(|(code, href)| json!({"code": code, "name": env.strings[code]["site"]["language_name"], "url": href, "current": code == lang}))
         .collect();
-    let mut assets = serde_json::Map::new();
-    for (key, path) in crate::assets::LINKED {
-        assets.insert(
-            key.to_string(),
-            json!({"url": env.urls.asset(path), "integrity": env.assets.integrity(path)}),
-        );
-    }
+    let values = shared(env, lang);
     json!({
         "lang": lang,
-        "t": t(env, lang),
+        "t": values.t.clone(),
         "site": {"title": config.title.get(lang).cloned().unwrap_or_default(), "base_url": config.base_url_trimmed(), "origin": origin(config), "default_language": config.default_language(), "home": env.urls.root(), "language_home": env.urls.language(lang)},
         "page": {"url": url, "canonical": format!("{}{}", origin(config), url), "title": title},
         "languages": languages,
-        "assets": assets,
-        "consent": consent(env, lang),
+        "assets": values.assets.clone(),
+        "consent": values.consent.clone(),
     })
 }
 
@@ -146,11 +269,15 @@ fn consent(env: &Env, lang: &str) -> Value {
         return Value::Null;
     };
     let current = &policy.versions[policy.current_index(env.today)];
+    // The newest material version in force is all the banner needs: a choice
+    // made before it is asked again, whatever came in between.
     let material: Vec<String> = policy
         .versions
         .iter()
-        .filter(|v| v.material && v.date <= current.date)
+        .rev()
+        .find(|v| v.material && v.date <= current.date)
         .map(|v| v.date.to_string())
+        .into_iter()
         .collect();
     let mut view = config.view(lang);
     let banner = &env.strings[lang]["banner"];

@@ -10,7 +10,18 @@ use std::path::Path;
 const DEFAULT_CATALOGUE: &str = include_str!("catalogue.yaml");
 
 /// Names the request itself uses in both encodings: no field may take them.
-pub const RESERVED_FIELDS: &[&str] = &["schema", "request_id", "right", "policy", "version", "lang", "return_to", "website", "submitted_at", "fields"];
+pub const RESERVED_FIELDS: &[&str] = &[
+    "schema",
+    "request_id",
+    "right",
+    "policy",
+    "version",
+    "lang",
+    "return_to",
+    "website",
+    "submitted_at",
+    "fields",
+];
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,7 +115,13 @@ impl RightsConfig {
         for right in &catalogue.rights {
             for field in catalogue.common_fields.iter().chain(&right.fields) {
                 if RESERVED_FIELDS.contains(&field.name.as_str()) {
-                    found.push((field.name.clone(), format!("right `{}`: the field name `{}` is reserved for the request itself", right.id, field.name)));
+                    found.push((
+                        field.name.clone(),
+                        format!(
+                            "right `{}`: the field name `{}` is reserved for the request itself",
+                            right.id, field.name
+                        ),
+                    ));
                 }
             }
             let mut missing = |what: String, text: &Localized| {
