@@ -747,7 +747,10 @@ fn versions_json_lists_dates_flags_links_and_source_hashes() {
 const CONSENT: &str = "endpoints: {consent: https://example.com/consent}\nconsent:\n  categories:\n    - id: necessary\n      required: true\n      label: {en: Necessary, fr: Nécessaires}\n      description: {en: Needed., fr: Requis.}\n    - id: analytics\n      label: {en: Analytics, fr: Mesure}\n      description: {en: Counting visits., fr: Compter les visites.}\n";
 
 fn with_consent(extra: &str) -> Fixture {
-    Fixture::minimal().file("policy-site.yaml", &format!("{}{CONSENT}{extra}", common::CONFIG))
+    Fixture::minimal().file(
+        "policy-site.yaml",
+        &format!("{}{CONSENT}{extra}", common::CONFIG),
+    )
 }
 
 #[test]
@@ -756,7 +759,11 @@ fn a_gated_script_naming_an_unknown_category_is_reported_in_its_template() {
         "templates/history.html",
         "{% extends \"base.html\" %}\n{% block main %}\n<script type=\"text/plain\" data-consent=\"analytcs\" src=\"/a.js\"></script>\n{% endblock main %}\n",
     );
-    one_error_mentioning(&site, "templates/history.html:3", "`data-consent=\"analytcs\"` names no cookie category");
+    one_error_mentioning(
+        &site,
+        "templates/history.html:3",
+        "`data-consent=\"analytcs\"` names no cookie category",
+    );
     let fine = with_consent("").file(
         "templates/history.html",
         "{% extends \"base.html\" %}\n{% block main %}<script type=\"text/plain\" data-consent=\"analytics\" src=\"/a.js\"></script>{% endblock main %}\n",
@@ -766,8 +773,22 @@ fn a_gated_script_naming_an_unknown_category_is_reported_in_its_template() {
 
 #[test]
 fn a_category_without_a_label_in_a_language_is_reported() {
-    let site = Fixture::minimal().file("policy-site.yaml", &format!("{}{}", common::CONFIG, CONSENT.replace("label: {en: Analytics, fr: Mesure}", "label: {en: Analytics}")));
-    one_error_mentioning(&site, "policy-site.yaml:", "category `analytics`: label has no `fr` text");
+    let site = Fixture::minimal().file(
+        "policy-site.yaml",
+        &format!(
+            "{}{}",
+            common::CONFIG,
+            CONSENT.replace(
+                "label: {en: Analytics, fr: Mesure}",
+                "label: {en: Analytics}"
+            )
+        ),
+    );
+    one_error_mentioning(
+        &site,
+        "policy-site.yaml:",
+        "category `analytics`: label has no `fr` text",
+    );
 }
 
 #[test]
@@ -778,7 +799,17 @@ fn an_unknown_configuration_key_is_reported_at_its_line() {
 
 #[test]
 fn the_consent_endpoint_must_be_https_except_on_localhost() {
-    let site = Fixture::minimal().file("policy-site.yaml", &format!("{}{}", common::CONFIG, CONSENT.replace("https://example.com/consent", "http://tracker.example/consent")));
+    let site = Fixture::minimal().file(
+        "policy-site.yaml",
+        &format!(
+            "{}{}",
+            common::CONFIG,
+            CONSENT.replace(
+                "https://example.com/consent",
+                "http://tracker.example/consent"
+            )
+        ),
+    );
     one_error_mentioning(&site, "policy-site.yaml:4", "must use https");
 }
 
@@ -788,5 +819,9 @@ fn a_custom_right_cannot_use_a_reserved_field_name() {
         "policy-site.yaml",
         &format!("{}rights:\n  custom:\n    - id: complaint\n      label: {{en: Complaint, fr: Plainte}}\n      response_days: 30\n      fields:\n        - {{name: version, type: text, label: {{en: V, fr: V}}}}\n", common::CONFIG),
     );
-    one_error_mentioning(&site, "policy-site.yaml:", "the field name `version` is reserved");
+    one_error_mentioning(
+        &site,
+        "policy-site.yaml:",
+        "the field name `version` is reserved",
+    );
 }
