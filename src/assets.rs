@@ -67,35 +67,41 @@ pub fn load(root: &Path) -> Result<Assets, Diagnostics> {
     for (path, bytes) in BUILT_IN {
         assets.files.insert(path.to_string(), bytes.to_vec());
     }
-    let dir = root.join(STATIC_DIR);
     let mut found = Diagnostics::default();
-    if dir.is_dir() {
-        for entry in walkdir::WalkDir::new(&dir)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            if !entry.file_type().is_file()
-                || crate::content::is_editor_litter(&entry.file_name().to_string_lossy())
-            {
-                continue;
+    for (rel, path) in site_files(&root.join(STATIC_DIR)) {
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                assets.files.insert(rel, bytes);
             }
-            let rel = entry
-                .path()
-                .strip_prefix(&dir)
-                .unwrap_or(entry.path())
-                .to_string_lossy()
-                .replace('\\', "/");
-            match std::fs::read(entry.path()) {
-                Ok(bytes) => {
-                    assets.files.insert(rel, bytes);
-                }
-                Err(e) => found.push(Diagnostic::new(
-                    entry.path(),
-                    format!("cannot read the static file: {e}"),
-                )),
-            }
+            Err(e) => found.push(Diagnostic::new(
+                path,
+                format!("cannot read the static file: {e}"),
+            )),
         }
     }
     found.into_result(assets)
+}
+
+/// The files of a site folder that override or add to the built-in ones
+/// (`static/`, `templates/`): `/`-separated relative names, in name order,
+/// without editors' temporary files.
+pub fn site_files(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type().is_file()
+                && !crate::content::is_editor_litter(&e.file_name().to_string_lossy())
+        })
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap_or(e.path())
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, e.into_path())
+        })
+        .collect()
 }

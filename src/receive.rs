@@ -16,19 +16,6 @@ use std::sync::Mutex;
 pub const REQUESTS_FILE: &str = "requests.jsonl";
 pub const CONSENT_FILE: &str = "consent.jsonl";
 
-/// Fields of a urlencoded post that describe the request rather than answer it.
-const META: &[&str] = &[
-    "schema",
-    "request_id",
-    "right",
-    "policy",
-    "version",
-    "lang",
-    "submitted_at",
-    "return_to",
-    "website",
-];
-
 pub struct Receiver {
     /// Where records are appended; `None` prints them only (as `serve` does).
     dir: Option<PathBuf>,
@@ -208,7 +195,7 @@ fn from_form(body: &str) -> (Value, Option<String>) {
     for (name, value) in http::parse_urlencoded(body) {
         if name == "return_to" {
             return_to = Some(value);
-        } else if META.contains(&name.as_str()) {
+        } else if crate::rights::RESERVED_FIELDS.contains(&name.as_str()) {
             top.insert(name, Value::String(value));
         } else {
             fields.insert(name, Value::String(value));

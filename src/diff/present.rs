@@ -99,22 +99,31 @@ fn styled(inner: &str, style: &Style) -> String {
 
 /// Groups consecutive tokens with the same operation, then the same style.
 fn ops_html(ops: &[(Op, Token)], markers: &Markers) -> String {
-    let mut html = String::new();
-    let mut i = 0;
-    while i < ops.len() {
-        let op = ops[i].0;
-        let end = (i..ops.len())
-            .find(|&j| ops[j].0 != op)
-            .unwrap_or(ops.len());
-        let inner = tokens_html(&ops[i..end]);
-        html.push_str(&match op {
-            Op::Equal => inner,
-            Op::Delete => wrap("del", markers.deleted, &inner),
-            Op::Insert => wrap("ins", markers.inserted, &inner),
-        });
-        i = end;
-    }
-    html
+    op_runs(ops)
+        .map(|(op, run)| {
+            let inner = tokens_html(run);
+            match op {
+                Op::Equal => inner,
+                Op::Delete => wrap("del", markers.deleted, &inner),
+                Op::Insert => wrap("ins", markers.inserted, &inner),
+            }
+        })
+        .collect()
+}
+
+/// Maximal runs of tokens under one operation.
+fn op_runs(ops: &[(Op, Token)]) -> impl Iterator<Item = (Op, &[(Op, Token)])> {
+    let mut rest = ops;
+    std::iter::from_fn(move || {
+        let op = rest.first()?.0;
+        let end = rest
+            .iter()
+            .position(|(o, _)| *o != op)
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        rest = tail;
+        Some((op, run))
+    })
 }
 
 /// Runs of tokens with one style, each wrapped once; spaces join a run only
@@ -197,25 +206,16 @@ pub fn terminal(diff: &VersionDiff, color: bool, unchanged_label: &str) -> Strin
                 BlockChange::Same(_) => continue,
                 BlockChange::Added(b) => format!("{ins_on}{}{ins_off}", b.text().trim()),
                 BlockChange::Removed(b) => format!("{del_on}{}{del_off}", b.text().trim()),
-                BlockChange::Changed { ops, .. } => {
-                    let mut line = String::new();
-                    let mut i = 0;
-                    while i < ops.len() {
-                        let op = ops[i].0;
-                        let end = (i..ops.len())
-                            .find(|&j| ops[j].0 != op)
-                            .unwrap_or(ops.len());
-                        let text: String =
-                            ops[i..end].iter().map(|(_, t)| t.text.as_str()).collect();
+                BlockChange::Changed { ops, .. } => op_runs(ops)
+                    .map(|(op, run)| {
+                        let text: String = run.iter().map(|(_, t)| t.text.as_str()).collect();
                         match op {
-                            Op::Equal => line.push_str(&text),
-                            Op::Delete => line.push_str(&format!("{del_on}{text}{del_off}")),
-                            Op::Insert => line.push_str(&format!("{ins_on}{text}{ins_off}")),
+                            Op::Equal => text,
+                            Op::Delete => format!("{del_on}{text}{del_off}"),
+                            Op::Insert => format!("{ins_on}{text}{ins_off}"),
                         }
-                        i = end;
-                    }
-                    line
-                }
+                    })
+                    .collect(),
             };
             out.push_str(&format!("  {line}\n"));
         }

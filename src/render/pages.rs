@@ -245,6 +245,16 @@ fn common(
     })
 }
 
+/// The same page in every language of the site, for the switcher.
+fn in_every_language(env: &Env, url_of: impl Fn(&str) -> String) -> Vec<(String, String)> {
+    env.site
+        .config
+        .languages
+        .iter()
+        .map(|l| (l.clone(), url_of(l)))
+        .collect()
+}
+
 fn origin(config: &crate::config::Config) -> String {
     let base = config.base_url_trimmed();
     base.strip_suffix(&config.base_path())
@@ -320,13 +330,7 @@ fn root_index(env: &Env) -> Page {
             json!({"slug": p.slug, "title": p.title_in(lang), "languages": langs})
         })
         .collect();
-    let alternates = env
-        .site
-        .config
-        .languages
-        .iter()
-        .map(|l| (l.clone(), env.urls.language(l)))
-        .collect();
+    let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
     Page {
         url: url.clone(),
@@ -349,13 +353,7 @@ fn language_index(env: &Env, lang: &str) -> Page {
             v.translations.contains_key(lang).then(|| json!({"slug": p.slug, "title": p.title_in(lang), "url": env.urls.policy(lang, &p.slug), "date": v.date.to_string(), "date_text": date_text(env, lang, v.date), "history_url": env.urls.history(lang, &p.slug)}))
         })
         .collect();
-    let alternates = env
-        .site
-        .config
-        .languages
-        .iter()
-        .map(|l| (l.clone(), env.urls.language(l)))
-        .collect();
+    let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
     Page {
         url: url.clone(),
@@ -370,13 +368,7 @@ fn language_index(env: &Env, lang: &str) -> Page {
 fn not_found(env: &Env) -> Page {
     let lang = env.site.config.default_language();
     let url = env.urls.asset("404.html");
-    let alternates = env
-        .site
-        .config
-        .languages
-        .iter()
-        .map(|l| (l.clone(), env.urls.language(l)))
-        .collect();
+    let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = text(env, lang, "not_found_title").to_string();
     Page {
         url: url.clone(),
@@ -619,13 +611,7 @@ fn request_page(
                 &e,
             ))
         })?;
-    let alternates = env
-        .site
-        .config
-        .languages
-        .iter()
-        .map(|l| (l.clone(), env.urls.request(l, right_id)))
-        .collect();
+    let alternates = in_every_language(env, |l| env.urls.request(l, right_id));
     let title = context["form"]["right"]["label"]
         .as_str()
         .unwrap_or(right_id)
@@ -640,13 +626,7 @@ fn request_page(
 
 fn thanks(env: &Env, lang: &str) -> Page {
     let url = env.urls.thanks(lang);
-    let alternates = env
-        .site
-        .config
-        .languages
-        .iter()
-        .map(|l| (l.clone(), env.urls.thanks(l)))
-        .collect();
+    let alternates = in_every_language(env, |l| env.urls.thanks(l));
     let title = env.strings[lang]["forms"]
         .get("thanks_title")
         .cloned()

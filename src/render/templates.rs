@@ -45,33 +45,16 @@ pub fn load(root: &Path) -> Result<Tera, Diagnostics> {
         .map(|(n, t)| (n.to_string(), t.to_string()))
         .collect();
     let mut found = Diagnostics::default();
-    if dir.is_dir() {
-        for entry in walkdir::WalkDir::new(&dir)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            let name = entry
-                .path()
-                .strip_prefix(&dir)
-                .unwrap_or(entry.path())
-                .to_string_lossy()
-                .replace('\\', "/");
-            if !entry.file_type().is_file()
-                || crate::content::is_editor_litter(&entry.file_name().to_string_lossy())
-            {
-                continue;
-            }
-            match std::fs::read_to_string(entry.path()) {
-                Ok(text) => match sources.iter_mut().find(|(n, _)| *n == name) {
-                    Some(slot) => slot.1 = text,
-                    None => sources.push((name, text)),
-                },
-                Err(e) => found.push(Diagnostic::new(
-                    entry.path(),
-                    format!("cannot read the template: {e}"),
-                )),
-            }
+    for (name, path) in crate::assets::site_files(&dir) {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match sources.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = text,
+                None => sources.push((name, text)),
+            },
+            Err(e) => found.push(Diagnostic::new(
+                path,
+                format!("cannot read the template: {e}"),
+            )),
         }
     }
     // Tera reports the first broken template only; add them one by one to
