@@ -425,10 +425,20 @@ impl Drop for Running {
 /// Starts the binary and waits (bounded) for the stdout line starting with
 /// `ready`; returns the process and that line.
 fn start(args: &[&str], root: &Path, ready: &str) -> (Running, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .arg("--root")
-        .arg(root)
+    let mut command = Command::new(BIN);
+    command.args(args).arg("--root").arg(root);
+    start_command(command, root, ready)
+}
+
+/// As a lawyer runs it: in the site's folder, without `--root`.
+fn start_here(args: &[&str], root: &Path, ready: &str) -> (Running, String) {
+    let mut command = Command::new(BIN);
+    command.args(args);
+    start_command(command, root, ready)
+}
+
+fn start_command(mut command: Command, root: &Path, ready: &str) -> (Running, String) {
+    let mut child = command
         .current_dir(root)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -573,7 +583,7 @@ fn get(port: u16, path: &str) -> String {
 #[test]
 fn serve_reloads_on_an_edit_shows_a_breaking_edit_and_clears_it_when_fixed() {
     let site = copy_of(&fixture("clean"));
-    let (_server, line) = start(&["serve", "--port", "0"], site.path(), "Serving on");
+    let (_server, line) = start_here(&["serve", "--port", "0"], site.path(), "Serving on");
     let port = port_in(&line);
     let page = get(port, "/en/terms/");
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");

@@ -69,8 +69,13 @@ pub fn start(settings: Settings) -> Result<Running, Diagnostics> {
         .map(|a| a.port())
         .unwrap_or(settings.port);
     let origin = format!("http://127.0.0.1:{port}");
+    // File events carry absolute paths: watch and compare against an absolute
+    // root, whatever form `--root` (default ".") was given in.
+    let root = settings.root.canonicalize().map_err(|e| {
+        crate::error::Diagnostic::new(&settings.root, format!("cannot open the site folder: {e}"))
+    })?;
     let options = Options {
-        root: settings.root.clone(),
+        root: root.clone(),
         base_url: Some(origin.clone()),
         requests_endpoint: Some(format!("{origin}{PREFIX}/requests")),
         consent_endpoint: Some(format!("{origin}{PREFIX}/consent")),
@@ -92,7 +97,7 @@ pub fn start(settings: Settings) -> Result<Running, Diagnostics> {
         receiver: Receiver::open(None).expect("a receiver without files cannot fail"),
     });
     rebuild(&options, &state, settings.quiet, "start");
-    let watched = watch(&settings.root, options, state.clone(), settings.quiet)?;
+    let watched = watch(&root, options, state.clone(), settings.quiet)?;
     let handler_state = state.clone();
     std::thread::spawn(move || {
         // The watcher lives as long as the server.
