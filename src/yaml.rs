@@ -35,12 +35,58 @@ fn explain(message: &str) -> String {
         Some(i) => &message[..i],
         None => message,
     };
-    message
+    let message = message
         .replacen("unknown field", "unknown key", 1)
-        .replacen("missing field", "missing key", 1)
+        .replacen("missing field", "missing key", 1);
+    // Say what YAML saw in words that make sense without knowing YAML.
+    if message.contains("invalid type: sequence") {
+        format!("{message}: a value that starts with `[` is read as a list; put the text in quotes")
+    } else if message.contains("invalid type: map") {
+        format!("{message}: a value that starts with `{{` or holds `: ` is read as a set of keys; put the text in quotes")
+    } else {
+        message
+    }
 }
 
 /// Serialises a value back to YAML (used by the commands that write sources).
 pub fn to_string<T: serde::Serialize>(value: &T) -> String {
     serde_yaml::to_string(value).expect("plain data serialises to YAML")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Front {
+        title: String,
+    }
+
+    #[test]
+    fn errors_point_at_the_line_in_the_file_and_speak_plainly() {
+        let err = parse::<Front>("title: [Draft] Cookies\n", Path::new("s.md"), 2).unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(
+            err.message
+                .contains("starts with `[` is read as a list; put the text in quotes"),
+            "{}",
+            err.message
+        );
+        let err = parse::<Front>("title: A\ntitel: B\n", Path::new("s.md"), 2).unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(
+            err.message.starts_with("unknown key `titel`"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn an_empty_document_is_an_empty_mapping() {
+        let map: BTreeMap<String, String> = parse("", Path::new("x.yaml"), 1).unwrap();
+        assert!(map.is_empty());
+    }
 }

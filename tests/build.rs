@@ -825,3 +825,18 @@ fn a_custom_right_cannot_use_a_reserved_field_name() {
         "the field name `version` is reserved",
     );
 }
+
+#[test]
+fn a_broken_section_is_reported_once_not_also_as_missing() {
+    let site = Fixture::minimal().file(
+        "content/privacy/2025-01-30/en/01-collection.md",
+        "---\ntitle: [Draft] Collection\n---\nText.\n",
+    );
+    let errors = messages(site.build());
+    assert_eq!(errors.len(), 1, "{}", errors.join("\n"));
+    assert!(
+        errors[0].contains("01-collection.md:2") && errors[0].contains("put the text in quotes"),
+        "{}",
+        errors[0]
+    );
+}

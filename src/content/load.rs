@@ -357,6 +357,7 @@ fn match_translation(source: &Translation, translation: &Translation, dir: &Path
 fn load_translation(lang: &str, dir: &Path, parse: &Parse) -> Result<Translation, Diagnostics> {
     let mut found = Diagnostics::default();
     let mut sections: Vec<Section> = Vec::new();
+    let mut unreadable = Vec::new();
     let entries = walkdir::WalkDir::new(dir)
         .min_depth(1)
         .max_depth(1)
@@ -376,7 +377,11 @@ fn load_translation(lang: &str, dir: &Path, parse: &Parse) -> Result<Translation
         }
         match load_section(path, &name, parse) {
             Ok(section) => sections.push(section),
-            Err(d) => found.extend(d),
+            Err(d) => {
+                // The file is there, only broken: its number is not missing.
+                unreadable.extend(parse_section_name(&name).ok().map(|(n, _)| n));
+                found.extend(d);
+            }
         }
     }
     sections.sort_by_key(|s| s.number);
@@ -395,11 +400,13 @@ fn load_translation(lang: &str, dir: &Path, parse: &Parse) -> Result<Translation
             );
         }
     }
-    let numbered: Vec<u32> = sections
+    let mut numbered: Vec<u32> = sections
         .iter()
         .map(|s| s.number)
+        .chain(unreadable)
         .filter(|&n| n > 0)
         .collect();
+    numbered.sort_unstable();
     let mut expected = 1;
     for n in dedup(numbered) {
         while expected < n {
