@@ -114,7 +114,7 @@ fn validate(config: &Config, file: &Path, text: &str) -> Diagnostics {
                     .with_hint("use a code such as `en`, `fr` or `fr-CA`"),
             );
         }
-        if !config.title.contains_key(lang) {
+        if config.title.get(lang).is_none_or(|t| t.trim().is_empty()) {
             found.push(
                 at("title", format!("the site title has no `{lang}` text"))
                     .with_hint(format!("add `{lang}: …` under `title`")),

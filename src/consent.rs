@@ -106,7 +106,10 @@ impl ConsentConfig {
                 ));
             }
             let mut missing = |what: &str, text: &Localized, place: &str| {
-                for lang in languages.iter().filter(|l| !text.contains_key(*l)) {
+                for lang in languages
+                    .iter()
+                    .filter(|l| text.get(*l).is_none_or(|t| t.trim().is_empty()))
+                {
                     found.push((place.to_string(), format!("{what} has no `{lang}` text")));
                 }
             };

@@ -159,7 +159,7 @@ fn main() -> ExitCode {
             version,
             lang,
         } => cmd::translated::run(&root_only(cli.root), &policy, version, &lang),
-        Command::Receive { port, dir } => cmd::receive::run(port, dir),
+        Command::Receive { port, dir } => cmd::receive::run(&cli.root, port, dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -22,6 +22,8 @@ pub struct Receiver {
     /// request_id → reference, for retries.
     requests: Mutex<BTreeMap<String, String>>,
     records: Mutex<BTreeSet<String>>,
+    /// The rights a request may name: the site's catalogue.
+    rights: BTreeSet<String>,
 }
 
 impl Receiver {
@@ -47,7 +49,18 @@ impl Receiver {
             dir,
             requests: Mutex::new(requests),
             records: Mutex::new(records),
+            rights: crate::rights::default_catalogue()
+                .ids()
+                .into_iter()
+                .map(String::from)
+                .collect(),
         })
+    }
+
+    /// Accepts requests for these rights only (the site's own catalogue).
+    pub fn with_rights(mut self, rights: impl IntoIterator<Item = String>) -> Receiver {
+        self.rights = rights.into_iter().collect();
+        self
     }
 
     /// Answers a POST to `/requests` (or any path ending so) and `/consent`;
@@ -80,12 +93,20 @@ impl Receiver {
                 _ => return bad("the body is not a JSON object"),
             }
         };
-        if let Err(why) = validate_request(&body) {
+        if let Err(why) = validate_request(&body, &self.rights) {
             return bad(&why);
         }
+        let return_to = match return_to
+            .filter(|to| !to.is_empty())
+            .map(|to| back_to_site(&to, request))
+        {
+            Some(Ok(url)) => Some(url),
+            Some(Err(why)) => return bad(&why),
+            None => None,
+        };
         let answer = |reference: &str| match &return_to {
-            Some(to) if !to.is_empty() => Response::redirect(&with_reference(to, reference)),
-            _ => Response::json(201, &json!({"reference": reference})),
+            Some(to) => Response::redirect(&with_reference(to, reference)),
+            None => Response::json(201, &json!({"reference": reference})),
         };
         if body["website"]
             .as_str()
@@ -173,12 +194,18 @@ pub fn reference(request_id: &str) -> String {
     format!("REQ-{}", digest[..10].to_ascii_uppercase())
 }
 
-fn validate_request(body: &Value) -> Result<(), String> {
+fn validate_request(body: &Value, rights: &BTreeSet<String>) -> Result<(), String> {
     if body["schema"] != "rights-request.v1" {
         return Err("`schema` must be \"rights-request.v1\"".into());
     }
-    if body["right"].as_str().is_none_or(str::is_empty) {
-        return Err("`right` is missing".into());
+    match body["right"].as_str() {
+        None | Some("") => return Err("`right` is missing".into()),
+        Some(right) if !rights.contains(right) => {
+            return Err(format!(
+                "`{right}` is not a right this site accepts requests for"
+            ))
+        }
+        Some(_) => {}
     }
     let email = body["fields"]["email"].as_str().unwrap_or("");
     if !email.contains('@') {
@@ -203,6 +230,43 @@ fn from_form(body: &str) -> (Value, Option<String>) {
     }
     top.insert("fields".into(), Value::Object(fields));
     (Value::Object(top), return_to)
+}
+
+/// Where to send the visitor back after a plain form post: a path on the
+/// site (never another host: that would make the receiver an open
+/// redirect), made absolute with the origin the form was posted from.
+fn back_to_site(return_to: &str, request: &Request) -> Result<String, String> {
+    let is_path = return_to.starts_with('/')
+        && !return_to.starts_with("//")
+        && !return_to.starts_with("/\\")
+        && !return_to.chars().any(|c| c.is_control() || c == '\\');
+    if !is_path {
+        return Err("`return_to` must be a path on the site, such as /en/requests/thanks/".into());
+    }
+    let origin = request
+        .header("origin")
+        .filter(|o| *o != "null")
+        .map(str::to_string)
+        .or_else(|| request.header("referer").and_then(origin_of));
+    Ok(
+        match origin.filter(|o| origin_of(o).as_deref() == Some(o.as_str())) {
+            Some(origin) => format!("{origin}{return_to}"),
+            None => return_to.to_string(),
+        },
+    )
+}
+
+/// `scheme://host[:port]` of an http(s) URL.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .filter(|h| !h.is_empty())?;
+    Some(format!("{scheme}://{host}"))
 }
 
 fn with_reference(url: &str, reference: &str) -> String {
@@ -249,4 +313,63 @@ fn lines(file: &Path) -> Vec<Value> {
         .map_while(Result::ok)
         .filter_map(|l| serde_json::from_str(&l).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: "POST".into(),
+            path: "/requests".into(),
+            query: String::new(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_visitor_is_sent_back_to_the_site_it_posted_from_and_nowhere_else() {
+        let from_site = post(&[("origin", "http://127.0.0.1:8000")]);
+        assert_eq!(
+            back_to_site("/en/requests/thanks/", &from_site).unwrap(),
+            "http://127.0.0.1:8000/en/requests/thanks/"
+        );
+        let with_referer = post(&[("referer", "https://iconnek.io/fr/privacy/#x")]);
+        assert_eq!(
+            back_to_site("/fr/requests/thanks/", &with_referer).unwrap(),
+            "https://iconnek.io/fr/requests/thanks/"
+        );
+        assert_eq!(
+            back_to_site("/en/requests/thanks/", &post(&[])).unwrap(),
+            "/en/requests/thanks/"
+        );
+        for evil in [
+            "https://evil.example/x",
+            "//evil.example/x",
+            "/\\evil.example/x",
+            "evil",
+            "/ok\r\nSet-Cookie: x=1",
+        ] {
+            assert!(
+                back_to_site(evil, &from_site).is_err(),
+                "{evil:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_for_a_right_the_site_does_not_offer_is_refused() {
+        let rights: BTreeSet<String> = ["access".to_string()].into();
+        let body = json!({"schema": "rights-request.v1", "right": "teleport", "fields": {"email": "a@example.com"}});
+        assert!(validate_request(&body, &rights)
+            .unwrap_err()
+            .contains("teleport"));
+        let body = json!({"schema": "rights-request.v1", "right": "access", "fields": {"email": "a@example.com"}});
+        assert!(validate_request(&body, &rights).is_ok());
+    }
 }

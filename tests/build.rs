@@ -299,8 +299,21 @@ fn a_missing_section_number_is_reported() {
 
 #[test]
 fn a_translation_missing_a_section_is_reported() {
-    let site = Fixture::minimal().remove("content/privacy/2025-01-30/fr/02-conservation.md");
-    one_error_mentioning(&site, "content/privacy/2025-01-30/fr", "lacks section 02");
+    let site = Fixture::minimal().remove("content/privacy/2025-01-30/fr/01-collecte.md");
+    let errors = messages(site.build());
+    assert_eq!(
+        errors.len(),
+        1,
+        "one error, not also a numbering gap:\n{}",
+        errors.join("\n")
+    );
+    assert!(
+        errors[0].contains("content/privacy/2025-01-30/fr")
+            && errors[0].contains("lacks section 01")
+            && errors[0].contains("en/01-collection.md"),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]
@@ -838,5 +851,25 @@ fn a_broken_section_is_reported_once_not_also_as_missing() {
         errors[0].contains("01-collection.md:2") && errors[0].contains("put the text in quotes"),
         "{}",
         errors[0]
+    );
+}
+
+#[test]
+fn an_empty_label_counts_as_missing() {
+    let site = Fixture::minimal().file(
+        "policy-site.yaml",
+        &format!(
+            "{}{}",
+            common::CONFIG,
+            CONSENT.replace(
+                "label: {en: Analytics, fr: Mesure}",
+                "label: {en: Analytics, fr: \"\"}"
+            )
+        ),
+    );
+    one_error_mentioning(
+        &site,
+        "policy-site.yaml:",
+        "category `analytics`: label has no `fr` text",
     );
 }

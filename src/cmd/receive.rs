@@ -3,12 +3,24 @@
 use crate::error::{Diagnostic, Diagnostics};
 use crate::http::{self, Reply, Response};
 use crate::receive::Receiver;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub fn run(port: u16, dir: PathBuf) -> Result<(), Diagnostics> {
+pub fn run(root: &Path, port: u16, dir: PathBuf) -> Result<(), Diagnostics> {
     let receiver = Receiver::open(Some(dir.clone()))
         .map_err(|e| Diagnostic::new(&dir, format!("cannot use the folder for receipts: {e}")))?;
+    // In a site's folder, accept the rights of its own catalogue.
+    let receiver = match crate::config::load(root) {
+        Ok(config) => receiver.with_rights(
+            config
+                .rights
+                .catalogue()
+                .ids()
+                .into_iter()
+                .map(String::from),
+        ),
+        Err(_) => receiver,
+    };
     let listener = http::bind(port, false).map_err(|e| {
         Diagnostic::new(
             "policy-site receive",

@@ -119,7 +119,7 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> Result<Policy, Dia
             for lang in config
                 .languages
                 .iter()
-                .filter(|l| !p.title.contains_key(*l))
+                .filter(|l| p.title.get(*l).is_none_or(|t| t.trim().is_empty()))
             {
                 found.push(
                     Diagnostic::new(
@@ -214,7 +214,7 @@ fn load_version(
             );
             continue;
         }
-        match load_translation(&lang, &lang_dir, parse) {
+        match load_translation(&lang, &lang_dir, parse, lang == config.default_language()) {
             Ok(t) => {
                 translations.insert(lang, t);
             }
@@ -354,7 +354,14 @@ fn match_translation(source: &Translation, translation: &Translation, dir: &Path
     found
 }
 
-fn load_translation(lang: &str, dir: &Path, parse: &Parse) -> Result<Translation, Diagnostics> {
+/// Numbering gaps are checked in the default language; a translation is
+/// matched against it instead, which names the section it lacks.
+fn load_translation(
+    lang: &str,
+    dir: &Path,
+    parse: &Parse,
+    is_default: bool,
+) -> Result<Translation, Diagnostics> {
     let mut found = Diagnostics::default();
     let mut sections: Vec<Section> = Vec::new();
     let mut unreadable = Vec::new();
@@ -408,7 +415,7 @@ fn load_translation(lang: &str, dir: &Path, parse: &Parse) -> Result<Translation
         .collect();
     numbered.sort_unstable();
     let mut expected = 1;
-    for n in dedup(numbered) {
+    for n in dedup(numbered).into_iter().filter(|_| is_default) {
         while expected < n {
             found.push(
                 Diagnostic::new(

@@ -125,7 +125,10 @@ impl RightsConfig {
                 }
             }
             let mut missing = |what: String, text: &Localized| {
-                for lang in languages.iter().filter(|l| !text.contains_key(*l)) {
+                for lang in languages
+                    .iter()
+                    .filter(|l| text.get(*l).is_none_or(|t| t.trim().is_empty()))
+                {
                     found.push((right.id.clone(), format!("{what} has no `{lang}` text")));
                 }
             };

@@ -94,7 +94,20 @@ pub fn start(settings: Settings) -> Result<Running, Diagnostics> {
         error: Mutex::new(None),
         tabs: Mutex::new(Vec::new()),
         builds: Mutex::new(0),
-        receiver: Receiver::open(None).expect("a receiver without files cannot fail"),
+        receiver: {
+            let receiver = Receiver::open(None).expect("a receiver without files cannot fail");
+            match build::load_config(&options) {
+                Ok(config) => receiver.with_rights(
+                    config
+                        .rights
+                        .catalogue()
+                        .ids()
+                        .into_iter()
+                        .map(String::from),
+                ),
+                Err(_) => receiver,
+            }
+        },
     });
     rebuild(&options, &state, settings.quiet, "start");
     let watched = watch(&root, options, state.clone(), settings.quiet)?;
