@@ -347,14 +347,13 @@ fn the_receiver_stores_a_request_once_and_answers_a_retry_with_the_same_referenc
 fn the_receiver_takes_a_plain_form_post_and_redirects_back() {
     let dir = tempfile::tempdir().unwrap();
     let receiver = Receiver::open(Some(dir.path().to_path_buf())).unwrap();
-    let form = "schema=rights-request.v1&request_id=&right=erasure&policy=privacy&version=2025-01-30&lang=fr&name=Ana+Lima&email=ana%40example.org&website=&return_to=https%3A%2F%2Fexample.com%2Ffr%2Frequests%2Fthanks%2F";
-    let answer = receiver
-        .handle(&post(
-            "/requests",
-            "application/x-www-form-urlencoded",
-            form,
-        ))
-        .unwrap();
+    let form = "schema=rights-request.v1&request_id=&right=erasure&policy=privacy&version=2025-01-30&lang=fr&name=Ana+Lima&email=ana%40example.org&website=&return_to=%2Ffr%2Frequests%2Fthanks%2F";
+    let mut request = post("/requests", "application/x-www-form-urlencoded", form);
+    // The browser says which site the form was on: the visitor goes back there.
+    request
+        .headers
+        .push(("origin".into(), "https://example.com".into()));
+    let answer = receiver.handle(&request).unwrap();
     assert_eq!(answer.status, 303);
     let location = &answer
         .headers
@@ -374,6 +373,19 @@ fn the_receiver_takes_a_plain_form_post_and_redirects_back() {
     .unwrap();
     assert_eq!(stored["fields"]["email"], "ana@example.org");
     assert_eq!(stored["request_id"].as_str().unwrap().len(), 36);
+    // Never to another host: that would be an open redirect.
+    let elsewhere = form.replace(
+        "return_to=%2Ffr",
+        "return_to=https%3A%2F%2Fevil.example%2Ffr",
+    );
+    let refused = receiver
+        .handle(&post(
+            "/requests",
+            "application/x-www-form-urlencoded",
+            &elsewhere,
+        ))
+        .unwrap();
+    assert_eq!(refused.status, 400);
 }
 
 #[test]

@@ -87,10 +87,13 @@ pub fn render_all(tera: &Tera, env: &Env, pages: Vec<Page>) -> Result<Vec<Output
     }
     // One broken template fails every page that uses it: report it once.
     found.0.sort_by(|a, b| a.message.cmp(&b.message));
+    found
+        .0
+        .sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
     found.0.dedup_by(|a, b| {
         a.file == b.file
-            && a.message.split(" while rendering").next()
-                == b.message.split(" while rendering").next()
+            && a.message.split(" (while rendering").next()
+                == b.message.split(" (while rendering").next()
     });
     found.into_result(outputs)
 }
@@ -103,11 +106,18 @@ fn render_error(
 ) -> Diagnostic {
     let message = templates::error_chain(error);
     // The innermost template named in the message is the one at fault.
-    let culprit = message
-        .rsplit("while rendering '")
-        .next()
-        .and_then(|s| s.split('\'').next())
-        .filter(|s| s.contains('.'))
+    // Tera names the template at fault after "error happened in" (a parent
+    // or an include), else after the last "while rendering".
+    let named_after = |marker: &str| {
+        message
+            .rsplit(marker)
+            .next()
+            .filter(|_| message.contains(marker))
+            .and_then(|s| s.split('\'').next())
+            .filter(|s| s.contains('.'))
+    };
+    let culprit = named_after("error happened in '")
+        .or_else(|| named_after("while rendering '"))
         .unwrap_or(template);
     let mut file = PathBuf::from(templates::TEMPLATES_DIR).join(culprit);
     if root.join(&file).exists() {
@@ -123,12 +133,10 @@ fn render_error(
     } else {
         "see the Tera documentation for the template syntax"
     };
-    Diagnostic::new(
-        file,
-        format!(
-            "{} (while rendering {url})",
-            message.split_whitespace().collect::<Vec<_>>().join(" ")
-        ),
-    )
-    .with_hint(hint)
+    // The innermost cause says what is wrong; the outer ones repeat which
+    // page, which the URL below says better.
+    let cause = message.rsplit(".: ").next().unwrap_or(&message);
+    let cause = cause.split(" while rendering '").next().unwrap_or(cause);
+    let cause = cause.split_whitespace().collect::<Vec<_>>().join(" ");
+    Diagnostic::new(file, format!("{cause} (while rendering {url})")).with_hint(hint)
 }

@@ -169,6 +169,7 @@ struct LanguageValues {
     t: Value,
     consent: Value,
     assets: Value,
+    csp: Value,
 }
 
 /// The per-language values, filled on first use.
@@ -185,6 +186,14 @@ fn shared<'e>(env: &'e Env, lang: &str) -> &'e LanguageValues {
             );
         }
         let assets = Value::Object(assets);
+        // Also as a <meta> for hosts that ignore `_headers` (GitHub Pages);
+        // `frame-ancestors` only works as a header, so it is left out there.
+        let csp = super::files::content_security_policy(env)
+            .split("; ")
+            .filter(|d| !d.starts_with("frame-ancestors"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let csp = Value::String(csp);
         env.site
             .config
             .languages
@@ -197,6 +206,7 @@ fn shared<'e>(env: &'e Env, lang: &str) -> &'e LanguageValues {
                         t,
                         consent: consent(env, l),
                         assets: assets.clone(),
+                        csp: csp.clone(),
                     },
                 )
             })
@@ -241,6 +251,7 @@ fn common(
         "page": {"url": url, "canonical": format!("{}{}", origin(config), url), "title": title},
         "languages": languages,
         "assets": values.assets.clone(),
+        "csp": values.csp.clone(),
         "consent": values.consent.clone(),
     })
 }
