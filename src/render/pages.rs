@@ -313,13 +313,31 @@ fn consent(env: &Env, lang: &str) -> Value {
         "version": current.date.to_string(),
         "material_versions": material,
         "changes_base": env.urls.changes_base(lang, &policy.slug),
-        "policy_url": env.urls.policy(lang, &policy.slug),
+        "policy_url": cookies_url(env, policy, current, lang),
         "banner_hash": crate::consent::hex(&hasher.finalize()),
     });
     if let (Some(v), Value::Object(e)) = (view.as_object_mut(), extra) {
         v.extend(e);
     }
     view
+}
+
+/// Where the banner's "how we use cookies" link goes: the section holding
+/// the cookie table, or else the top of the policy.
+fn cookies_url(env: &Env, policy: &Policy, version: &Version, lang: &str) -> String {
+    let page = env.urls.policy(lang, &policy.slug);
+    let section = version.translations.get(lang).and_then(|t| {
+        t.sections.iter().find(|s| {
+            s.rendered
+                .fragments
+                .iter()
+                .any(|f| matches!(f, Fragment::Directive(Directive::CookieTable)))
+        })
+    });
+    match section {
+        Some(s) => format!("{page}#{}", s.id),
+        None => page,
+    }
 }
 
 fn root_index(env: &Env) -> Page {
