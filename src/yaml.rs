@@ -17,10 +17,11 @@ pub fn parse<T: DeserializeOwned>(
     let text = if text.trim().is_empty() { "{}" } else { text };
     serde_yaml::from_str(text).map_err(|err| {
         let line = err.location().map(|l| l.line() + first_line - 1);
-        let message = explain(&err.to_string());
-        let mut d = Diagnostic::new(file, message).with_hint(
-            "YAML needs `key: value` pairs, nested by indentation with spaces; quote text that contains a colon",
-        );
+        let raw = err.to_string();
+        let hint = suggest_key(&raw).unwrap_or_else(|| {
+            "YAML needs `key: value` pairs, nested by indentation with spaces; quote text that contains a colon".into()
+        });
+        let mut d = Diagnostic::new(file, explain(&raw)).with_hint(hint);
         if let Some(line) = line {
             d = d.at_line(line);
         }
@@ -46,6 +47,46 @@ fn explain(message: &str) -> String {
     } else {
         message
     }
+}
+
+/// For "unknown field `tittle`, expected one of `title`, `id`": the allowed
+/// key closest to the typo, and the others.
+fn suggest_key(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (typo, rest) = rest.split_once('`')?;
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    if expected.is_empty() {
+        return None;
+    }
+    let closest = expected
+        .iter()
+        .min_by_key(|k| edit_distance(typo, k))
+        .filter(|k| edit_distance(typo, k) <= (k.len() / 3).max(1));
+    let allowed = expected
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(match closest {
+        Some(key) => format!("did you mean `{key}`? The keys allowed here are {allowed}"),
+        None => format!("the keys allowed here are {allowed}"),
+    })
+}
+
+/// Levenshtein distance, for short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// Serialises a value back to YAML (used by the commands that write sources).
@@ -82,6 +123,28 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn an_unknown_key_suggests_the_closest_allowed_one() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Version {
+            material: bool,
+            summary: String,
+        }
+        let err = parse::<Version>("materiel: true\n", Path::new("version.yaml"), 1).unwrap_err();
+        assert_eq!(
+            err.hint.as_deref(),
+            Some("did you mean `material`? The keys allowed here are `material`, `summary`")
+        );
+        let err = parse::<Version>("colour: red\n", Path::new("version.yaml"), 1).unwrap_err();
+        assert_eq!(
+            err.hint.as_deref(),
+            Some("the keys allowed here are `material`, `summary`")
+        );
+        assert_eq!(edit_distance("tittle", "title"), 1);
     }
 
     #[test]

@@ -873,3 +873,47 @@ fn an_empty_label_counts_as_missing() {
         "category `analytics`: label has no `fr` text",
     );
 }
+
+#[test]
+fn the_example_embeds_every_rights_form_in_section_08_with_a_link_to_its_own_page() {
+    let site = example_copy();
+    site.build().unwrap();
+    for lang in ["en", "fr"] {
+        let page = site.read(&format!("{lang}/privacy/index.html"));
+        let start = page.find("id=data-subject-rights").expect("section 08");
+        let end = page[start..]
+            .find("id=controller-processor")
+            .map(|i| start + i)
+            .expect("section 09");
+        let section = &page[start..end];
+        for right in [
+            "access",
+            "portability",
+            "rectification",
+            "erasure",
+            "restriction",
+            "automated-decision",
+            "marketing-opt-out",
+            "withdraw-consent",
+        ] {
+            assert!(
+                section.contains(&format!("id=form-{right}")),
+                "{lang}: no embedded form for {right}"
+            );
+            assert!(
+                section.contains(&format!("href=/{lang}/requests/{right}/")),
+                "{lang}: no link to the {right} page"
+            );
+            assert!(site
+                .out(&format!("{lang}/requests/{right}/index.html"))
+                .is_file());
+        }
+        assert_eq!(
+            section
+                .matches("action=http://127.0.0.1:8787/requests")
+                .count(),
+            8,
+            "{lang}: forms post to the configured endpoint"
+        );
+    }
+}
