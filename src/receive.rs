@@ -57,9 +57,15 @@ impl Receiver {
         })
     }
 
-    /// Accepts requests for these rights only (the site's own catalogue).
-    pub fn with_rights(mut self, rights: impl IntoIterator<Item = String>) -> Receiver {
-        self.rights = rights.into_iter().collect();
+    /// Accepts requests for the rights of this site's catalogue only.
+    pub fn for_site(mut self, config: &crate::config::Config) -> Receiver {
+        self.rights = config
+            .rights
+            .catalogue()
+            .ids()
+            .into_iter()
+            .map(String::from)
+            .collect();
         self
     }
 

@@ -11,14 +11,7 @@ pub fn run(root: &Path, port: u16, dir: PathBuf) -> Result<(), Diagnostics> {
         .map_err(|e| Diagnostic::new(&dir, format!("cannot use the folder for receipts: {e}")))?;
     // In a site's folder, accept the rights of its own catalogue.
     let receiver = match crate::config::load(root) {
-        Ok(config) => receiver.with_rights(
-            config
-                .rights
-                .catalogue()
-                .ids()
-                .into_iter()
-                .map(String::from),
-        ),
+        Ok(config) => receiver.for_site(&config),
         Err(_) => receiver,
     };
     let listener = http::bind(port, false).map_err(|e| {

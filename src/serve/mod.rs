@@ -97,14 +97,7 @@ pub fn start(settings: Settings) -> Result<Running, Diagnostics> {
         receiver: {
             let receiver = Receiver::open(None).expect("a receiver without files cannot fail");
             match build::load_config(&options) {
-                Ok(config) => receiver.with_rights(
-                    config
-                        .rights
-                        .catalogue()
-                        .ids()
-                        .into_iter()
-                        .map(String::from),
-                ),
+                Ok(config) => receiver.for_site(&config),
                 Err(_) => receiver,
             }
         },
