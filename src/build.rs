@@ -248,22 +248,14 @@ pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
 /// Checks that what the content asks for is configured: forms need a
 /// requests endpoint, and the cookie table and banner need a consent endpoint.
 fn check_references(site: &Site, config_file: &Path) -> Result<(), Diagnostics> {
-    use crate::markdown::{Directive, Fragment};
     let mut found = Diagnostics::default();
-    for policy in &site.policies {
-        for version in &policy.versions {
-            for t in version.translations.values() {
-                for s in &t.sections {
-                    for f in &s.rendered.fragments {
-                        if let Fragment::Directive(Directive::Form(right)) = f {
-                            if site.config.endpoints.requests.is_none() {
-                                found.push(Diagnostic::new(s.file.strip_prefix(&site.root).unwrap_or(&s.file), format!("the form for `{right}` has nowhere to post: `endpoints.requests` is not set")).with_hint(format!("set `endpoints: {{requests: https://…}}` in policy-site.yaml, pass --requests-endpoint, or set {REQUESTS_ENV}")));
-                            }
-                        }
-                    }
-                }
-            }
-        }
+    // One error for the missing endpoint, placed at the first form that needs it.
+    let first_form = site.sections().find(|s| s.has_form());
+    if let (Some(s), None) = (first_form, &site.config.endpoints.requests) {
+        found.push(
+            Diagnostic::new(s.file.strip_prefix(&site.root).unwrap_or(&s.file), "this section embeds request forms, but they have nowhere to post: `endpoints.requests` is not set")
+                .with_hint(format!("set `endpoints: {{requests: https://…}}` in policy-site.yaml, pass --requests-endpoint, or set {REQUESTS_ENV}")),
+        );
     }
     if let Some(consent) = &site.config.consent {
         if site.config.endpoints.consent.is_none() {
@@ -282,7 +274,6 @@ fn check_references(site: &Site, config_file: &Path) -> Result<(), Diagnostics> 
             ));
         }
     }
-    found.0.truncate(found.0.len().min(20));
     found.into_result(())
 }
 

@@ -917,3 +917,30 @@ fn the_example_embeds_every_rights_form_in_section_08_with_a_link_to_its_own_pag
         );
     }
 }
+
+#[test]
+fn forms_without_a_requests_endpoint_are_one_error_at_the_first_form() {
+    let site = Fixture::minimal()
+        .file(
+            "content/privacy/2025-01-30/en/02-retention.md",
+            &section(
+                "Retention",
+                "We keep data for 60 days.\n\n[Erase](policy-site:form/erasure)",
+            ),
+        )
+        .file(
+            "content/privacy/2025-01-30/fr/02-conservation.md",
+            &section(
+                "Conservation",
+                "Soixante jours.\n\n[Effacer](policy-site:form/erasure)",
+            ),
+        );
+    let errors = messages(site.build());
+    assert_eq!(errors.len(), 1, "{}", errors.join("\n"));
+    assert!(
+        errors[0].contains("2025-01-30/en/02-retention.md")
+            && errors[0].contains("`endpoints.requests` is not set"),
+        "{}",
+        errors[0]
+    );
+}

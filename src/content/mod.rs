@@ -74,6 +74,19 @@ impl Section {
         self.number == 0
     }
 
+    /// The widgets this section places: forms, the cookie table.
+    pub fn directives(&self) -> impl Iterator<Item = &crate::markdown::Directive> {
+        self.rendered.fragments.iter().filter_map(|f| match f {
+            crate::markdown::Fragment::Directive(d) => Some(d),
+            crate::markdown::Fragment::Html(_) => None,
+        })
+    }
+
+    pub fn has_form(&self) -> bool {
+        self.directives()
+            .any(|d| matches!(d, crate::markdown::Directive::Form(_)))
+    }
+
     /// "01", "02", … as the policy prints them.
     pub fn label(&self) -> String {
         format!("{:02}", self.number)
@@ -125,6 +138,15 @@ impl Site {
                     day: 1,
                 })
         })
+    }
+
+    /// Every section of every version and language.
+    pub fn sections(&self) -> impl Iterator<Item = &Section> {
+        self.policies
+            .iter()
+            .flat_map(|p| &p.versions)
+            .flat_map(|v| v.translations.values())
+            .flat_map(|t| &t.sections)
     }
 
     pub fn policy(&self, slug: &str) -> Option<&Policy> {

@@ -85,7 +85,7 @@ pub fn plan(env: &Env, tera: &Tera) -> Result<Vec<Page>, crate::error::Diagnosti
                 }
             }
         }
-        if env.endpoints.requests.is_some() && uses_forms(site) {
+        if env.endpoints.requests.is_some() && site.sections().any(Section::has_form) {
             for right in site.config.rights.catalogue().rights {
                 jobs.push(Job::Request(lang, right.id.clone()));
             }
@@ -147,20 +147,6 @@ pub fn plan(env: &Env, tera: &Tera) -> Result<Vec<Page>, crate::error::Diagnosti
         }
     }
     found.into_result(pages)
-}
-
-fn uses_forms(site: &crate::content::Site) -> bool {
-    site.policies
-        .iter()
-        .flat_map(|p| &p.versions)
-        .flat_map(|v| v.translations.values())
-        .flat_map(|t| &t.sections)
-        .any(|s| {
-            s.rendered
-                .fragments
-                .iter()
-                .any(|f| matches!(f, Fragment::Directive(Directive::Form(_))))
-        })
 }
 
 /// What every page in one language shares, computed once per build rather
@@ -327,12 +313,9 @@ fn consent(env: &Env, lang: &str) -> Value {
 fn cookies_url(env: &Env, policy: &Policy, version: &Version, lang: &str) -> String {
     let page = env.urls.policy(lang, &policy.slug);
     let section = version.translations.get(lang).and_then(|t| {
-        t.sections.iter().find(|s| {
-            s.rendered
-                .fragments
-                .iter()
-                .any(|f| matches!(f, Fragment::Directive(Directive::CookieTable)))
-        })
+        t.sections
+            .iter()
+            .find(|s| s.directives().any(|d| *d == Directive::CookieTable))
     });
     match section {
         Some(s) => format!("{page}#{}", s.id),
@@ -484,7 +467,7 @@ fn version_page(
         "upcoming": if status == "current" { upcoming } else { Vec::new() },
         "preamble": preamble,
         "sections": sections,
-        "has_forms": translation.sections.iter().any(|s| s.rendered.fragments.iter().any(|f| matches!(f, Fragment::Directive(Directive::Form(_))))),
+        "has_forms": translation.sections.iter().any(Section::has_form),
     });
     Ok(Page {
         url: url.clone(),
