@@ -203,6 +203,7 @@ pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
         endpoints,
         assets: &assets,
         diffs: &diffs,
+        catalogue: site.config.rights.catalogue(),
         shared: Default::default(),
     };
     let pages = render::plan(&env, &tera)?;

@@ -31,6 +31,8 @@ pub struct Env<'a> {
     pub endpoints: Endpoints,
     pub assets: &'a Assets,
     pub diffs: &'a DiffIndex,
+    /// The site's rights catalogue (default, trimmed and extended), built once.
+    pub catalogue: crate::rights::Catalogue,
     /// Values every page of a language shares, computed once.
     pub shared: pages::Shared,
 }

@@ -86,7 +86,7 @@ pub fn plan(env: &Env, tera: &Tera) -> Result<Vec<Page>, crate::error::Diagnosti
             }
         }
         if env.endpoints.requests.is_some() && site.sections().any(Section::has_form) {
-            for right in site.config.rights.catalogue().rights {
+            for right in &env.catalogue.rights {
                 jobs.push(Job::Request(lang, right.id.clone()));
             }
             jobs.push(Job::Thanks(lang));
@@ -567,7 +567,7 @@ fn form_context(
     version: Date,
     standalone: bool,
 ) -> Value {
-    let catalogue = env.site.config.rights.catalogue();
+    let catalogue = &env.catalogue;
     let right = catalogue
         .get(right_id)
         .expect("directives are checked when loading");

@@ -204,6 +204,16 @@ struct Script {
     delay: Duration,
 }
 
+impl Script {
+    fn on_path(&self, path: &str) -> Vec<Received> {
+        self.received
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
+    }
+}
+
 /// A requests/consent endpoint: answers CORS preflights, records every POST,
 /// answers 201 with a reference unless told otherwise, and can be "down"
 /// (closes every connection unanswered).
@@ -315,28 +325,14 @@ impl Endpoint {
 
     /// The POSTs received so far on `path`.
     pub fn received(&self, path: &str) -> Vec<Received> {
-        let script = self.state.0.lock().unwrap();
-        script
-            .received
-            .iter()
-            .filter(|r| r.path == path)
-            .cloned()
-            .collect()
+        self.state.0.lock().unwrap().on_path(path)
     }
 
     /// Waits (at most 10 s) until `count` POSTs have arrived on `path`.
     pub fn wait_for(&self, path: &str, count: usize) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut script = self.state.0.lock().unwrap();
-        let on_path = |script: &Script| -> Vec<Received> {
-            script
-                .received
-                .iter()
-                .filter(|r| r.path == path)
-                .cloned()
-                .collect()
-        };
-        while on_path(&script).len() < count {
+        while script.on_path(path).len() < count {
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(
                 !left.is_zero(),
@@ -345,6 +341,6 @@ impl Endpoint {
             );
             script = self.state.1.wait_timeout(script, left).unwrap().0;
         }
-        on_path(&script)
+        script.on_path(path)
     }
 }
