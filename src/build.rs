@@ -282,6 +282,8 @@ fn check_references(site: &Site, config_file: &Path) -> Result<(), Diagnostics> 
 pub fn build(options: &Options) -> Result<Compiled, Diagnostics> {
     let mut compiled = compile(options)?;
     let started = Instant::now();
+    output::guard(&options.root, &compiled.out_dir)
+        .map_err(|d| Diagnostics::from(d.relative_to(&options.root)))?;
     output::write_site(&compiled.out_dir, &compiled.outputs)
         .map_err(|d| Diagnostics::from(d.relative_to(&options.root)))?;
     compiled.timings.write = started.elapsed();

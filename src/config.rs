@@ -9,6 +9,7 @@ use crate::yaml;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use url::{Host, Url};
 
 pub const FILE_NAME: &str = "policy-site.yaml";
 
@@ -70,9 +71,9 @@ impl Config {
     /// The path part of `base_url` without its trailing slash ("" at a
     /// domain's root): every link in the site starts with it.
     pub fn base_path(&self) -> String {
-        let after_scheme = self.base_url.split_once("://").map_or("", |(_, rest)| rest);
-        let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
-        path.trim_end_matches('/').to_string()
+        url::Url::parse(&self.base_url)
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default()
     }
 
     /// The origin and path of the site without a trailing slash.
@@ -121,16 +122,10 @@ fn validate(config: &Config, file: &Path, text: &str) -> Diagnostics {
             );
         }
     }
-    if !(config.base_url.starts_with("https://") || config.base_url.starts_with("http://")) {
+    if let Err(why) = check_web_url(&config.base_url) {
         found.push(
-            at(
-                "base_url",
-                format!(
-                    "`base_url` must be an absolute URL, not `{}`",
-                    config.base_url
-                ),
-            )
-            .with_hint("for example `base_url: https://example.com/legal`"),
+            at("base_url", format!("base_url: {why}"))
+                .with_hint("for example `base_url: https://example.com/legal`"),
         );
     }
     for (name, url) in [
@@ -157,32 +152,36 @@ fn validate(config: &Config, file: &Path, text: &str) -> Diagnostics {
 /// An endpoint must be an absolute https URL; plain http is allowed only for
 /// the local machine (for `serve` and the bundled receiver).
 pub fn check_endpoint(url: &str) -> Result<(), String> {
-    if let Some(rest) = url.strip_prefix("https://") {
-        if host_of(rest).is_empty() {
-            return Err(format!("`{url}` has no host"));
-        }
-        return Ok(());
-    }
-    if let Some(rest) = url.strip_prefix("http://") {
-        let host = host_of(rest);
-        let local = host == "localhost" || host.starts_with("127.") || host == "[::1]";
-        return if local {
-            Ok(())
-        } else {
-            Err(format!(
-                "`{url}` must use https (plain http is only allowed for localhost)"
-            ))
-        };
-    }
-    Err(format!("`{url}` is not an absolute https URL"))
+    check_web_url(url)
 }
 
-fn host_of(rest: &str) -> &str {
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.starts_with('[') {
-        return authority.split_inclusive(']').next().unwrap_or("");
+/// The one rule for the URLs a site points visitors at (`base_url`, the
+/// endpoints), decided on the URL as the `url` crate parses it, the way a
+/// browser does: https, or plain http to this machine only (`localhost`,
+/// 127.0.0.0/8, `[::1]`); never a user name or password before the host,
+/// which could make `http://localhost:80@evil.example/` look local.
+fn check_web_url(text: &str) -> Result<(), String> {
+    let url =
+        Url::parse(text).map_err(|e| format!("`{text}` is not an absolute https URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "`{text}` carries a user name or password before `@`; a published URL must not"
+        ));
     }
-    authority.split(':').next().unwrap_or("")
+    let local = match url.host() {
+        Some(Host::Domain(name)) => name == "localhost",
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(format!("`{text}` has no host")),
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if local => Ok(()),
+        "http" => Err(format!(
+            "`{text}` must use https (plain http is only allowed for localhost, 127.0.0.0/8 and [::1])"
+        )),
+        _ => Err(format!("`{text}` is not an absolute https URL")),
+    }
 }
 
 fn is_language_code(code: &str) -> bool {
@@ -207,13 +206,31 @@ mod tests {
     fn endpoints_must_be_https_except_on_localhost() {
         assert!(check_endpoint("https://example.com/requests").is_ok());
         assert!(check_endpoint("http://127.0.0.1:8080/requests").is_ok());
+        assert!(check_endpoint("http://127.8.9.10/requests").is_ok());
         assert!(check_endpoint("http://localhost/requests").is_ok());
         assert!(check_endpoint("http://[::1]:9/x").is_ok());
         assert!(check_endpoint("http://example.com/requests").is_err());
         assert!(check_endpoint("http://localhost.example.com/x").is_err());
+        assert!(check_endpoint("http://128.0.0.1/x").is_err());
+        assert!(check_endpoint("http://[::2]/x").is_err());
         assert!(check_endpoint("/requests").is_err());
         assert!(check_endpoint("ftp://example.com").is_err());
-        assert!(check_endpoint("https:///nohost").is_err());
+        assert!(check_endpoint("https://").is_err());
+    }
+
+    #[test]
+    fn a_host_that_only_starts_like_a_local_one_is_not_local() {
+        let err = check_endpoint("http://127.0.0.1.evil.example/requests").unwrap_err();
+        assert!(err.contains("must use https"), "{err}");
+        let err = check_endpoint("http://localhost:80@evil.example/requests").unwrap_err();
+        assert!(err.contains("user name or password"), "{err}");
+    }
+
+    #[test]
+    fn a_user_name_or_password_is_refused_even_over_https() {
+        assert!(check_endpoint("https://user@example.com/x").is_err());
+        assert!(check_endpoint("https://user:secret@example.com/x").is_err());
+        assert!(check_endpoint("http://user@localhost/x").is_err());
     }
 
     #[test]

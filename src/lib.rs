@@ -21,6 +21,7 @@ pub mod receive;
 pub mod render;
 pub mod revise;
 pub mod rights;
+pub mod sanitize;
 pub mod scaffold;
 pub mod serve;
 pub mod yaml;

@@ -1,9 +1,13 @@
 //! Markdown to HTML, once per section. Besides the HTML it returns the
 //! section's structure as `Block`s of styled words (what the diff stage
 //! compares) and the directives (`[text](policy-site:form/access)`) that the
-//! render stage replaces with widgets.
+//! render stage replaces with widgets. Raw HTML and link targets pass the
+//! allow-list of `sanitize` here, before pages and redlines take them, and
+//! what it removed is kept for `check` to report.
 
+use crate::sanitize;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use std::ops::Range;
 
 /// The scheme of directive links: a paragraph that is only such a link is
 /// replaced by a widget, and still reads as a link in any other previewer.
@@ -76,6 +80,16 @@ pub struct Rendered {
     pub fragments: Vec<Fragment>,
     pub blocks: Vec<Block>,
     pub headings: Vec<Heading>,
+    /// What the raw-HTML allow-list took out: published without it, reported by `check`.
+    pub removed: Vec<Removed>,
+}
+
+/// Something removed from the section's raw HTML or links, at a line
+/// counted from the start of the rendered text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    pub line: usize,
+    pub what: String,
 }
 
 /// A problem in the markdown, at a line counted from the start of `text`.
@@ -107,10 +121,11 @@ pub fn render(
             .count()
             + 1
     };
-    let events: Vec<(Event, std::ops::Range<usize>)> = Parser::new_ext(text, options())
+    let events: Vec<(Event, Range<usize>)> = Parser::new_ext(text, options())
         .into_offset_iter()
         .collect();
     let mut out = Rendered::default();
+    let (events, raw_html) = screen(events, &line_at, &mut out.removed);
     let mut errors = Vec::new();
     let mut html_events: Vec<Event> = Vec::new();
     let mut structure = StructureCollector::default();
@@ -124,7 +139,7 @@ pub fn render(
                     let line = line_at(range.start);
                     match parse_directive(directive_target) {
                         Ok(directive) if is_known(&directive) => {
-                            flush(&mut html_events, &mut out.fragments);
+                            flush(&mut html_events, &mut out.fragments, raw_html);
                             out.fragments.push(Fragment::Directive(directive.clone()));
                             structure.directive(directive_target);
                         }
@@ -198,7 +213,7 @@ pub fn render(
         }
         i += 1;
     }
-    flush(&mut html_events, &mut out.fragments);
+    flush(&mut html_events, &mut out.fragments, raw_html);
     out.blocks = structure.finish();
     if errors.is_empty() {
         Ok(out)
@@ -216,19 +231,93 @@ fn shift(level: HeadingLevel) -> HeadingLevel {
     }
 }
 
-fn flush(events: &mut Vec<Event>, fragments: &mut Vec<Fragment>) {
+/// Turns the events so far into one fragment of HTML; with raw HTML among
+/// them, through the sanitizer (pulldown-cmark escapes all other text).
+fn flush(events: &mut Vec<Event>, fragments: &mut Vec<Fragment>, raw_html: bool) {
     if events.is_empty() {
         return;
     }
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events.drain(..));
+    if raw_html {
+        html = sanitize::clean(&html);
+    }
     fragments.push(Fragment::Html(html));
+}
+
+/// Takes out of the events what the allow-list removes and the structure
+/// would otherwise keep (links and images to unsafe URLs, keeping their
+/// text; the text of a `<script>` or `<style>` written inside a paragraph),
+/// and lists everything the sanitizer will remove. Also says whether there
+/// is raw HTML at all, which alone needs the sanitizer.
+fn screen<'a>(
+    events: Vec<(Event<'a>, Range<usize>)>,
+    line_at: &dyn Fn(usize) -> usize,
+    removed: &mut Vec<Removed>,
+) -> (Vec<(Event<'a>, Range<usize>)>, bool) {
+    let mut kept = Vec::with_capacity(events.len());
+    let mut dropped_ends = Vec::new();
+    let mut html_block: Option<(usize, String)> = None;
+    let (mut hidden, mut raw_html) = (false, false);
+    for (event, range) in events {
+        match &event {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                let safe =
+                    dest_url.starts_with(DIRECTIVE_SCHEME) || sanitize::url_allowed(dest_url);
+                dropped_ends.push(!safe);
+                if !safe {
+                    let what = format!("a link to a {} URL", sanitize::scheme_of(dest_url));
+                    removed.push(Removed {
+                        line: line_at(range.start),
+                        what,
+                    });
+                    continue;
+                }
+            }
+            Event::End(TagEnd::Link | TagEnd::Image) if dropped_ends.pop() == Some(true) => {
+                continue
+            }
+            Event::Start(Tag::HtmlBlock) => {
+                html_block = Some((line_at(range.start), String::new()))
+            }
+            Event::Html(html) if html_block.is_some() => html_block
+                .as_mut()
+                .expect("inside a block")
+                .1
+                .push_str(html),
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some((line, html)) = html_block.take() {
+                    raw_html = true;
+                    hidden = note(&html, line, removed).unwrap_or(hidden);
+                }
+            }
+            Event::Html(html) | Event::InlineHtml(html) => {
+                raw_html = true;
+                hidden = note(html, line_at(range.start), removed).unwrap_or(hidden);
+            }
+            Event::Text(_) | Event::Code(_) if hidden => continue,
+            _ => {}
+        }
+        kept.push((event, range));
+    }
+    (kept, raw_html)
+}
+
+/// Lists what the sanitizer removes from raw HTML starting at `first_line`;
+/// returns whether text after it is inside a removed `<script>` or `<style>`.
+fn note(html: &str, first_line: usize, removed: &mut Vec<Removed>) -> Option<bool> {
+    let scan = sanitize::scan(html);
+    removed.extend(scan.removed.into_iter().map(|(line, what)| Removed {
+        line: first_line + line - 1,
+        what,
+    }));
+    scan.hides_what_follows
 }
 
 /// When the paragraph starting at `start` holds nothing but one link to a
 /// directive, its target and the index of the paragraph's end.
 fn lone_link<'a>(
-    events: &'a [(Event<'a>, std::ops::Range<usize>)],
+    events: &'a [(Event<'a>, Range<usize>)],
     start: usize,
 ) -> Option<(&'a str, usize)> {
     let Some((Event::Start(Tag::Link { dest_url, .. }), _)) = events.get(start + 1) else {

@@ -1,11 +1,13 @@
 //! The edge that writes: minifies pages, then writes the whole site into a
 //! temporary folder beside the output and swaps it in only once everything
-//! is written, so a failed build never leaves a half-written site.
+//! is written, so a failed build never leaves a half-written site. The
+//! output folder is owned: every build leaves a marker file in it, and
+//! `guard` refuses to replace a folder without it, or one holding sources.
 
 use crate::error::Diagnostic;
 use crate::render::Output;
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// Minifies an HTML page without changing what a reader sees: spaces between
 /// inline elements are kept, and scripts and styles are external anyway.
@@ -19,9 +21,109 @@ pub fn minify(html: &[u8]) -> Vec<u8> {
     minify_html::minify(html, &cfg)
 }
 
+/// The file every build writes at the top of its output: a folder holding it
+/// was written by policy-site, and the next build may replace it.
+pub const MARKER: &str = ".policy-site-output";
+
+const MARKER_TEXT: &str = "This folder is written by `policy-site build`, which replaces all of it on every build.\nDelete this file to keep the folder from being replaced.\n";
+
+/// The site's own files and folders, which no output may be, hold or lie in.
+const SOURCES: [&str; 5] = [
+    "content",
+    "templates",
+    "static",
+    crate::config::FILE_NAME,
+    "policy-site.lock",
+];
+
+/// Refuses, before anything is written, an output folder that the build must
+/// not replace: one that is, holds or lies inside the site's sources, one
+/// that holds the site or the user's home (or is `/`), and an existing
+/// folder that is neither empty nor marked as a previous build's output.
+pub fn guard(root: &Path, out: &Path) -> Result<(), Diagnostic> {
+    let (root, target) = (resolve(root), resolve(out));
+    for name in SOURCES {
+        let source = root.join(name);
+        let why = if source == target {
+            format!("it is the site's `{name}`")
+        } else if target.starts_with(&source) {
+            format!("it lies inside the site's `{name}`")
+        } else {
+            continue;
+        };
+        return Err(refusal(out, &why));
+    }
+    if root.starts_with(&target) {
+        let why = if root == target {
+            "it is the site's own folder".to_string()
+        } else {
+            format!("it holds the site's own folder ({})", root.display())
+        };
+        return Err(refusal(out, &why));
+    }
+    check_owned(out)
+}
+
+/// The checks that need no site: never `/` or a folder holding the user's
+/// home, and an existing folder only when empty or marked by a build.
+fn check_owned(out: &Path) -> Result<(), Diagnostic> {
+    let target = resolve(out);
+    if target.parent().is_none() {
+        return Err(refusal(out, "it is the root of the file system"));
+    }
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
+    if let Some(home) = home.map(|h| resolve(Path::new(&h))) {
+        if home.starts_with(&target) {
+            return Err(refusal(out, "it is or holds your home folder"));
+        }
+    }
+    let Ok(mut entries) = std::fs::read_dir(out) else {
+        return Ok(()); // absent (or not a folder: reported when writing)
+    };
+    if entries.next().is_none() || out.join(MARKER).is_file() {
+        return Ok(());
+    }
+    Err(refusal(
+        out,
+        &format!(
+            "it already holds files that policy-site did not write (it has no `{MARKER}` file)"
+        ),
+    ))
+}
+
+fn refusal(out: &Path, why: &str) -> Diagnostic {
+    Diagnostic::new(out, format!("refusing to use this as the output folder: {why}; building would replace all of it"))
+        .with_hint("choose another folder with --out or `output:` (a new or empty one, or a previous build's output); nothing was written")
+}
+
+/// `path` made absolute with symbolic links resolved, also where its end
+/// does not exist yet, so that two spellings of one folder compare equal.
+fn resolve(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut resolved = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                resolved.pop();
+            }
+            other => {
+                resolved.push(other);
+                if let Ok(real) = resolved.canonicalize() {
+                    resolved = real;
+                }
+            }
+        }
+    }
+    resolved
+}
+
 /// Writes `outputs` to `out` atomically (as far as the file system allows:
-/// two renames). The previous site stays in place on any error.
+/// two renames), with the marker that lets the next build replace it. The
+/// previous site stays in place on any error; a folder `check_owned`
+/// refuses is never touched.
 pub fn write_site(out: &Path, outputs: &[Output]) -> Result<(), Diagnostic> {
+    check_owned(out)?;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -44,6 +146,8 @@ pub fn write_site(out: &Path, outputs: &[Output]) -> Result<(), Diagnostic> {
     }
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| cannot("creating", &staging, e))?;
+    let marker = staging.join(MARKER);
+    std::fs::write(&marker, MARKER_TEXT).map_err(|e| cannot("writing", &marker, e))?;
     let written: Result<(), Diagnostic> = outputs.par_iter().try_for_each(|o| {
         let path = staging.join(&o.file);
         if let Some(dir) = path.parent() {

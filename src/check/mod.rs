@@ -4,6 +4,7 @@
 //! model and the compiled pages, collecting every finding with its file and line.
 
 mod dates;
+mod html;
 mod links;
 pub mod lock;
 mod references;
@@ -32,6 +33,7 @@ pub fn check(options: &Options) -> Diagnostics {
     found.extend(lock::check(site));
     found.extend(dates::check(site));
     found.extend(text::check(site));
+    found.extend(html::check(site));
     found.extend(rights::check(site));
     found.extend(links::check(site, &compiled.outputs));
     let mut found = Diagnostics(

@@ -70,8 +70,16 @@ pub fn load_with(
         context: &context,
     };
     let mut policy_dirs = Vec::new();
-    match subfolders(&content) {
-        Ok(dirs) => policy_dirs = dirs,
+    match list(&content, &mut found) {
+        Ok(listing) => {
+            for file in listing.files {
+                found.push(
+                    Diagnostic::new(&file, format!("`{}` is not a policy folder", file_name(&file)))
+                        .with_hint("content/ holds one folder per policy, e.g. `content/privacy/`; move this file into one, or remove it"),
+                );
+            }
+            policy_dirs = listing.folders;
+        }
         Err(e) => found.push(
             Diagnostic::new(&content, format!("cannot read the content folder: {e}"))
                 .with_hint("a site keeps its policies in `content/<policy>/`"),
@@ -136,8 +144,27 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> Result<Policy, Dia
             Localized::new()
         }
     };
+    let listing = list_or_report(dir, &mut found);
+    for file in listing
+        .files
+        .iter()
+        .filter(|f| file_name(f) != "policy.yaml")
+    {
+        let hint = if file_name(file).ends_with(".md") {
+            "sections belong in a version's language folder, e.g. `2025-01-30/en/01-introduction.md`"
+        } else {
+            "a policy folder holds `policy.yaml` and one folder per version; move or remove this file"
+        };
+        found.push(
+            Diagnostic::new(
+                file,
+                format!("`{}` is not part of the policy", file_name(file)),
+            )
+            .with_hint(hint),
+        );
+    }
     let mut version_dirs = Vec::new();
-    for sub in subfolders(dir).unwrap_or_default() {
+    for sub in listing.folders {
         let name = file_name(&sub);
         match name.parse::<Date>() {
             Ok(date) => version_dirs.push((date, sub)),
@@ -197,7 +224,15 @@ fn load_version(
     };
     let default_lang = config.default_language();
     let mut translations = BTreeMap::new();
-    for lang_dir in subfolders(dir).unwrap_or_default() {
+    let listing = list_or_report(dir, &mut found);
+    for file in listing
+        .files
+        .iter()
+        .filter(|f| file_name(f) != "version.yaml")
+    {
+        found.push(stray_version_file(file, default_lang));
+    }
+    for lang_dir in listing.folders {
         let lang = file_name(&lang_dir);
         if !config.languages.contains(&lang) {
             found.push(
@@ -365,16 +400,16 @@ fn load_translation(
     let mut found = Diagnostics::default();
     let mut sections: Vec<Section> = Vec::new();
     let mut unreadable = Vec::new();
-    let entries = walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .max_depth(1)
-        .sort_by_file_name();
-    for entry in entries.into_iter().filter_map(Result::ok) {
-        let path = entry.path();
+    let listing = list_or_report(dir, &mut found);
+    for folder in &listing.folders {
+        found.push(
+            Diagnostic::new(folder, format!("`{}` is a folder inside a language folder", file_name(folder)))
+                .with_hint("a language folder holds only sections named `NN-title.md`; move its files up, or remove it"),
+        );
+    }
+    for path in &listing.files {
+        let path = path.as_path();
         let name = file_name(path);
-        if is_editor_litter(&name) || !entry.file_type().is_file() {
-            continue;
-        }
         if !name.ends_with(".md") {
             found.push(
                 Diagnostic::new(path, format!("`{name}` is not a markdown section"))
@@ -475,6 +510,13 @@ fn parse_section(
     })?;
     let front: FrontMatter = yaml::parse(front, path, 2)?;
     let mut found = Diagnostics::default();
+    if body.trim().is_empty() {
+        found.push(
+            Diagnostic::new(path, "the section has no text, only front matter")
+                .at_line(body_line - 1)
+                .with_hint("write the section's text below the closing `---`, or remove the file"),
+        );
+    }
     if front.title.trim().is_empty() {
         found.push(
             Diagnostic::new(path, "the section title is empty")
@@ -580,25 +622,107 @@ fn hash_sources(dir: &Path) -> String {
 }
 
 fn read(path: &Path) -> Result<String, Diagnostics> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         let what = if e.kind() == std::io::ErrorKind::NotFound {
             "is missing".to_string()
         } else {
             format!("cannot be read: {e}")
         };
-        Diagnostic::new(path, format!("{} {what}", file_name(path))).into()
+        Diagnostic::new(path, format!("{} {what}", file_name(path)))
+    })?;
+    String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error()).into())
+}
+
+/// Places the first byte that is not UTF-8 by line, column and byte offset.
+fn not_utf8(path: &Path, bytes: &[u8], error: std::str::Utf8Error) -> Diagnostic {
+    let valid = &bytes[..error.valid_up_to()];
+    let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&valid[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Diagnostic::new(
+        path,
+        format!(
+            "{} is not UTF-8 text: the byte at line {line}, column {column} (byte {} of the file) is not part of a character",
+            file_name(path),
+            error.valid_up_to() + 1
+        ),
+    )
+    .at_line(line)
+    .with_hint("save the file as UTF-8 in your editor (it was probably saved as Latin-1 or Windows-1252)")
+}
+
+/// What a folder under `content/` holds, in name order, editor litter left out.
+struct Listing {
+    folders: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+}
+
+/// Lists `dir`, reporting what is neither a file nor a folder. A symbolic
+/// link is always reported, never followed: it could bring in a file from
+/// outside the site, or loop, and a copy says plainly what is published.
+fn list(dir: &Path, found: &mut Diagnostics) -> std::io::Result<Listing> {
+    let mut listing = Listing {
+        folders: Vec::new(),
+        files: Vec::new(),
+    };
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if is_editor_litter(&file_name(&path)) {
+            continue;
+        }
+        match entry.file_type()? {
+            t if t.is_dir() => listing.folders.push(path),
+            t if t.is_file() => listing.files.push(path),
+            t if t.is_symlink() => found.push(
+                Diagnostic::new(
+                    &path,
+                    "this is a symbolic link, and links in content/ are not followed",
+                )
+                .with_hint("replace the link with a copy of the file or folder it points to"),
+            ),
+            _ => found.push(
+                Diagnostic::new(&path, "this is neither a file nor a folder")
+                    .with_hint("remove it from content/"),
+            ),
+        }
+    }
+    listing.folders.sort();
+    listing.files.sort();
+    Ok(listing)
+}
+
+fn list_or_report(dir: &Path, found: &mut Diagnostics) -> Listing {
+    list(dir, found).unwrap_or_else(|e| {
+        found.push(Diagnostic::new(
+            dir,
+            format!("cannot read this folder: {e}"),
+        ));
+        Listing {
+            folders: Vec::new(),
+            files: Vec::new(),
+        }
     })
 }
 
-fn subfolders(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .map(|e| e.path())
-        .filter(|p| !file_name(p).starts_with('.'))
-        .collect();
-    dirs.sort();
-    Ok(dirs)
+/// A file beside `version.yaml`: most often a section saved one folder too high.
+fn stray_version_file(file: &Path, default_lang: &str) -> Diagnostic {
+    let name = file_name(file);
+    if name.ends_with(".md") {
+        Diagnostic::new(
+            file,
+            format!("the section `{name}` is outside a language folder: it belongs in `{default_lang}/`"),
+        )
+        .with_hint(format!(
+            "move it to `{default_lang}/{name}` (or to the folder of the language it is written in)"
+        ))
+    } else {
+        Diagnostic::new(file, format!("`{name}` is not part of the version"))
+            .with_hint("a version folder holds `version.yaml` and one folder per language; move or remove this file")
+    }
 }
 
 fn file_name(path: &Path) -> String {
