@@ -474,23 +474,26 @@ fn reflowed_lines_list_markers_and_quote_styles_are_not_changes() {
 }
 
 #[test]
-fn a_changed_link_target_or_emphasis_is_a_change() {
+fn a_changed_link_target_or_emphasis_is_named_and_counted_apart_from_words() {
     let site = two_versions(
         &section("Retention", "Write to [us](mailto:a@example.com) *now*."),
         &section("Retention", "Write to [us](mailto:b@example.com) now."),
     );
     let page = changes_page(&site, "en");
+    let text = visible_text(&page);
     assert!(
-        page.contains(
-            "<del><span class=visually-hidden>deleted: </span><a href=mailto:a@example.com>us</a>"
-        ),
-        "{page}"
+        text.contains("[link changed: mailto:a@example.com → mailto:b@example.com]"),
+        "{text}"
+    );
+    assert!(text.contains("[emphasis removed]"), "{text}");
+    assert!(
+        !page.contains("<del>") && !page.contains("<ins>"),
+        "no word is struck and inserted again: {page}"
     );
     assert!(
-        page.contains("<a href=mailto:b@example.com>us</a> now</ins>"),
-        "{page}"
+        text.contains("+0 words added, −0 words removed; links changed: 1, emphasis changed: 1"),
+        "{text}"
     );
-    assert!(page.contains("<em>now</em></del>"), "{page}");
 }
 
 #[test]
@@ -942,5 +945,125 @@ fn forms_without_a_requests_endpoint_are_one_error_at_the_first_form() {
             && errors[0].contains("`endpoints.requests` is not set"),
         "{}",
         errors[0]
+    );
+}
+
+// ---- Redline pages: links, headings, unchanged sections ---------------------
+
+/// Every value of the attribute `name` in `html`, quoted or not (minified).
+fn attribute_values(html: &str, name: &str) -> Vec<String> {
+    let needle = format!(" {name}=");
+    let mut values = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find(&needle) {
+        rest = &rest[at + needle.len()..];
+        let value = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+            _ => rest
+                .split(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or(""),
+        };
+        values.push(value.replace("&amp;", "&"));
+    }
+    values
+}
+
+fn redline_pages(site: &Fixture) -> Vec<(String, String)> {
+    walkdir::WalkDir::new(site.out(""))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name() == "index.html" && e.path().to_string_lossy().contains("/changes/")
+        })
+        .map(|e| {
+            let page = std::fs::read_to_string(e.path()).unwrap();
+            (e.path().display().to_string(), page)
+        })
+        .collect()
+}
+
+#[test]
+fn every_anchor_link_on_a_redline_page_lands_on_that_page() {
+    let site = example_copy();
+    site.build().unwrap();
+    let pages = redline_pages(&site);
+    assert!(
+        pages.len() >= 6,
+        "the example has redlines in two languages"
+    );
+    let linking = two_versions(
+        &section("Retention", "We keep data for 90 days.\n\n### Backups\n\nKept for 30 days."),
+        &section(
+            "Retention",
+            "We keep [your data](#collection) for 60 days.\n\n### Backups\n\nSee [backups](#retention-backups).",
+        ),
+    );
+    let page = changes_page(&linking, "en");
+    let hrefs = attribute_values(&page, "href");
+    assert!(hrefs.iter().any(|h| h == "#collection"), "{page}");
+    assert!(
+        hrefs
+            .iter()
+            .any(|h| h.starts_with("/en/privacy/") && h.ends_with("/#retention-backups")),
+        "an anchor the redline does not carry leads to the version page: {page}"
+    );
+    for (path, page) in pages.into_iter().chain([("linking".to_string(), page)]) {
+        let ids = attribute_values(&page, "id");
+        for href in attribute_values(&page, "href") {
+            if let Some(id) = href.strip_prefix('#') {
+                assert!(
+                    ids.iter().any(|i| i == id),
+                    "{path}: #{id} is not on the page"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn headings_on_a_redline_page_never_skip_a_level() {
+    let site = two_versions(
+        &section(
+            "Retention",
+            "We keep data for 90 days.\n\n### Backups\n\nKept for 30 days.",
+        ),
+        &section(
+            "Retention",
+            "We keep data for 60 days.\n\n### Backups\n\nKept for 10 days.",
+        ),
+    );
+    let page = changes_page(&site, "en");
+    let levels: Vec<u32> = page
+        .match_indices("<h")
+        .filter_map(|(i, _)| page[i + 2..].chars().next()?.to_digit(10))
+        .collect();
+    assert!(levels.contains(&3), "the inner heading is shown: {page}");
+    for pair in levels.windows(2) {
+        assert!(
+            pair[1] <= pair[0] + 1,
+            "h{} follows h{}: {levels:?}",
+            pair[1],
+            pair[0]
+        );
+    }
+}
+
+#[test]
+fn unchanged_sections_are_listed_by_title_and_linked_not_copied() {
+    let site = Fixture::minimal();
+    let page = changes_page(&site, "en");
+    let text = visible_text(&page);
+    assert!(text.contains("Unchanged sections (1)"), "{text}");
+    assert!(text.contains("01 Data collection: unchanged"), "{text}");
+    assert!(
+        !text.contains("We collect your name"),
+        "the unchanged text is not copied: {text}"
+    );
+    assert!(
+        attribute_values(&page, "href")
+            .iter()
+            .any(|h| h.starts_with("/en/privacy/") && h.ends_with("/#collection")),
+        "{page}"
     );
 }

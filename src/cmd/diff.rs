@@ -1,10 +1,11 @@
 //! `policy-site diff <policy> <from> <to>`: the word-level redline in a terminal.
 
 use crate::build::{self, Options};
-use crate::content;
 use crate::date::Date;
 use crate::diff::{self, present};
 use crate::error::{Diagnostic, Diagnostics};
+use crate::{config, content, i18n};
+use std::path::Path;
 
 pub struct Request {
     pub policy: String,
@@ -53,7 +54,13 @@ pub fn run(options: &Options, request: &Request, color: bool) -> Result<String, 
         policy.version(to).expect("checked"),
     );
     let d = diff::diff_translations(translation(old, &lang)?, translation(new, &lang)?, from, to);
-    Ok(present::terminal(&d, color, "unchanged"))
+    let strings = i18n::load(&site.config, Path::new(config::FILE_NAME))?;
+    let diff_strings = strings
+        .get(&lang)
+        .and_then(|s| s.get("diff"))
+        .cloned()
+        .unwrap_or_default();
+    Ok(present::terminal(&d, color, &diff_strings))
 }
 
 fn translation<'a>(

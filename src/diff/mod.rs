@@ -3,6 +3,11 @@
 //! within a changed block. Works on the `Block`s the markdown stage produced,
 //! so re-wrapping, list markers and quote styles never show as changes.
 
+//! Every alignment is bounded (`align`), so any input finishes in bounded
+//! time; text moved between sections is found afterwards (`moves`).
+
+mod align;
+mod moves;
 pub mod present;
 mod words;
 
@@ -10,9 +15,11 @@ pub use words::{tokens, Op, Token};
 
 use crate::content::{Policy, Section, Site, Translation};
 use crate::date::Date;
-use crate::markdown::Block;
+use crate::markdown::{Block, BlockKind, Style};
+use align::align;
 use rayon::prelude::*;
-use similar::{capture_diff_slices, Algorithm, DiffOp};
+use serde::Serialize;
+use similar::DiffOp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A change of one block: kept, added, removed, or changed word by word.
@@ -23,9 +30,51 @@ pub enum BlockChange {
     Removed(Block),
     /// Word-level edit script of a block that was reworded.
     Changed {
-        kind: crate::markdown::BlockKind,
+        kind: BlockKind,
         ops: Vec<(Op, Token)>,
     },
+    /// A block that now stands in another section (or elsewhere in this
+    /// one), shown where it stood.
+    MovedAway {
+        block: Block,
+        to: Place,
+    },
+    /// A block that stood elsewhere, with the edits made on the way.
+    MovedHere {
+        from: Place,
+        kind: BlockKind,
+        ops: Vec<(Op, Token)>,
+    },
+}
+
+/// A section, named as readers see it: its id (the anchor) and number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub id: String,
+    pub number: u32,
+}
+
+/// Changes that are not words, counted apart so that the word counts stay
+/// about the text and no change passes as "+0/−0": restyled runs (a link
+/// target, emphasis), punctuation-only edits, words moved elsewhere.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Marks {
+    pub links: usize,
+    pub emphasis: usize,
+    pub punctuation: usize,
+    pub words_moved: usize,
+}
+
+impl Marks {
+    pub fn is_empty(&self) -> bool {
+        *self == Marks::default()
+    }
+    fn add(&mut self, other: Marks) {
+        self.links += other.links;
+        self.emphasis += other.emphasis;
+        self.punctuation += other.punctuation;
+        self.words_moved += other.words_moved;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +88,7 @@ pub struct SectionChange {
     pub blocks: Vec<BlockChange>,
     pub words_added: usize,
     pub words_removed: usize,
+    pub marks: Marks,
 }
 
 impl SectionChange {
@@ -83,6 +133,7 @@ pub struct VersionDiff {
     pub sections: Vec<SectionChange>,
     pub words_added: usize,
     pub words_removed: usize,
+    pub marks: Marks,
 }
 
 impl VersionDiff {
@@ -159,11 +210,71 @@ pub fn diff_translations(
     from: Date,
     to: Date,
 ) -> VersionDiff {
+    let mut sections = align_sections(old, new);
+    moves::detect(&mut sections);
+    let mut diff = VersionDiff {
+        from,
+        to,
+        lang: new.lang.clone(),
+        sections,
+        words_added: 0,
+        words_removed: 0,
+        marks: Marks::default(),
+    };
+    for s in &mut diff.sections {
+        let (added, removed, marks) = count(&s.blocks);
+        let title_words = words::count(s.title());
+        s.words_added = added + if s.old.is_none() { title_words } else { 0 };
+        s.words_removed = removed + if s.new.is_none() { title_words } else { 0 };
+        s.marks = marks;
+        diff.words_added += s.words_added;
+        diff.words_removed += s.words_removed;
+        diff.marks.add(marks);
+    }
+    diff
+}
+
+/// Sections matched by id, in the newer version's order, removed ones where
+/// they stood; counts are left for `diff_translations` to fill in.
+fn align_sections(old: &Translation, new: &Translation) -> Vec<SectionChange> {
     let old_by_id: BTreeMap<&str, &Section> =
         old.sections.iter().map(|s| (s.id.as_str(), s)).collect();
     let new_ids: BTreeSet<&str> = new.sections.iter().map(|s| s.id.as_str()).collect();
-    // Sections whose order relative to the others changed are moves; a number
-    // that changed only because a section was inserted before is not.
+    let in_order = in_order(old, new);
+    let mut sections = Vec::new();
+    let mut old_iter = old.sections.iter().peekable();
+    for s in &new.sections {
+        // Removed sections are shown where they stood, before the next kept one.
+        while let Some(o) = old_iter.next_if(|o| !new_ids.contains(o.id.as_str())) {
+            sections.push(whole_section(o, false));
+        }
+        old_iter.next_if(|o| o.id == s.id);
+        let change = match old_by_id.get(s.id.as_str()) {
+            Some(o) => SectionChange {
+                id: s.id.clone(),
+                old: Some((o.number, o.title.clone())),
+                new: Some((s.number, s.title.clone())),
+                moved: !in_order.contains(s.id.as_str()),
+                blocks: diff_section_blocks(o, s),
+                words_added: 0,
+                words_removed: 0,
+                marks: Marks::default(),
+            },
+            None => whole_section(s, true),
+        };
+        sections.push(change);
+    }
+    for o in old_iter.filter(|o| !new_ids.contains(o.id.as_str())) {
+        sections.push(whole_section(o, false));
+    }
+    sections
+}
+
+/// Sections whose order relative to the others changed are moves; a number
+/// that changed only because a section was inserted before is not.
+fn in_order<'a>(old: &'a Translation, new: &Translation) -> BTreeSet<&'a str> {
+    let old_ids: BTreeSet<&str> = old.sections.iter().map(|s| s.id.as_str()).collect();
+    let new_ids: BTreeSet<&str> = new.sections.iter().map(|s| s.id.as_str()).collect();
     let old_common: Vec<&str> = old
         .sections
         .iter()
@@ -174,109 +285,48 @@ pub fn diff_translations(
         .sections
         .iter()
         .map(|s| s.id.as_str())
-        .filter(|id| old_by_id.contains_key(id))
+        .filter(|id| old_ids.contains(id))
         .collect();
     let mut in_order = BTreeSet::new();
-    for op in capture_diff_slices(Algorithm::Myers, &old_common, &new_common) {
+    for op in align(&old_common, &new_common) {
         if let DiffOp::Equal { old_index, len, .. } = op {
             in_order.extend(old_common[old_index..old_index + len].iter().copied());
         }
     }
-    let mut sections = Vec::new();
-    let mut pending_removed: Vec<&Section> = Vec::new();
-    let mut old_iter = old.sections.iter().peekable();
-    for s in &new.sections {
-        // Removed sections are shown where they stood, before the next kept one.
-        while let Some(o) = old_iter.peek() {
-            if new_ids.contains(o.id.as_str()) {
-                break;
-            }
-            pending_removed.push(old_iter.next().expect("peeked"));
-        }
-        for r in pending_removed.drain(..) {
-            sections.push(removed_section(r));
-        }
-        if old_iter.peek().is_some_and(|o| o.id == s.id) {
-            old_iter.next();
-        }
-        let change = match old_by_id.get(s.id.as_str()) {
-            Some(o) => {
-                // Most sections are untouched between two versions: skip the work.
-                let blocks = if o.markdown == s.markdown {
-                    s.rendered
-                        .blocks
-                        .iter()
-                        .cloned()
-                        .map(BlockChange::Same)
-                        .collect()
-                } else {
-                    diff_blocks(&o.rendered.blocks, &s.rendered.blocks)
-                };
-                let (added, removed) = count_words(&blocks);
-                SectionChange {
-                    id: s.id.clone(),
-                    old: Some((o.number, o.title.clone())),
-                    new: Some((s.number, s.title.clone())),
-                    moved: !in_order.contains(s.id.as_str()),
-                    blocks,
-                    words_added: added,
-                    words_removed: removed,
-                }
-            }
-            None => {
-                let blocks: Vec<_> = s
-                    .rendered
-                    .blocks
-                    .iter()
-                    .cloned()
-                    .map(BlockChange::Added)
-                    .collect();
-                let (added, _) = count_words(&blocks);
-                SectionChange {
-                    id: s.id.clone(),
-                    old: None,
-                    new: Some((s.number, s.title.clone())),
-                    moved: false,
-                    blocks,
-                    words_added: added + words::count(&s.title),
-                    words_removed: 0,
-                }
-            }
-        };
-        sections.push(change);
-    }
-    for o in old_iter.filter(|o| !new_ids.contains(o.id.as_str())) {
-        sections.push(removed_section(o));
-    }
-    let words_added = sections.iter().map(|s| s.words_added).sum();
-    let words_removed = sections.iter().map(|s| s.words_removed).sum();
-    VersionDiff {
-        from,
-        to,
-        lang: new.lang.clone(),
-        sections,
-        words_added,
-        words_removed,
-    }
+    in_order
 }
 
-fn removed_section(s: &Section) -> SectionChange {
-    let blocks: Vec<_> = s
-        .rendered
-        .blocks
-        .iter()
-        .cloned()
-        .map(BlockChange::Removed)
-        .collect();
-    let (_, removed) = count_words(&blocks);
+fn diff_section_blocks(old: &Section, new: &Section) -> Vec<BlockChange> {
+    // Most sections are untouched between two versions: skip the work.
+    if old.markdown == new.markdown {
+        return new
+            .rendered
+            .blocks
+            .iter()
+            .cloned()
+            .map(BlockChange::Same)
+            .collect();
+    }
+    diff_blocks(&old.rendered.blocks, &new.rendered.blocks)
+}
+
+/// A section only one side has: every block added (or removed).
+fn whole_section(s: &Section, added: bool) -> SectionChange {
+    let change = if added {
+        BlockChange::Added
+    } else {
+        BlockChange::Removed
+    };
+    let place = Some((s.number, s.title.clone()));
     SectionChange {
         id: s.id.clone(),
-        old: Some((s.number, s.title.clone())),
-        new: None,
+        old: if added { None } else { place.clone() },
+        new: if added { place } else { None },
         moved: false,
-        blocks,
+        blocks: s.rendered.blocks.iter().cloned().map(change).collect(),
         words_added: 0,
-        words_removed: removed + words::count(&s.title),
+        words_removed: 0,
+        marks: Marks::default(),
     }
 }
 
@@ -299,7 +349,7 @@ pub fn diff_blocks(old: &[Block], new: &[Block]) -> Vec<BlockChange> {
     let old_keys: Vec<_> = old.iter().map(block_key).collect();
     let new_keys: Vec<_> = new.iter().map(block_key).collect();
     let mut changes = Vec::new();
-    for op in capture_diff_slices(Algorithm::Myers, &old_keys, &new_keys) {
+    for op in align(&old_keys, &new_keys) {
         match op {
             DiffOp::Equal { new_index, len, .. } => changes.extend(
                 new[new_index..new_index + len]
@@ -339,18 +389,24 @@ pub fn diff_blocks(old: &[Block], new: &[Block]) -> Vec<BlockChange> {
     changes
 }
 
+/// How far ahead a removed block looks for its reworded successor: keeps
+/// pairing linear in the number of blocks replaced.
+const PAIR_WINDOW: usize = 16;
+
 /// Pairs replaced blocks in order; pairs too different to read as an edit
-/// (or too large to diff cheaply) are shown as removed then added.
+/// are shown as removed then added.
 fn pair_blocks(old: &[Block], new: &[Block]) -> Vec<BlockChange> {
+    let new_tokens: Vec<Vec<Token>> = new.iter().map(tokens).collect();
     let mut out = Vec::new();
     let mut j = 0;
     for o in old {
-        let partner =
-            (j..new.len()).find(|&k| new[k].kind == o.kind && words::similar_enough(o, &new[k]));
+        let old_tokens = tokens(o);
+        let partner = (j..new.len().min(j + PAIR_WINDOW))
+            .find(|&k| new[k].kind == o.kind && words::similar_enough(&old_tokens, &new_tokens[k]));
         match partner {
             Some(k) => {
                 out.extend(new[j..k].iter().cloned().map(BlockChange::Added));
-                out.push(words::diff(o, &new[k]));
+                out.push(words::diff(&old_tokens, &new_tokens[k], new[k].kind));
                 j = k + 1;
             }
             None => out.push(BlockChange::Removed(o.clone())),
@@ -360,24 +416,65 @@ fn pair_blocks(old: &[Block], new: &[Block]) -> Vec<BlockChange> {
     out
 }
 
-fn count_words(blocks: &[BlockChange]) -> (usize, usize) {
+/// Words added and removed, and the changes that are not words.
+fn count(blocks: &[BlockChange]) -> (usize, usize, Marks) {
     let mut added = 0;
     let mut removed = 0;
+    let mut marks = Marks::default();
     for b in blocks {
         match b {
             BlockChange::Same(_) => {}
             BlockChange::Added(b) => added += words::count(&b.text()),
             BlockChange::Removed(b) => removed += words::count(&b.text()),
-            BlockChange::Changed { ops, .. } => {
-                for (op, t) in ops {
-                    match op {
-                        Op::Insert if t.is_word() => added += 1,
-                        Op::Delete if t.is_word() => removed += 1,
-                        _ => {}
-                    }
-                }
+            BlockChange::MovedAway { block, .. } => {
+                marks.words_moved += words::count(&block.text())
+            }
+            BlockChange::Changed { ops, .. } | BlockChange::MovedHere { ops, .. } => {
+                let (a, r) = count_ops(ops, &mut marks);
+                added += a;
+                removed += r;
             }
         }
+    }
+    (added, removed, marks)
+}
+
+/// Words inserted and deleted; a run of edits without words is one
+/// punctuation change, a run of words restyled alike one link or emphasis
+/// change.
+fn count_ops(ops: &[(Op, Token)], marks: &mut Marks) -> (usize, usize) {
+    let (mut added, mut removed) = (0, 0);
+    // Within a run of edits: whether it has words, whether it has punctuation.
+    let mut run: Option<(bool, bool)> = None;
+    let mut restyled: Option<(&Style, &Style)> = None;
+    for (op, t) in ops {
+        if op.is_edit() {
+            let (words, punctuation) = run.get_or_insert((false, false));
+            *words |= t.is_word();
+            *punctuation |= t.is_punctuation();
+            match op {
+                Op::Insert if t.is_word() => added += 1,
+                Op::Delete if t.is_word() => removed += 1,
+                _ => {}
+            }
+        } else if let Some((words, punctuation)) = run.take() {
+            marks.punctuation += usize::from(!words && punctuation);
+        }
+        match op {
+            Op::Restyled(was) if !t.is_space() => {
+                if restyled != Some((was, &t.style)) {
+                    marks.links += usize::from(was.link != t.style.link);
+                    let look = |s: &Style| (s.emphasis, s.strong, s.code);
+                    marks.emphasis += usize::from(look(was) != look(&t.style));
+                }
+                restyled = Some((was, &t.style));
+            }
+            Op::Restyled(_) => {}
+            _ => restyled = None,
+        }
+    }
+    if let Some((words, punctuation)) = run {
+        marks.punctuation += usize::from(!words && punctuation);
     }
     (added, removed)
 }
@@ -395,3 +492,6 @@ pub fn normalize(text: &str) -> String {
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,24 +1,31 @@
 //! Words within a block: tokens that keep their style (emphasis, link
-//! target), compared after folding quotes and white space.
+//! target), aligned by their text alone, so that a word whose link or
+//! emphasis changed reads as restyled, not as struck and inserted again.
 
-use super::{normalize, BlockChange};
+use super::{align::align, normalize, BlockChange};
 use crate::markdown::{Block, Style};
-use similar::{capture_diff_slices, Algorithm, DiffOp};
+use similar::DiffOp;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-/// Above this many tokens in a pair of blocks, a rewrite is shown as the old
-/// block removed and the new one added: bounds the work on pathological input.
-const MAX_PAIR_TOKENS: usize = 3000;
 /// Share of the longer block's words that must survive for a word-level diff
 /// to read better than "removed, then added".
 const MIN_SHARED: f64 = 0.4;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     Equal,
     Delete,
     Insert,
+    /// The same text with another style; holds the style it had before.
+    Restyled(Style),
+}
+
+impl Op {
+    /// Whether the text itself changed (deleted or inserted).
+    pub fn is_edit(&self) -> bool {
+        matches!(self, Op::Delete | Op::Insert)
+    }
 }
 
 /// A word, a run of white space, or one punctuation character.
@@ -37,6 +44,9 @@ impl Token {
     }
     pub fn is_word(&self) -> bool {
         self.key.chars().next().is_some_and(char::is_alphanumeric)
+    }
+    pub fn is_punctuation(&self) -> bool {
+        !self.is_space() && !self.is_word()
     }
 }
 
@@ -118,19 +128,18 @@ pub fn count(text: &str) -> usize {
         .count()
 }
 
-/// Whether two blocks share enough words to be shown as one block edited.
-pub fn similar_enough(old: &Block, new: &Block) -> bool {
-    let a = tokens(old);
-    let b = tokens(new);
-    if a.len() + b.len() > MAX_PAIR_TOKENS {
-        return false;
-    }
+/// Share of the longer token list's words that the other one also has.
+pub fn shared_ratio(a: &[Token], b: &[Token]) -> f64 {
     let mut bag: HashMap<&str, i32> = HashMap::new();
+    let mut a_words = 0;
     for t in a.iter().filter(|t| t.is_word()) {
         *bag.entry(&t.key).or_default() += 1;
+        a_words += 1;
     }
     let mut shared = 0;
+    let mut b_words = 0;
     for t in b.iter().filter(|t| t.is_word()) {
+        b_words += 1;
         if let Some(n) = bag.get_mut(t.key.as_str()) {
             if *n > 0 {
                 *n -= 1;
@@ -138,76 +147,81 @@ pub fn similar_enough(old: &Block, new: &Block) -> bool {
             }
         }
     }
-    let longest = a
-        .iter()
-        .filter(|t| t.is_word())
-        .count()
-        .max(b.iter().filter(|t| t.is_word()).count())
-        .max(1);
-    shared as f64 / longest as f64 >= MIN_SHARED
+    shared as f64 / a_words.max(b_words).max(1) as f64
+}
+
+/// Whether two blocks share enough words to be shown as one block edited.
+pub fn similar_enough(old: &[Token], new: &[Token]) -> bool {
+    shared_ratio(old, new) >= MIN_SHARED
 }
 
 /// The word-level edit script from `old` to `new`.
-pub fn diff(old: &Block, new: &Block) -> BlockChange {
-    let a = tokens(old);
-    let b = tokens(new);
+pub fn diff(old: &[Token], new: &[Token], kind: crate::markdown::BlockKind) -> BlockChange {
+    BlockChange::Changed {
+        kind,
+        ops: diff_tokens(old, new),
+    }
+}
+
+/// Numbers each distinct text, so that aligning compares integers.
+fn intern<'a>(a: &'a [Token], b: &'a [Token]) -> (Vec<u32>, Vec<u32>) {
+    let mut ids: HashMap<&'a str, u32> = HashMap::new();
+    let mut id = |t: &'a Token| -> u32 {
+        let next = ids.len() as u32;
+        *ids.entry(t.key.as_str()).or_insert(next)
+    };
+    let a_ids = a.iter().map(&mut id).collect();
+    let b_ids = b.iter().map(&mut id).collect();
+    (a_ids, b_ids)
+}
+
+pub fn diff_tokens(a: &[Token], b: &[Token]) -> Vec<(Op, Token)> {
+    let (a_ids, b_ids) = intern(a, b);
     let mut ops = Vec::with_capacity(a.len().max(b.len()));
-    for op in capture_diff_slices(Algorithm::Myers, &a, &b) {
+    let deleted = |ops: &mut Vec<(Op, Token)>, from: usize, len: usize| {
+        ops.extend(a[from..from + len].iter().cloned().map(|t| (Op::Delete, t)))
+    };
+    let inserted = |ops: &mut Vec<(Op, Token)>, from: usize, len: usize| {
+        ops.extend(b[from..from + len].iter().cloned().map(|t| (Op::Insert, t)))
+    };
+    for op in align(&a_ids, &b_ids) {
         match op {
-            DiffOp::Equal { new_index, len, .. } => ops.extend(
-                b[new_index..new_index + len]
-                    .iter()
-                    .cloned()
-                    .map(|t| (Op::Equal, t)),
-            ),
+            DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } => ops.extend((0..len).map(|k| {
+                let (was, is) = (&a[old_index + k], &b[new_index + k]);
+                if was.style == is.style {
+                    (Op::Equal, is.clone())
+                } else {
+                    (Op::Restyled(was.style.clone()), is.clone())
+                }
+            })),
             DiffOp::Delete {
                 old_index, old_len, ..
-            } => ops.extend(
-                a[old_index..old_index + old_len]
-                    .iter()
-                    .cloned()
-                    .map(|t| (Op::Delete, t)),
-            ),
+            } => deleted(&mut ops, old_index, old_len),
             DiffOp::Insert {
                 new_index, new_len, ..
-            } => ops.extend(
-                b[new_index..new_index + new_len]
-                    .iter()
-                    .cloned()
-                    .map(|t| (Op::Insert, t)),
-            ),
+            } => inserted(&mut ops, new_index, new_len),
             DiffOp::Replace {
                 old_index,
                 old_len,
                 new_index,
                 new_len,
             } => {
-                ops.extend(
-                    a[old_index..old_index + old_len]
-                        .iter()
-                        .cloned()
-                        .map(|t| (Op::Delete, t)),
-                );
-                ops.extend(
-                    b[new_index..new_index + new_len]
-                        .iter()
-                        .cloned()
-                        .map(|t| (Op::Insert, t)),
-                );
+                deleted(&mut ops, old_index, old_len);
+                inserted(&mut ops, new_index, new_len);
             }
         }
     }
-    BlockChange::Changed {
-        kind: new.kind,
-        ops: tidy(ops),
-    }
+    join_restyled(tidy(ops))
 }
 
 /// Reads as an editor marks text: a lone space between two edits joins
 /// them, and within each run of edits the deleted words come before the
 /// inserted ones ("[-within 90 days-]{+within 60 days+}", not word by word).
 fn tidy(ops: Vec<(Op, Token)>) -> Vec<(Op, Token)> {
-    let edit = |op: Op| op != Op::Equal;
     let mut joined: Vec<(Op, Token)> = Vec::with_capacity(ops.len());
     for i in 0..ops.len() {
         let (op, token) = &ops[i];
@@ -215,19 +229,19 @@ fn tidy(ops: Vec<(Op, Token)>) -> Vec<(Op, Token)> {
             && token.is_space()
             && i > 0
             && i + 1 < ops.len()
-            && edit(ops[i - 1].0)
-            && edit(ops[i + 1].0);
+            && ops[i - 1].0.is_edit()
+            && ops[i + 1].0.is_edit();
         if between_edits {
             joined.push((Op::Delete, token.clone()));
             joined.push((Op::Insert, token.clone()));
         } else {
-            joined.push((*op, token.clone()));
+            joined.push((op.clone(), token.clone()));
         }
     }
     let mut out = Vec::with_capacity(joined.len());
     let mut run: Vec<(Op, Token)> = Vec::new();
     for item in joined {
-        if edit(item.0) {
+        if item.0.is_edit() {
             run.push(item);
             continue;
         }
@@ -238,4 +252,24 @@ fn tidy(ops: Vec<(Op, Token)>) -> Vec<(Op, Token)> {
     out.extend(run.iter().filter(|(op, _)| *op == Op::Delete).cloned());
     out.extend(run.into_iter().filter(|(op, _)| *op == Op::Insert));
     out
+}
+
+/// A space between two words restyled the same way belongs to their run,
+/// so "Terms of Service" whose link changed is one change, not three.
+fn join_restyled(mut ops: Vec<(Op, Token)>) -> Vec<(Op, Token)> {
+    for i in 1..ops.len().saturating_sub(1) {
+        if ops[i].0 != Op::Equal || !ops[i].1.is_space() {
+            continue;
+        }
+        let same = match (&ops[i - 1], &ops[i + 1]) {
+            ((Op::Restyled(a), before), (Op::Restyled(b), after)) => {
+                a == b && before.style == after.style
+            }
+            _ => false,
+        };
+        if same {
+            ops[i].0 = ops[i - 1].0.clone();
+        }
+    }
+    ops
 }

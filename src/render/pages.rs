@@ -811,11 +811,11 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
     } else {
         env.urls.changes_between(lang, slug, d.from, d.to)
     };
-    let diff_strings = &env.strings[lang]["diff"];
-    let markers = present::Markers {
-        deleted: &diff_strings["deleted"],
-        inserted: &diff_strings["inserted"],
-    };
+    let (old_page, new_page) = (
+        env.urls.version(lang, slug, d.from),
+        env.urls.version(lang, slug, d.to),
+    );
+    let redline = present::Redline::new(d, &env.strings[lang]["diff"], &old_page, &new_page);
     let to = policy.version(d.to).expect("diffed versions exist");
     let from = policy.version(d.from).expect("diffed versions exist");
     let sections: Vec<Value> = d
@@ -837,7 +837,8 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
                 "status": status, "moved": s.moved, "renamed": s.renamed(), "renumbered": s.renumbered(),
                 "old_label": s.old.as_ref().map(|(n, _)| format!("{n:02}")), "old_title": s.old.as_ref().map(|(_, t)| t.clone()),
                 "words_added": s.words_added, "words_removed": s.words_removed,
-                "html": present::section_html(s, &markers), "url": anchor_url,
+                "marks": present::marks_text(&s.marks, &env.strings[lang]["diff"]),
+                "html": redline.section_html(s), "url": anchor_url,
             })
         })
         .collect();
@@ -877,6 +878,7 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
         "sections": sections,
         "words_added": d.words_added,
         "words_removed": d.words_removed,
+        "marks": present::marks_text(&d.marks, &env.strings[lang]["diff"]),
         "unchanged": d.is_unchanged(),
     });
     Page {
