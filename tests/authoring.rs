@@ -30,6 +30,7 @@ fn options(root: &Path) -> Options {
 /// Each finding as `file:line: message`.
 fn findings(root: &Path) -> Vec<String> {
     check::check(&options(root))
+        .open
         .0
         .iter()
         .map(|d| format!("{}: {}", d.location(), d.message))
@@ -97,10 +98,10 @@ fn check_finds_a_translation_made_from_an_older_source() {
 }
 
 #[test]
-fn check_finds_a_published_version_that_changed() {
+fn check_finds_a_published_version_that_changed_even_with_a_lock_that_predates_file_records() {
     assert_eq!(
         findings(&fixture("lock")),
-        ["content/terms/2025-01-01/version.yaml:1: the published version 2025-01-01 of `terms` has been changed since it was published"]
+        ["content/terms/2025-01-01: the published version 2025-01-01 of `terms` has been changed since it was published"]
     );
 }
 
@@ -108,7 +109,7 @@ fn check_finds_a_published_version_that_changed() {
 fn check_finds_a_material_change_with_too_little_notice() {
     assert_eq!(
         findings(&fixture("dates")),
-        ["content/terms/2025-06-01/version.yaml:2: version 2025-06-01 is a material change but takes effect 10 days after publication; the notice period is 30 days"]
+        ["content/terms/2025-06-01/version.yaml:2: version 2025-06-01 is a material change but takes effect 10 days after publication; the notice period is 30 days, so it can take effect on 2025-07-01 at the earliest"]
     );
 }
 
@@ -161,7 +162,7 @@ fn check_speaks_github_annotations_and_json_and_fails() {
     assert!(!github.status.success());
     assert_eq!(
         String::from_utf8_lossy(&github.stdout).lines().next().unwrap(),
-        "::error file=content/terms/2025-06-01/version.yaml,line=2::version 2025-06-01 is a material change but takes effect 10 days after publication; the notice period is 30 days (hint: set `effective:` in version.yaml to a date at least 30 days after 2025-06-01, or set `material: false` if readers' rights and obligations do not change)"
+        "::error file=content/terms/2025-06-01/version.yaml,line=2::version 2025-06-01 is a material change but takes effect 10 days after publication; the notice period is 30 days, so it can take effect on 2025-07-01 at the earliest (hint: set `effective: 2025-07-01` (or later) in version.yaml, or set `material: false` if readers' rights and obligations do not change)"
     );
     let json: serde_json::Value = serde_json::from_slice(&run("json").stdout).unwrap();
     assert_eq!(json[0]["file"], "content/terms/2025-06-01/version.yaml");
@@ -226,19 +227,24 @@ fn lock_records_new_versions_only_and_then_catches_a_change() {
         .unwrap()
         .replace("one year", "two years");
     std::fs::write(&file, text).unwrap();
-    let found = findings(site.path());
-    assert!(
-        found
-            .iter()
-            .any(|f| f.contains("has been changed since it was published")),
-        "{found:?}"
+    std::fs::write(
+        site.path().join("content/terms/2025-01-01/notes.txt"),
+        "A note.\n",
+    )
+    .unwrap();
+    assert_eq!(
+        findings(site.path()),
+        [
+            "content/terms/2025-01-01/en/02-data.md: this file has been changed since version 2025-01-01 of `terms` was published",
+            "content/terms/2025-01-01/notes.txt: this file has been added since version 2025-01-01 of `terms` was published",
+        ]
     );
 }
 
 // ---------------------------------------------------------------- revise, init
 
 #[test]
-fn revise_copies_the_latest_version_and_the_site_still_checks_clean() {
+fn revise_copies_the_latest_version_which_checks_clean_once_summarised() {
     let site = copy_of(&fixture("clean"));
     let revise = |date: &str| {
         Command::new(BIN)
@@ -259,11 +265,22 @@ fn revise_copies_the_latest_version_and_the_site_still_checks_clean() {
         yaml.contains("summary:") && yaml.contains("material: false"),
         "{yaml}"
     );
+    assert_eq!(
+        findings(site.path()),
+        [
+            "content/terms/2025-02-01/version.yaml:4: version 2025-02-01 of `terms` has no `en` summary",
+            "content/terms/2025-02-01/version.yaml:5: version 2025-02-01 of `terms` has no `fr` summary",
+        ]
+    );
+    let summarised = yaml
+        .replace("en: \"\"", "en: Clearer wording.")
+        .replace("fr: \"\"", "fr: Formulation plus claire.");
+    std::fs::write(new.join("version.yaml"), summarised).unwrap();
     assert_eq!(findings(site.path()), Vec::<String>::new());
 }
 
 #[test]
-fn init_scaffolds_a_site_that_builds_and_checks_clean_and_refuses_a_full_folder() {
+fn init_scaffolds_a_site_that_builds_whose_stubs_are_findings_and_refuses_a_full_folder() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("legal");
     let init = || {
@@ -286,7 +303,12 @@ fn init_scaffolds_a_site_that_builds_and_checks_clean_and_refuses_a_full_folder(
         assert!(found, "section {n:02} missing");
     }
     assert!(site.join("README.md").is_file());
-    assert_eq!(findings(&site), Vec::<String>::new());
+    let found = findings(&site);
+    assert_eq!(found.len(), 10, "{found:?}");
+    assert_eq!(found[0], "content/privacy/2026-01-15/en/01-information-we-collect.md:4: this section is still the placeholder `policy-site init` wrote");
+    let first = site.join("content/privacy/2026-01-15/en/01-information-we-collect.md");
+    std::fs::write(&first, "---\ntitle: Information we collect\n---\n\nYour name and email address, when you write to us.\n").unwrap();
+    assert_eq!(findings(&site).len(), 9);
     let out = dir.path().join("out");
     assert!(policy_site::build::build(&Options {
         out: Some(out.clone()),
