@@ -95,6 +95,14 @@ enum Command {
         #[arg(long)]
         date: Option<Date>,
     },
+    /// Bring a policy's history in: from a git repository with one markdown file per policy (`privacy.md`, `privacy.fr.md`; each commit a version), or from a folder of dated files (`privacy-2021-03-04.md`).
+    Import {
+        /// The git repository or the folder.
+        from: PathBuf,
+        /// The language of files without one in their name (default: the site's default language, else en).
+        #[arg(long)]
+        lang: Option<String>,
+    },
     /// Record each new version's fingerprint in policy-site.lock, when publishing it.
     Lock,
     /// Record that a version's translations match their source text as it is now.
@@ -162,6 +170,7 @@ fn main() -> ExitCode {
         Command::Revise { policy, date } => cmd::revise::run(&root_only(cli.root), &policy, date),
         Command::Init { dir, date } => cmd::init::run(&dir, date),
         Command::Lock => cmd::lock::run(&root_only(cli.root)),
+        Command::Import { from, lang } => cmd::import::run(&cli.root, &from, lang.as_deref()),
         Command::Translated {
             policy,
             version,

@@ -17,7 +17,12 @@ pub const KEY: &str = "translated_from";
 
 /// The short SHA-256 of a source section's body, as `translated_from` records it.
 pub fn source_hash(section: &Section) -> String {
-    let digest = crate::consent::hex(&Sha256::digest(section.markdown.as_bytes()));
+    hash_text(&section.markdown)
+}
+
+/// The short SHA-256 of a section body (the text after its front matter).
+pub fn hash_text(body: &str) -> String {
+    let digest = crate::consent::hex(&Sha256::digest(body.as_bytes()));
     digest[..12].to_string()
 }
 
