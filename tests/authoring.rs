@@ -874,3 +874,62 @@ fn attribute(html: &str, name: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// The worked example of the README's "Bringing a history in", step for step.
+#[test]
+fn the_readme_import_example_gives_the_files_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("history");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"], "2021-03-04");
+    let steps = [
+        ("2021-03-04", "First version", "privacy.md", "# Privacy\n\n## Data we collect\n\nWe collect your name when you order.\n\n## Contact\n\nWrite to privacy@example.com.\n"),
+        ("2022-05-01", "Say that we collect email addresses", "privacy.md", "# Privacy\n\n## Information we collect\n\nWe collect your name and email address when you order.\n\n## Contact\n\nWrite to privacy@example.com.\n"),
+        ("2023-01-10", "Add French", "privacy.fr.md", "# Confidentialité\n\n## Informations collectées\n\nNous recueillons votre nom et votre adresse électronique lors d'une commande.\n\n## Contact\n\nÉcrivez à privacy@example.com.\n"),
+    ];
+    for (date, message, file, text) in steps {
+        std::fs::write(repo.join(file), text).unwrap();
+        git(&repo, &["add", file], date);
+        git(&repo, &["commit", "-qm", message], date);
+    }
+    let site = dir.path().join("site");
+    let out = Command::new(BIN)
+        .arg("import")
+        .arg(&repo)
+        .arg("--root")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut files: Vec<String> = walkdir::WalkDir::new(&site)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().strip_prefix(&site).unwrap().display().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "content/privacy/2021-03-04/en/01-data-we-collect.md",
+            "content/privacy/2021-03-04/en/02-contact.md",
+            "content/privacy/2021-03-04/version.yaml",
+            "content/privacy/2022-05-01/en/01-information-we-collect.md",
+            "content/privacy/2022-05-01/en/02-contact.md",
+            "content/privacy/2022-05-01/version.yaml",
+            "content/privacy/2023-01-10/en/01-information-we-collect.md",
+            "content/privacy/2023-01-10/en/02-contact.md",
+            "content/privacy/2023-01-10/fr/01-informations-collectees.md",
+            "content/privacy/2023-01-10/fr/02-contact.md",
+            "content/privacy/2023-01-10/version.yaml",
+            "content/privacy/policy.yaml",
+            "policy-site.yaml",
+        ]
+    );
+    let read = |f: &str| std::fs::read_to_string(site.join("content/privacy").join(f)).unwrap();
+    assert_eq!(read("2022-05-01/en/01-information-we-collect.md"), "---\ntitle: \"Information we collect\"\nid: data-we-collect\n---\n\nWe collect your name and email address when you order.\n");
+    assert!(read("2023-01-10/fr/01-informations-collectees.md")
+        .starts_with("---\ntitle: \"Informations collectées\"\ntranslated_from: "));
+    assert_eq!(read("2022-05-01/version.yaml"), "# Imported by `policy-site import`; the summary comes from the history.\nsummary:\n  en: \"Say that we collect email addresses\"\n");
+    assert_eq!(findings(&site), Vec::<String>::new());
+}
