@@ -263,19 +263,32 @@ fn check_references(site: &Site, config_file: &Path) -> Result<(), Diagnostics> 
             found.push(Diagnostic::new(config_file.file_name().map(Path::new).unwrap_or(config_file), "the cookie banner has nowhere to send consent records: `endpoints.consent` is not set").with_hint(format!("set `endpoints: {{consent: https://…}}`, pass --consent-endpoint, or set {CONSENT_ENV}")));
         }
         if site.policy(&consent.policy).is_none() {
-            found.push(Diagnostic::new(
-                config_file
-                    .file_name()
-                    .map(Path::new)
-                    .unwrap_or(config_file),
-                format!(
-                    "consent.policy names `{}`, which is not a policy in content/",
-                    consent.policy
-                ),
-            ));
+            found.push(missing_consent_policy(site, &consent.policy, config_file));
         }
     }
     found.into_result(())
+}
+
+/// `consent.policy` names no policy: at its line, with the policies there are.
+fn missing_consent_policy(site: &Site, name: &str, config_file: &Path) -> Diagnostic {
+    let text = std::fs::read_to_string(config_file).unwrap_or_default();
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("policy:") && l.contains(name))
+        .map_or(1, |i| i + 1);
+    let known: Vec<&str> = site.policies.iter().map(|p| p.slug.as_str()).collect();
+    Diagnostic::new(
+        config_file
+            .file_name()
+            .map(Path::new)
+            .unwrap_or(config_file),
+        format!("consent.policy names `{name}`, which is not a policy in content/"),
+    )
+    .at_line(line)
+    .with_hint(format!(
+        "name one of the policies there are: {}",
+        known.join(", ")
+    ))
 }
 
 /// Compiles and writes the site; the previous output survives any failure.

@@ -15,6 +15,7 @@ pub mod diff;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod import;
 pub mod markdown;
 pub mod output;
 pub mod receive;

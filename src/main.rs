@@ -74,6 +74,9 @@ enum Command {
         /// `human`, `github` (Actions annotations) or `json`.
         #[arg(long, default_value = "human")]
         format: check::Format,
+        /// Also list findings in published versions (recorded in policy-site.lock), which never fail the check.
+        #[arg(long)]
+        all: bool,
     },
     /// Start the next version of a policy as a copy of its latest one.
     Revise {
@@ -92,6 +95,14 @@ enum Command {
         #[arg(long)]
         date: Option<Date>,
     },
+    /// Bring a policy's history in: from a git repository with one markdown file per policy (`privacy.md`, `privacy.fr.md`; each commit a version), or from a folder of dated files (`privacy-2021-03-04.md`).
+    Import {
+        /// The git repository or the folder.
+        from: PathBuf,
+        /// The language of files without one in their name (default: the site's default language, else en).
+        #[arg(long)]
+        lang: Option<String>,
+    },
     /// Record each new version's fingerprint in policy-site.lock, when publishing it.
     Lock,
     /// Record that a version's translations match their source text as it is now.
@@ -104,6 +115,9 @@ enum Command {
         /// Only this language (repeatable; default: every translation).
         #[arg(long)]
         lang: Vec<String>,
+        /// Only this section number (repeatable; default: every section that is translated, i.e. not still the source text or a stub). A section named here is recorded even if its text is the source's.
+        #[arg(long)]
+        section: Vec<u32>,
     },
     /// Receive what the site's forms and cookie banner send, into JSON Lines files.
     Receive {
@@ -150,15 +164,19 @@ fn main() -> ExitCode {
                 .map(|text| print!("{text}"))
         }
         Command::Serve { port } => cmd::serve::run(&cli.root, port),
-        Command::Check { args, format } => cmd::check::run(&args.options(cli.root), format),
+        Command::Check { args, format, all } => {
+            cmd::check::run(&args.options(cli.root), format, all)
+        }
         Command::Revise { policy, date } => cmd::revise::run(&root_only(cli.root), &policy, date),
         Command::Init { dir, date } => cmd::init::run(&dir, date),
         Command::Lock => cmd::lock::run(&root_only(cli.root)),
+        Command::Import { from, lang } => cmd::import::run(&cli.root, &from, lang.as_deref()),
         Command::Translated {
             policy,
             version,
             lang,
-        } => cmd::translated::run(&root_only(cli.root), &policy, version, &lang),
+            section,
+        } => cmd::translated::run(&root_only(cli.root), &policy, version, &lang, &section),
         Command::Receive { port, dir } => cmd::receive::run(&cli.root, port, dir),
     };
     match result {

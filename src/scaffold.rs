@@ -1,5 +1,6 @@
-//! `policy-site init`: a new site that builds and checks clean at once, with
-//! one privacy policy of ten headed stub sections in the default language.
+//! `policy-site init`: a new site that builds at once, with one privacy
+//! policy of ten headed stub sections in the default language. `check` reports
+//! each stub until it is replaced, so that none is published by mistake.
 //! Templates and static files are built into the binary, so none are written.
 
 use crate::date::Date;
@@ -19,6 +20,12 @@ const SECTIONS: &[(&str, &str, &str)] = &[
     ("09-changes-to-this-policy", "Changes to this policy", "Explain how readers will be told of changes, and how much notice they get before a material change."),
     ("10-contact", "Contact", "Give the name and address of the person in charge of personal information."),
 ];
+
+/// Whether a section body is still one of the stubs above, word for word.
+pub fn is_stub(markdown: &str) -> bool {
+    let body = markdown.trim();
+    SECTIONS.iter().any(|(_, _, text)| *text == body)
+}
 
 /// Writes the scaffold into `dir`, which must be empty or absent.
 pub fn init(dir: &Path, today: Date) -> Result<(), Diagnostics> {

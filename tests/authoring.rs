@@ -30,6 +30,7 @@ fn options(root: &Path) -> Options {
 /// Each finding as `file:line: message`.
 fn findings(root: &Path) -> Vec<String> {
     check::check(&options(root))
+        .open
         .0
         .iter()
         .map(|d| format!("{}: {}", d.location(), d.message))
@@ -97,10 +98,10 @@ fn check_finds_a_translation_made_from_an_older_source() {
 }
 
 #[test]
-fn check_finds_a_published_version_that_changed() {
+fn check_finds_a_published_version_that_changed_even_with_a_lock_that_predates_file_records() {
     assert_eq!(
         findings(&fixture("lock")),
-        ["content/terms/2025-01-01/version.yaml:1: the published version 2025-01-01 of `terms` has been changed since it was published"]
+        ["content/terms/2025-01-01: the published version 2025-01-01 of `terms` has been changed since it was published"]
     );
 }
 
@@ -108,7 +109,7 @@ fn check_finds_a_published_version_that_changed() {
 fn check_finds_a_material_change_with_too_little_notice() {
     assert_eq!(
         findings(&fixture("dates")),
-        ["content/terms/2025-06-01/version.yaml:2: version 2025-06-01 is a material change but takes effect 10 days after publication; the notice period is 30 days"]
+        ["content/terms/2025-06-01/version.yaml:2: version 2025-06-01 is a material change but takes effect 10 days after publication; the notice period is 30 days, so it can take effect on 2025-07-01 at the earliest"]
     );
 }
 
@@ -161,7 +162,7 @@ fn check_speaks_github_annotations_and_json_and_fails() {
     assert!(!github.status.success());
     assert_eq!(
         String::from_utf8_lossy(&github.stdout).lines().next().unwrap(),
-        "::error file=content/terms/2025-06-01/version.yaml,line=2::version 2025-06-01 is a material change but takes effect 10 days after publication; the notice period is 30 days (hint: set `effective:` in version.yaml to a date at least 30 days after 2025-06-01, or set `material: false` if readers' rights and obligations do not change)"
+        "::error file=content/terms/2025-06-01/version.yaml,line=2::version 2025-06-01 is a material change but takes effect 10 days after publication; the notice period is 30 days, so it can take effect on 2025-07-01 at the earliest (hint: set `effective: 2025-07-01` (or later) in version.yaml, or set `material: false` if readers' rights and obligations do not change)"
     );
     let json: serde_json::Value = serde_json::from_slice(&run("json").stdout).unwrap();
     assert_eq!(json[0]["file"], "content/terms/2025-06-01/version.yaml");
@@ -226,19 +227,24 @@ fn lock_records_new_versions_only_and_then_catches_a_change() {
         .unwrap()
         .replace("one year", "two years");
     std::fs::write(&file, text).unwrap();
-    let found = findings(site.path());
-    assert!(
-        found
-            .iter()
-            .any(|f| f.contains("has been changed since it was published")),
-        "{found:?}"
+    std::fs::write(
+        site.path().join("content/terms/2025-01-01/notes.txt"),
+        "A note.\n",
+    )
+    .unwrap();
+    assert_eq!(
+        findings(site.path()),
+        [
+            "content/terms/2025-01-01/en/02-data.md: this file has been changed since version 2025-01-01 of `terms` was published",
+            "content/terms/2025-01-01/notes.txt: this file has been added since version 2025-01-01 of `terms` was published",
+        ]
     );
 }
 
 // ---------------------------------------------------------------- revise, init
 
 #[test]
-fn revise_copies_the_latest_version_and_the_site_still_checks_clean() {
+fn revise_copies_the_latest_version_which_checks_clean_once_summarised() {
     let site = copy_of(&fixture("clean"));
     let revise = |date: &str| {
         Command::new(BIN)
@@ -259,11 +265,22 @@ fn revise_copies_the_latest_version_and_the_site_still_checks_clean() {
         yaml.contains("summary:") && yaml.contains("material: false"),
         "{yaml}"
     );
+    assert_eq!(
+        findings(site.path()),
+        [
+            "content/terms/2025-02-01/version.yaml:4: version 2025-02-01 of `terms` has no `en` summary",
+            "content/terms/2025-02-01/version.yaml:5: version 2025-02-01 of `terms` has no `fr` summary",
+        ]
+    );
+    let summarised = yaml
+        .replace("en: \"\"", "en: Clearer wording.")
+        .replace("fr: \"\"", "fr: Formulation plus claire.");
+    std::fs::write(new.join("version.yaml"), summarised).unwrap();
     assert_eq!(findings(site.path()), Vec::<String>::new());
 }
 
 #[test]
-fn init_scaffolds_a_site_that_builds_and_checks_clean_and_refuses_a_full_folder() {
+fn init_scaffolds_a_site_that_builds_whose_stubs_are_findings_and_refuses_a_full_folder() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("legal");
     let init = || {
@@ -286,7 +303,12 @@ fn init_scaffolds_a_site_that_builds_and_checks_clean_and_refuses_a_full_folder(
         assert!(found, "section {n:02} missing");
     }
     assert!(site.join("README.md").is_file());
-    assert_eq!(findings(&site), Vec::<String>::new());
+    let found = findings(&site);
+    assert_eq!(found.len(), 10, "{found:?}");
+    assert_eq!(found[0], "content/privacy/2026-01-15/en/01-information-we-collect.md:4: this section is still the placeholder `policy-site init` wrote");
+    let first = site.join("content/privacy/2026-01-15/en/01-information-we-collect.md");
+    std::fs::write(&first, "---\ntitle: Information we collect\n---\n\nYour name and email address, when you write to us.\n").unwrap();
+    assert_eq!(findings(&site).len(), 9);
     let out = dir.path().join("out");
     assert!(policy_site::build::build(&Options {
         out: Some(out.clone()),
@@ -656,4 +678,258 @@ fn serve_receives_form_posts_itself() {
         ),
     );
     assert!(posted.starts_with("HTTP/1.1 201"), "{posted}");
+}
+
+// ---------------------------------------------------------------- import
+
+/// Runs git in `repo` with fixed names and the given commit date.
+fn git(repo: &Path, args: &[&str], date: &str) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Legal")
+        .env("GIT_AUTHOR_EMAIL", "legal@example.com")
+        .env("GIT_COMMITTER_NAME", "Legal")
+        .env("GIT_COMMITTER_EMAIL", "legal@example.com")
+        .env("GIT_AUTHOR_DATE", format!("{date}T12:00:00Z"))
+        .env("GIT_COMMITTER_DATE", format!("{date}T12:00:00Z"))
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+/// The policy as it stands at revision `n` (0-based), in English or French:
+/// every revision changes words; some change a link target, emphasis or
+/// punctuation; revision 30 renames a heading (its id must survive), 40 adds
+/// a section. Sections link to each other by id.
+fn policy_text(n: usize, fr: bool) -> String {
+    let (title, data, use_, keep, contact) = if fr {
+        (
+            "Confidentialité",
+            "Données collectées",
+            "Utilisation",
+            "Conservation",
+            if n >= 30 { "Nous écrire" } else { "Contact" },
+        )
+    } else {
+        (
+            "Privacy",
+            "Data we collect",
+            "How we use data",
+            "Retention",
+            if n >= 30 { "Write to us" } else { "Contact" },
+        )
+    };
+    let months = 6 + n % 7;
+    let mut text = format!(
+        "# {title}\n\nRevision {n} of this text applies to everyone who uses the service.\n\n"
+    );
+    text.push_str(&format!("## {data}\n\nWe collect your name and email address (revision {n}). Questions go to [our team](#contact).\n\n"));
+    let emphasis = if n % 3 == 0 { "*only*" } else { "only" };
+    text.push_str(&format!("## {use_}\n\nWe use the data {emphasis} to run the service, see [retention](#retention){}\n\n", if n % 2 == 0 { "." } else { "!" }));
+    text.push_str(&format!(
+        "## {keep}\n\nWe keep data for {months} months and then delete it for good.\n\n"
+    ));
+    if n >= 40 {
+        let extra = if fr { "Sécurité" } else { "Security" };
+        text.push_str(&format!(
+            "## {extra}\n\nData is encrypted at rest (revision {n}).\n\n"
+        ));
+    }
+    let target = if n % 4 == 0 {
+        "https://example.com/contact"
+    } else {
+        "https://example.com/write"
+    };
+    text.push_str(&format!("## {contact}\n\nUse [the contact page]({target}) or see [what we collect](#data-we-collect) (revision {n}).\n"));
+    text
+}
+
+#[test]
+fn an_imported_git_history_of_fifty_versions_in_two_languages_locks_and_checks_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("history");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"], "2020-01-01");
+    let day =
+        |n: usize| policy_site::date::Date::from_unix((18_262 + 7 * n as i64) * 86_400).to_string();
+    for n in 0..52 {
+        std::fs::write(repo.join("privacy.md"), policy_text(n, false)).unwrap();
+        if n >= 20 {
+            std::fs::write(repo.join("privacy.fr.md"), policy_text(n, true)).unwrap();
+        }
+        git(&repo, &["add", "-A"], &day(n));
+        git(&repo, &["commit", "-qm", &format!("Revision {n}")], &day(n));
+    }
+    let site = dir.path().join("site");
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--root")
+            .arg(&site)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let imported = run(&["import", repo.to_str().unwrap()]);
+    assert!(
+        imported.contains("imported privacy: 52 versions, 2020-01-01 to 2020-12-23"),
+        "{imported}"
+    );
+    let version = |n: usize| site.join(format!("content/privacy/{}", day(n)));
+    // French from revision 20 on only; the renamed heading keeps its id.
+    assert!(!version(19).join("fr").exists() && version(20).join("fr").is_dir());
+    let contact = std::fs::read_to_string(version(51).join("en/05-write-to-us.md")).unwrap();
+    assert!(
+        contact.starts_with("---\ntitle: \"Write to us\"\nid: contact\n"),
+        "{contact}"
+    );
+    run(&["lock"]);
+    let found = check::check(&options(&site));
+    let open: Vec<String> = found
+        .open
+        .0
+        .iter()
+        .map(|d| format!("{}: {}", d.location(), d.message))
+        .collect();
+    assert_eq!(open, Vec::<String>::new());
+    // In the published history, only links that a redline page breaks (its
+    // section ids are the redline stage's, issue 11's first must-have): no
+    // translation, summary, text or date finding hides there.
+    let other: Vec<&String> = found
+        .locked
+        .0
+        .iter()
+        .map(|d| &d.message)
+        .filter(|m| !m.contains("there is no anchor"))
+        .collect();
+    assert_eq!(other, Vec::<&String>::new());
+    let out = dir.path().join("public");
+    policy_site::build::build(&Options {
+        out: Some(out.clone()),
+        ..options(&site)
+    })
+    .unwrap();
+    // Links between sections work on every version page, in both languages.
+    for lang in ["en", "fr"] {
+        let pages = walkdir::WalkDir::new(out.join(lang).join("privacy"))
+            .max_depth(1)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with("20"));
+        let mut count = 0;
+        for page in pages {
+            assert_eq!(broken_anchors(page.path()), Vec::<String>::new());
+            count += 1;
+        }
+        assert_eq!(count, if lang == "en" { 52 } else { 32 });
+    }
+    assert!(out
+        .join(format!("fr/privacy/changes/{}/index.html", day(21)))
+        .is_file());
+    assert!(!out
+        .join(format!("fr/privacy/changes/{}/index.html", day(20)))
+        .exists());
+}
+
+/// `#fragment` links on the pages under `dir` whose page has no such id.
+fn broken_anchors(dir: &Path) -> Vec<String> {
+    let mut broken = Vec::new();
+    for page in walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == "index.html")
+    {
+        let html = std::fs::read_to_string(page.path()).unwrap();
+        let ids = attribute(&html, "id");
+        let fragments: Vec<String> = attribute(&html, "href")
+            .into_iter()
+            .filter_map(|h| h.strip_prefix('#').map(str::to_string))
+            .collect();
+        assert!(
+            !fragments.is_empty(),
+            "{} has no section link",
+            page.path().display()
+        );
+        for fragment in fragments.iter().filter(|f| !ids.contains(f)) {
+            broken.push(format!("{}: #{fragment}", page.path().display()));
+        }
+    }
+    broken
+}
+
+/// Every value of ` name=` in `html`, quoted or not (pages are minified).
+fn attribute(html: &str, name: &str) -> Vec<String> {
+    html.split(&format!(" {name}="))
+        .skip(1)
+        .map(|rest| match rest.strip_prefix('"') {
+            Some(quoted) => quoted.split('"').next().unwrap_or("").to_string(),
+            None => rest.split([' ', '>']).next().unwrap_or("").to_string(),
+        })
+        .collect()
+}
+
+/// The worked example of the README's "Bringing a history in", step for step.
+#[test]
+fn the_readme_import_example_gives_the_files_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("history");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"], "2021-03-04");
+    let steps = [
+        ("2021-03-04", "First version", "privacy.md", "# Privacy\n\n## Data we collect\n\nWe collect your name when you order.\n\n## Contact\n\nWrite to privacy@example.com.\n"),
+        ("2022-05-01", "Say that we collect email addresses", "privacy.md", "# Privacy\n\n## Information we collect\n\nWe collect your name and email address when you order.\n\n## Contact\n\nWrite to privacy@example.com.\n"),
+        ("2023-01-10", "Add French", "privacy.fr.md", "# Confidentialité\n\n## Informations collectées\n\nNous recueillons votre nom et votre adresse électronique lors d'une commande.\n\n## Contact\n\nÉcrivez à privacy@example.com.\n"),
+    ];
+    for (date, message, file, text) in steps {
+        std::fs::write(repo.join(file), text).unwrap();
+        git(&repo, &["add", file], date);
+        git(&repo, &["commit", "-qm", message], date);
+    }
+    let site = dir.path().join("site");
+    let out = Command::new(BIN)
+        .arg("import")
+        .arg(&repo)
+        .arg("--root")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut files: Vec<String> = walkdir::WalkDir::new(&site)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().strip_prefix(&site).unwrap().display().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "content/privacy/2021-03-04/en/01-data-we-collect.md",
+            "content/privacy/2021-03-04/en/02-contact.md",
+            "content/privacy/2021-03-04/version.yaml",
+            "content/privacy/2022-05-01/en/01-information-we-collect.md",
+            "content/privacy/2022-05-01/en/02-contact.md",
+            "content/privacy/2022-05-01/version.yaml",
+            "content/privacy/2023-01-10/en/01-information-we-collect.md",
+            "content/privacy/2023-01-10/en/02-contact.md",
+            "content/privacy/2023-01-10/fr/01-informations-collectees.md",
+            "content/privacy/2023-01-10/fr/02-contact.md",
+            "content/privacy/2023-01-10/version.yaml",
+            "content/privacy/policy.yaml",
+            "policy-site.yaml",
+        ]
+    );
+    let read = |f: &str| std::fs::read_to_string(site.join("content/privacy").join(f)).unwrap();
+    assert_eq!(read("2022-05-01/en/01-information-we-collect.md"), "---\ntitle: \"Information we collect\"\nid: data-we-collect\n---\n\nWe collect your name and email address when you order.\n");
+    assert!(read("2023-01-10/fr/01-informations-collectees.md")
+        .starts_with("---\ntitle: \"Informations collectées\"\ntranslated_from: "));
+    assert_eq!(read("2022-05-01/version.yaml"), "# Imported by `policy-site import`; the summary comes from the history.\nsummary:\n  en: \"Say that we collect email addresses\"\n");
+    assert_eq!(findings(&site), Vec::<String>::new());
 }

@@ -6,6 +6,7 @@
 //! `policy-site.lock` are history, which no edit may change anyway.
 
 use crate::content::{Site, Version};
+use crate::date::Date;
 use crate::error::{Diagnostic, Diagnostics};
 
 pub fn check(site: &Site) -> Diagnostics {
@@ -35,13 +36,15 @@ pub fn check(site: &Site) -> Diagnostics {
                 if let (true, Some(days), false) = (version.material, notice, published) {
                     let given = version.date.days_until(version.effective);
                     if given < i64::from(days) && version.effective >= version.date {
+                        let earliest = Date::from_unix(
+                            (version.date.days_since_epoch() + i64::from(days)) * 86_400,
+                        );
                         found.push(place().message(format!(
-                            "version {} is a material change but takes effect {given} day{} after publication; the notice period is {days} days",
+                            "version {} is a material change but takes effect {given} day{} after publication; the notice period is {days} days, so it can take effect on {earliest} at the earliest",
                             version.date,
                             if given == 1 { "" } else { "s" }
                         )).with_hint(format!(
-                            "set `effective:` in version.yaml to a date at least {days} days after {}, or set `material: false` if readers' rights and obligations do not change",
-                            version.date
+                            "set `effective: {earliest}` (or later) in version.yaml, or set `material: false` if readers' rights and obligations do not change"
                         )));
                     }
                 }

@@ -1,15 +1,21 @@
 //! Links and anchors: every internal link (`href`, `src`) in the compiled
 //! pages leads to a file of the site and, with a `#fragment`, to an element
-//! with that id. A broken link written in a section is reported at its line;
-//! one from a template, at the output file.
+//! with that id. A broken link written in a section is reported at the line
+//! that writes it, in the version the page shows (each page is mapped back to
+//! the versions it was rendered from, and their markdown to the links it
+//! holds); one from a template, at the output file.
 
-use crate::content::Site;
+use crate::content::{Section, Site, Translation};
+use crate::date::Date;
 use crate::error::{Diagnostic, Diagnostics};
-use crate::render::Output;
+use crate::markdown;
+use crate::render::{Output, Urls};
+use pulldown_cmark::{Event, Parser, Tag};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-pub fn check(site: &Site, outputs: &[Output]) -> Diagnostics {
+pub fn check(site: &Site, outputs: &[Output], today: Date) -> Diagnostics {
+    let sources = sources_of_pages(site, today);
     let files: BTreeMap<&str, &Output> = outputs.iter().map(|o| (o.file.as_str(), o)).collect();
     let mut ids_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut found = Diagnostics::default();
@@ -35,30 +41,109 @@ pub fn check(site: &Site, outputs: &[Output]) -> Diagnostics {
                 }),
             };
             if let Some(problem) = problem {
-                found.push(place(
-                    site,
-                    &page.file,
-                    &href,
-                    format!("the link `{href}` leads nowhere: {problem}"),
-                ));
+                let message = format!("the link `{href}` leads nowhere: {problem}");
+                let shown = sources
+                    .get(page.file.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                found.extend(place(site, shown, &page.file, &href, message));
             }
         }
     }
     found
 }
 
-/// The section that wrote the link, at its line; else the output file.
-fn place(site: &Site, page: &str, href: &str, message: String) -> Diagnostic {
-    let written = format!("]({href}");
-    for located in super::sections(site) {
-        if let Some(at) = located.section.markdown.find(&written) {
-            return super::at_offset(located.section, at, message)
-                .with_hint("correct the link: a section's anchor is its `id`, a sub-heading's is the section id and the heading's words joined by dashes");
+/// Where the link is written: each line of the page's own sections that
+/// writes it; else (a template wrote it) the output file.
+fn place(
+    site: &Site,
+    shown: &[&Translation],
+    page: &str,
+    href: &str,
+    message: String,
+) -> Diagnostics {
+    let mut found = Diagnostics::default();
+    // The newest version shown first: on a redline, its text is what the
+    // reader follows, and what can still be corrected.
+    for translation in shown.iter().rev() {
+        for section in &translation.sections {
+            for offset in written_links(section)
+                .filter(|(dest, _)| dest == href)
+                .map(|(_, at)| at)
+            {
+                found.push(super::at_offset(section, offset, message.clone())
+                    .with_hint("correct the link: a section's anchor is its `id`, a sub-heading's is the section id and the heading's words joined by dashes"));
+            }
+        }
+        if !found.is_empty() {
+            return found;
         }
     }
     let out = Path::new(&site.config.output).join(page);
     Diagnostic::new(out, message)
         .with_hint("the link comes from a template: correct it in templates/")
+        .into()
+}
+
+/// The links and images a section's markdown writes, with their offsets.
+fn written_links(section: &Section) -> impl Iterator<Item = (String, usize)> + '_ {
+    Parser::new_ext(&section.markdown, markdown::options())
+        .into_offset_iter()
+        .filter_map(|(event, range)| match event {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                Some((dest_url.to_string(), range.start))
+            }
+            _ => None,
+        })
+}
+
+/// Output file → the translations whose sections the page shows (oldest
+/// first): a version's own page, the current page, and redlines.
+fn sources_of_pages(site: &Site, today: Date) -> BTreeMap<String, Vec<&Translation>> {
+    let urls = Urls {
+        base: site.config.base_path(),
+    };
+    let mut sources: BTreeMap<String, Vec<&Translation>> = BTreeMap::new();
+    for policy in &site.policies {
+        let slug = &policy.slug;
+        let current = policy.current_index(today);
+        for (i, version) in policy.versions.iter().enumerate() {
+            for (lang, translation) in &version.translations {
+                let mut pages = vec![urls.version(lang, slug, version.date)];
+                if i == current {
+                    pages.push(urls.policy(lang, slug));
+                }
+                for page in pages {
+                    sources
+                        .entry(urls.file_of(&page))
+                        .or_default()
+                        .push(translation);
+                }
+            }
+        }
+        for (from, to) in crate::diff::published_pairs(policy, today) {
+            let (Some(a), Some(b)) = (policy.version(from), policy.version(to)) else {
+                continue;
+            };
+            let successive = a.date < b.date
+                && policy
+                    .versions
+                    .windows(2)
+                    .any(|w| w[0].date == from && w[1].date == to);
+            for (lang, old) in &a.translations {
+                let Some(new) = b.translations.get(lang) else {
+                    continue;
+                };
+                let mut pages = vec![urls.changes_between(lang, slug, from, to)];
+                if successive {
+                    pages.push(urls.changes(lang, slug, to));
+                }
+                for page in pages {
+                    sources.insert(urls.file_of(&page), vec![old, new]);
+                }
+            }
+        }
+    }
+    sources
 }
 
 /// The output file and fragment a link points to, when it is internal.

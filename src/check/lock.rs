@@ -1,17 +1,41 @@
-//! `policy-site.lock`: the SHA-256 of every published version's sources.
+//! `policy-site.lock`: the SHA-256 of every published version's sources, and
+//! of each of its files, so that a change names the file that changed.
 //! A published version is a record of what readers were told, so a change to
 //! one is an error; `write_new` adds versions the lock does not know yet and
 //! never rewrites one it does.
 
-use crate::content::Site;
+use crate::content::{is_editor_litter, Site, Version};
 use crate::error::{Diagnostic, Diagnostics};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = "policy-site.lock";
 
-/// policy → version date → SHA-256 of its sources.
-type Lock = BTreeMap<String, BTreeMap<String, String>>;
+/// policy → version date → what was published.
+type Lock = BTreeMap<String, BTreeMap<String, Entry>>;
+
+/// A version's hash, with its files' short hashes (path within the version
+/// folder → 16 hex digits). Locks written before files were recorded hold the
+/// version's hash alone; they are still read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum Entry {
+    Files {
+        sha256: String,
+        files: BTreeMap<String, String>,
+    },
+    Version(String),
+}
+
+impl Entry {
+    fn sha256(&self) -> &str {
+        match self {
+            Entry::Files { sha256, .. } | Entry::Version(sha256) => sha256,
+        }
+    }
+}
 
 const HEADER: &str = "# The SHA-256 of each published version's sources, written by `policy-site lock`.\n# A published version must not change: start a new one with `policy-site revise`.\n";
 
@@ -32,6 +56,20 @@ pub fn is_published(root: &Path, policy: &str, date: crate::date::Date) -> bool 
     })
 }
 
+/// The folders of every version the lock records.
+pub fn locked_dirs(site: &Site) -> Vec<PathBuf> {
+    let lock = read(&site.root).unwrap_or_default();
+    site.policies
+        .iter()
+        .flat_map(|p| p.versions.iter().map(move |v| (p, v)))
+        .filter(|(p, v)| {
+            lock.get(&p.slug)
+                .is_some_and(|known| known.contains_key(&v.date.to_string()))
+        })
+        .map(|(_, v)| v.dir.clone())
+        .collect()
+}
+
 pub fn check(site: &Site) -> Diagnostics {
     let lock = match read(&site.root) {
         Ok(lock) => lock,
@@ -42,30 +80,88 @@ pub fn check(site: &Site) -> Diagnostics {
     let mut found = Diagnostics::default();
     for (slug, versions) in &lock {
         let policy = site.policy(slug);
-        for (date, hash) in versions {
+        for (date, entry) in versions {
             let version =
                 policy.and_then(|p| p.versions.iter().find(|v| v.date.to_string() == *date));
-            let line = crate::config::line_of(&text, date).unwrap_or(1);
             match version {
                 None => found.push(
                     Diagnostic::new(&file, format!(
                         "the published version {date} of `{slug}` has been deleted"
                     ))
-                    .at_line(line)
+                    .at_line(crate::config::line_of(&text, date).unwrap_or(1))
                     .with_hint(format!("restore `content/{slug}/{date}/`: readers were told that text, and the history must keep it")),
                 ),
-                Some(v) if v.sources_sha256 != *hash => found.push(
-                    Diagnostic::new(v.dir.join("version.yaml"), format!(
-                        "the published version {date} of `{slug}` has been changed since it was published"
-                    ))
-                    .at_line(1)
-                    .with_hint(format!("undo the change, and make it in a new version instead: `policy-site revise {slug}`")),
-                ),
+                Some(v) if v.sources_sha256 != entry.sha256() => {
+                    found.extend(changed(slug, v, entry));
+                }
                 Some(_) => {}
             }
         }
     }
     found
+}
+
+/// One finding per file changed, added or removed since the version was
+/// locked (the version's folder when the lock does not record its files).
+fn changed(slug: &str, version: &Version, entry: &Entry) -> Diagnostics {
+    let date = version.date;
+    let hint = format!(
+        "undo the change, and make it in a new version instead: `policy-site revise {slug}`"
+    );
+    let Entry::Files { files: locked, .. } = entry else {
+        return Diagnostic::new(
+            &version.dir,
+            format!(
+                "the published version {date} of `{slug}` has been changed since it was published"
+            ),
+        )
+        .with_hint(hint)
+        .into();
+    };
+    let now = file_hashes(&version.dir);
+    let mut found = Diagnostics::default();
+    for (path, hash) in &now {
+        let what = match locked.get(path) {
+            Some(was) if was == hash => continue,
+            Some(_) => "has been changed",
+            None => "has been added",
+        };
+        found.push(
+            Diagnostic::new(
+                version.dir.join(path),
+                format!("this file {what} since version {date} of `{slug}` was published"),
+            )
+            .with_hint(hint.clone()),
+        );
+    }
+    for path in locked.keys().filter(|p| !now.contains_key(*p)) {
+        found.push(
+            Diagnostic::new(
+                version.dir.join(path),
+                format!("this file of version {date} of `{slug}` has been deleted since it was published"),
+            )
+            .with_hint(format!("restore it: {hint}")),
+        );
+    }
+    found
+}
+
+/// Path within `dir` → short SHA-256, for every source file of a version.
+fn file_hashes(dir: &Path) -> BTreeMap<String, String> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && !is_editor_litter(&e.file_name().to_string_lossy()))
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap_or(e.path());
+            let bytes = std::fs::read(e.path()).unwrap_or_default();
+            let hash = crate::consent::hex(&Sha256::digest(&bytes));
+            (
+                rel.to_string_lossy().replace('\\', "/"),
+                hash[..16].to_string(),
+            )
+        })
+        .collect()
 }
 
 /// Records every version the lock does not list yet; returns them as `policy date`.
@@ -77,14 +173,21 @@ pub fn write_new(site: &Site) -> Result<Vec<String>, Diagnostics> {
         for version in &policy.versions {
             let date = version.date.to_string();
             if !known.contains_key(&date) {
-                known.insert(date.clone(), version.sources_sha256.clone());
+                let entry = Entry::Files {
+                    sha256: version.sources_sha256.clone(),
+                    files: file_hashes(&version.dir),
+                };
+                known.insert(date.clone(), entry);
                 added.push(format!("{} {date}", policy.slug));
             }
         }
     }
     let file = site.root.join(FILE_NAME);
     let yaml = serde_yaml::to_string(&lock).expect("plain maps");
-    std::fs::write(&file, format!("{HEADER}{yaml}"))
+    // Written beside and renamed over, so that a crash leaves the old lock whole.
+    let partial = file.with_extension("lock.partial");
+    std::fs::write(&partial, format!("{HEADER}{yaml}"))
+        .and_then(|()| std::fs::rename(&partial, &file))
         .map_err(|e| Diagnostic::new(&file, format!("cannot write the lock file: {e}")))?;
     Ok(added)
 }

@@ -2,6 +2,10 @@
 //! something broken or misleading. It compiles the site with `build::compile`
 //! (so every build error is a finding too), then runs each check over the
 //! model and the compiled pages, collecting every finding with its file and line.
+//!
+//! Published history is what it is: a finding placed in a version that
+//! `policy-site.lock` records is set apart (`Findings::locked`, shown with
+//! `--all`) and never fails the check, since fixing it would break the lock.
 
 mod dates;
 mod html;
@@ -11,43 +15,73 @@ mod references;
 mod rights;
 mod text;
 pub mod translations;
+mod unwritten;
 
 use crate::build::{self, Options};
-use crate::content::{Section, Site};
+use crate::content::{self, Section, Site};
 use crate::error::{Diagnostic, Diagnostics};
+use std::path::Path;
 
-/// Every finding, sorted by place; empty when the site may be published.
-pub fn check(options: &Options) -> Diagnostics {
+/// What a check found: `open` fails it; `locked` lies in published versions.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub open: Diagnostics,
+    pub locked: Diagnostics,
+}
+
+/// Every finding, sorted by place; `open` is empty when the site may be published.
+pub fn check(options: &Options) -> Findings {
     let options = Options {
         minify: Some(false),
         ..options.clone()
     };
-    let compiled = match build::compile(&options) {
-        Ok(compiled) => compiled,
-        Err(found) => return found,
+    let (site, mut found) = match build::compile(&options) {
+        Ok(compiled) => {
+            let given = crate::date::build_date(options.date).ok().flatten();
+            let today = compiled.site.today(given);
+            let found = links::check(&compiled.site, &compiled.outputs, today);
+            (compiled.site, found)
+        }
+        // A build error stops the pages, not the checks of the model: report
+        // both, so that one run lists every problem.
+        Err(build_errors) => match build::load_config(&options)
+            .ok()
+            .and_then(|config| content::load(&options.root, config).ok())
+        {
+            Some(site) => (site, build_errors),
+            None => {
+                return Findings {
+                    open: sorted(build_errors, &options.root),
+                    locked: Diagnostics::default(),
+                }
+            }
+        },
     };
-    let site = &compiled.site;
-    let mut found = Diagnostics::default();
-    found.extend(references::check(site));
-    found.extend(translations::check(site));
-    found.extend(lock::check(site));
-    found.extend(dates::check(site));
-    found.extend(text::check(site));
-    found.extend(html::check(site));
-    found.extend(rights::check(site));
-    found.extend(links::check(site, &compiled.outputs));
-    let mut found = Diagnostics(
-        found
-            .0
-            .into_iter()
-            .map(|d| d.relative_to(&site.root))
-            .collect(),
-    );
-    found
-        .0
-        .sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
-    found.0.dedup();
-    found
+    found.extend(references::check(&site));
+    found.extend(translations::check(&site));
+    found.extend(dates::check(&site));
+    found.extend(text::check(&site));
+    found.extend(html::check(&site));
+    found.extend(rights::check(&site));
+    found.extend(unwritten::check(&site));
+    let locked_dirs = lock::locked_dirs(&site);
+    let (locked, mut open): (Vec<_>, Vec<_>) = found.0.into_iter().partition(|d| {
+        let file = site.root.join(&d.file);
+        locked_dirs.iter().any(|dir| file.starts_with(dir))
+    });
+    // The lock's own findings are about locked versions and always fail.
+    open.extend(lock::check(&site).0);
+    Findings {
+        open: sorted(Diagnostics(open), &site.root),
+        locked: sorted(Diagnostics(locked), &site.root),
+    }
+}
+
+fn sorted(found: Diagnostics, root: &Path) -> Diagnostics {
+    let mut found: Vec<Diagnostic> = found.0.into_iter().map(|d| d.relative_to(root)).collect();
+    found.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
+    found.dedup();
+    Diagnostics(found)
 }
 
 /// How findings are printed.
@@ -73,42 +107,73 @@ impl std::str::FromStr for Format {
     }
 }
 
-pub fn format(found: &Diagnostics, format: Format) -> String {
+/// The findings as text: the open ones, then (with `all`) those in locked
+/// versions, marked as such (GitHub: as warnings; JSON: `"locked": true`).
+pub fn format(found: &Findings, format: Format, all: bool) -> String {
+    let locked: &[Diagnostic] = if all { &found.locked.0 } else { &[] };
     match format {
-        Format::Human if found.is_empty() => "No problems found.".into(),
-        Format::Human => found.to_string(),
+        Format::Human => human(found, all),
         Format::Github => found
+            .open
             .0
             .iter()
-            .map(|d| {
-                let mut message = d.message.clone();
-                if let Some(hint) = &d.hint {
-                    message.push_str(&format!(" (hint: {hint})"));
-                }
-                let line = d.line.map(|l| format!(",line={l}")).unwrap_or_default();
-                format!(
-                    "::error file={}{line}::{}\n",
-                    escape_property(&d.file.to_string_lossy()),
-                    escape_data(&message)
-                )
-            })
+            .map(|d| annotation("error", d))
+            .chain(locked.iter().map(|d| annotation("warning", d)))
             .collect(),
         Format::Json => {
+            let item = |d: &Diagnostic, locked: bool| {
+                serde_json::json!({
+                    "file": d.file.to_string_lossy().replace('\\', "/"),
+                    "line": d.line,
+                    "message": d.message,
+                    "hint": d.hint,
+                    "locked": locked,
+                })
+            };
             let items: Vec<_> = found
+                .open
                 .0
                 .iter()
-                .map(|d| {
-                    serde_json::json!({
-                        "file": d.file.to_string_lossy().replace('\\', "/"),
-                        "line": d.line,
-                        "message": d.message,
-                        "hint": d.hint,
-                    })
-                })
+                .map(|d| item(d, false))
+                .chain(locked.iter().map(|d| item(d, true)))
                 .collect();
             serde_json::to_string_pretty(&items).expect("plain JSON") + "\n"
         }
     }
+}
+
+fn human(found: &Findings, all: bool) -> String {
+    let mut text = if found.open.is_empty() {
+        "No problems found.".to_string()
+    } else {
+        found.open.to_string()
+    };
+    let n = found.locked.len();
+    if n > 0 && all {
+        text.push_str(&format!(
+            "\n\nIn published versions (recorded in {}; they do not fail the check):\n{}",
+            lock::FILE_NAME,
+            found.locked
+        ));
+    } else if n > 0 {
+        text.push_str(&format!(
+            "\n{n} more in published versions, which do not fail the check (--all lists them)"
+        ));
+    }
+    text
+}
+
+fn annotation(level: &str, d: &Diagnostic) -> String {
+    let mut message = d.message.clone();
+    if let Some(hint) = &d.hint {
+        message.push_str(&format!(" (hint: {hint})"));
+    }
+    let line = d.line.map(|l| format!(",line={l}")).unwrap_or_default();
+    format!(
+        "::{level} file={}{line}::{}\n",
+        escape_property(&d.file.to_string_lossy()),
+        escape_data(&message)
+    )
 }
 
 /// Workflow-command escaping, as GitHub's toolkit does it.

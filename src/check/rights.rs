@@ -6,7 +6,9 @@
 //! words ("Right to data portability" → portability; "Droit à l'effacement" →
 //! effacement), each matched by its first five letters, accents folded, so
 //! that "erasure", "Right of refusal" or "d'accès" count, all of them within
-//! one passage (the text under one heading).
+//! one passage (the text under one heading). Common wordings that do not use
+//! the label's words ("erase", "delete", "limit", "receive … in a
+//! machine-readable format") name their right too (`WORDINGS`).
 
 use super::at_offset;
 use crate::content::{Section, Site};
@@ -18,6 +20,23 @@ const STEM: usize = 5;
 const GENERIC: &[&str] = &[
     "right", "rights", "the", "data", "about", "your", "droit", "droits", "des", "les", "aux",
     "relatifs", "son", "ses", "une",
+];
+
+/// Other ways of naming a right, per language: each a set of word stems
+/// (first five letters, accents folded) that must all appear in a passage.
+const WORDINGS: &[(&str, &str, &[&str])] = &[
+    ("erasure", "en", &["erase"]),
+    ("erasure", "en", &["delet"]),
+    ("erasure", "fr", &["suppr"]),
+    ("erasure", "fr", &["effac"]),
+    ("restriction", "en", &["limit"]),
+    ("restriction", "fr", &["limit"]),
+    ("portability", "en", &["machi", "reada"]),
+    ("portability", "fr", &["lisib", "machi"]),
+    ("rectification", "en", &["corre"]),
+    ("rectification", "fr", &["corri"]),
+    ("marketing-opt-out", "en", &["marke", "unsub"]),
+    ("marketing-opt-out", "fr", &["prosp", "desin"]),
 ];
 
 /// A passage under one heading: its words (with the offset of their line)
@@ -42,9 +61,10 @@ pub fn check(site: &Site) -> Diagnostics {
             let Some(entry) = catalogue.get(right) else {
                 continue;
             };
+            let wordings = wordings(entry, lang);
             if !passages
                 .iter()
-                .any(|p| names(p, &stems(&entry.label, lang)).is_some())
+                .any(|p| wordings.iter().any(|w| names(p, w).is_some()))
             {
                 found.push(
                     at_offset(section, *offset, format!(
@@ -59,8 +79,11 @@ pub fn check(site: &Site) -> Diagnostics {
             if forms.iter().any(|(r, _)| *r == entry.id) {
                 continue;
             }
-            let stems = stems(&entry.label, lang);
-            if let Some(offset) = passages.iter().find_map(|p| names(p, &stems)) {
+            let wordings = wordings(entry, lang);
+            if let Some(offset) = passages
+                .iter()
+                .find_map(|p| wordings.iter().find_map(|w| names(p, w)))
+            {
                 found.push(
                     at_offset(section, offset, format!(
                         "the text names the {}, but this section has no form for it",
@@ -84,6 +107,17 @@ fn label(catalogue: &Catalogue, right: &str, lang: &str) -> String {
         .map(|l| l.to_lowercase())
         .unwrap_or_else(|| right.to_string());
     format!("{text} (`{right}`)")
+}
+
+/// Each way `lang` names a right: its label's distinctive stems, then `WORDINGS`.
+fn wordings(right: &crate::rights::Right, lang: &str) -> Vec<Vec<String>> {
+    let also = WORDINGS
+        .iter()
+        .filter(|(id, l, _)| *id == right.id && *l == lang)
+        .map(|(_, _, stems)| stems.iter().map(|s| s.to_string()).collect());
+    std::iter::once(stems(&right.label, lang))
+        .chain(also)
+        .collect()
 }
 
 /// The distinctive word stems of a right's label in `lang`.

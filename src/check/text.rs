@@ -203,12 +203,30 @@ fn blocks(body: &str) -> Vec<Block> {
     out
 }
 
-/// Whether the event at `next` starts a list, a table or a directive widget.
+/// Whether what comes at `next` is what a colon announces: a list, more
+/// items of the same list, a table, a heading, a quote or code, or a widget.
+/// HTML (a comment, say) in between is passed over.
 fn announces(events: &[(Event, std::ops::Range<usize>)], next: usize) -> bool {
-    match events.get(next).map(|(e, _)| e) {
-        Some(Event::Start(Tag::List(_) | Tag::Table(_))) => true,
-        Some(Event::Start(Tag::Paragraph)) => matches!(
-            events.get(next + 1).map(|(e, _)| e),
+    let is_html = |e: &Event| {
+        matches!(
+            e,
+            Event::Html(_) | Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock)
+        )
+    };
+    let Some(at) = (next..events.len()).find(|&i| !is_html(&events[i].0)) else {
+        return false;
+    };
+    match &events[at].0 {
+        Event::Start(
+            Tag::List(_)
+            | Tag::Item
+            | Tag::Table(_)
+            | Tag::Heading { .. }
+            | Tag::BlockQuote(_)
+            | Tag::CodeBlock(_),
+        ) => true,
+        Event::Start(Tag::Paragraph) => matches!(
+            events.get(at + 1).map(|(e, _)| e),
             Some(Event::Start(Tag::Link { dest_url, .. })) if dest_url.starts_with(DIRECTIVE_SCHEME)
         ),
         _ => false,

@@ -1,10 +1,14 @@
-//! Translations: every language has every section of the default language
-//! (the loader already reports a missing section in a language folder; this
-//! adds a missing folder), and each translated section records, in its front
-//! matter, the hash of the source it was translated from, so that a source
-//! edited since shows up as a stale translation. `mark` writes that hash.
+//! Translations. A version's languages are its language folders: the default
+//! language is in every version (the loader checks it), a language is offered
+//! from the first version that has it and must stay in every later one, and a
+//! policy's newest version has every language of the site. So a language can
+//! be added to a site with published history: older versions need not have it.
+//! A translation has every section of its source (the loader checks it), and
+//! each translated section records, in its front matter, the hash of the
+//! source it was translated from, so that a source edited since shows up as a
+//! stale translation. `mark` writes that hash.
 
-use crate::content::{self, Section, Site, Version};
+use crate::content::{self, Policy, Section, Site, Version};
 use crate::error::{Diagnostic, Diagnostics};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -13,7 +17,12 @@ pub const KEY: &str = "translated_from";
 
 /// The short SHA-256 of a source section's body, as `translated_from` records it.
 pub fn source_hash(section: &Section) -> String {
-    let digest = crate::consent::hex(&Sha256::digest(section.markdown.as_bytes()));
+    hash_text(&section.markdown)
+}
+
+/// The short SHA-256 of a section body (the text after its front matter).
+pub fn hash_text(body: &str) -> String {
+    let digest = crate::consent::hex(&Sha256::digest(body.as_bytes()));
     digest[..12].to_string()
 }
 
@@ -27,19 +36,7 @@ pub fn check(site: &Site) -> Diagnostics {
             };
             for lang in site.config.languages.iter().skip(1) {
                 let Some(translation) = version.translations.get(lang) else {
-                    found.push(
-                        Diagnostic::new(
-                            version.dir.join("version.yaml"),
-                            format!(
-                                "version {} of `{}` has no `{lang}` translation",
-                                version.date, policy.slug
-                            ),
-                        )
-                        .with_hint(format!(
-                            "translate the sections into `{}/{lang}/`",
-                            version.date
-                        )),
-                    );
+                    found.0.extend(missing_language(policy, version, lang));
                     continue;
                 };
                 for section in &translation.sections {
@@ -81,15 +78,58 @@ pub fn check(site: &Site) -> Diagnostics {
     found
 }
 
+/// A version without `lang`: fine before the language was added, not after,
+/// and not in the newest version.
+fn missing_language(policy: &Policy, version: &Version, lang: &str) -> Option<Diagnostic> {
+    let file = version.dir.join("version.yaml");
+    if let Some(earlier) = policy
+        .versions
+        .iter()
+        .take_while(|v| v.date < version.date)
+        .filter(|v| v.translations.contains_key(lang))
+        .last()
+    {
+        return Some(Diagnostic::new(file, format!(
+            "version {} of `{}` has no `{lang}` translation, but version {} had one: a language, once offered, stays in every later version",
+            version.date, policy.slug, earlier.date
+        )).with_hint(format!("translate the sections into `{}/{lang}/`", version.date)));
+    }
+    if policy
+        .versions
+        .last()
+        .is_some_and(|v| v.date > version.date)
+    {
+        return None;
+    }
+    Some(Diagnostic::new(file, format!(
+        "the newest version of `{}` ({}) has no `{lang}` translation, and `{lang}` is one of the site's languages",
+        policy.slug, version.date
+    )).with_hint(format!(
+        "translate the sections into `{}/{lang}/`; older versions need not have it: a language is offered from the first version that has its folder",
+        version.date
+    )))
+}
+
+/// What `mark` did: the files it recorded, and the sections it left out
+/// with the reason.
+#[derive(Debug, Default)]
+pub struct Marked {
+    pub recorded: Vec<std::path::PathBuf>,
+    pub skipped: Vec<(std::path::PathBuf, &'static str)>,
+}
+
 /// Records in each translated section of `version` (in `langs`, or every
-/// translation) the hash of its source; returns the files changed.
+/// translation; of `numbers`, or every section) the hash of its source. A
+/// section that is still its source's text or a stub is not a translation:
+/// it is left out unless named in `numbers`.
 pub fn mark(
     site: &Site,
     version: &Version,
     langs: &[String],
-) -> Result<Vec<std::path::PathBuf>, Diagnostics> {
+    numbers: &[u32],
+) -> Result<Marked, Diagnostics> {
     let default_lang = site.config.default_language();
-    let mut changed = Vec::new();
+    let mut marked = Marked::default();
     let source = version.translations.get(default_lang).ok_or_else(|| {
         Diagnostic::new(
             &version.dir,
@@ -104,8 +144,23 @@ pub fn mark(
             let Some(original) = source.sections.iter().find(|s| s.number == section.number) else {
                 continue;
             };
+            let named = numbers.contains(&section.number);
+            if !(numbers.is_empty() || named) {
+                continue;
+            }
             let hash = source_hash(original);
             if section.translated_from.as_deref() == Some(hash.as_str()) {
+                continue;
+            }
+            let untranslated = if section.markdown.trim() == original.markdown.trim() {
+                Some("still the source text, word for word")
+            } else if crate::scaffold::is_stub(&section.markdown) {
+                Some("still the placeholder `policy-site init` wrote")
+            } else {
+                None
+            };
+            if let (Some(why), false) = (untranslated, named) {
+                marked.skipped.push((section.file.clone(), why));
                 continue;
             }
             let text = std::fs::read_to_string(&section.file)
@@ -114,10 +169,10 @@ pub fn mark(
                 .ok_or_else(|| Diagnostic::new(&section.file, "the section has no front matter"))?;
             std::fs::write(&section.file, updated)
                 .map_err(|e| Diagnostic::new(&section.file, format!("cannot write: {e}")))?;
-            changed.push(section.file.clone());
+            marked.recorded.push(section.file.clone());
         }
     }
-    Ok(changed)
+    Ok(marked)
 }
 
 /// `text` with `key: value` set in its front matter (replaced or appended).

@@ -1,24 +1,23 @@
-//! `policy-site check`: every finding, in the format asked for; fails when there is any.
+//! `policy-site check`: every finding, in the format asked for; fails when
+//! there is any outside the published (locked) versions.
 
 use crate::build::Options;
 use crate::check::{self, Format};
 use crate::error::Diagnostics;
 
-/// Prints the findings; `Err` (with nothing more to print) when there are any.
-pub fn run(options: &Options, format: Format) -> Result<(), Diagnostics> {
+/// Prints the findings (with `all`, also those in locked versions); `Err`
+/// (with nothing more to print) when any must be fixed before publishing.
+pub fn run(options: &Options, format: Format, all: bool) -> Result<(), Diagnostics> {
     let found = check::check(options);
-    let text = check::format(&found, format);
-    if found.is_empty() {
-        if format == Format::Human {
-            println!("{text}");
-        } else {
-            print!("{text}");
-        }
-        return Ok(());
-    }
-    match format {
-        Format::Human => eprintln!("{text}"),
+    let text = check::format(&found, format, all);
+    match (format, found.open.is_empty()) {
+        (Format::Human, true) => println!("{text}"),
+        (Format::Human, false) => eprintln!("{text}"),
         _ => print!("{text}"),
     }
-    Err(Diagnostics::default())
+    if found.open.is_empty() {
+        Ok(())
+    } else {
+        Err(Diagnostics::default())
+    }
 }

@@ -1,5 +1,6 @@
 //! `policy-site translated <policy>`: declare a version's translations up to
 //! date with their source, by recording its hash in their front matter.
+//! Sections that are still the source text or a stub are left out, and said so.
 
 use crate::build::{self, Options};
 use crate::check::translations;
@@ -12,6 +13,7 @@ pub fn run(
     policy: &str,
     version: Option<Date>,
     langs: &[String],
+    sections: &[u32],
 ) -> Result<(), Diagnostics> {
     let site = content::load(&options.root, build::load_config(options)?)?;
     let place = "policy-site translated";
@@ -30,14 +32,23 @@ pub fn run(
             .last()
             .expect("a loaded policy has a version"),
     };
-    let changed = translations::mark(&site, version, langs)?;
-    for file in &changed {
+    let marked = translations::mark(&site, version, langs, sections)?;
+    let shown = |file: &std::path::Path| {
+        file.strip_prefix(&site.root)
+            .unwrap_or(file)
+            .display()
+            .to_string()
+    };
+    for file in &marked.recorded {
+        println!("recorded the source of {}", shown(file));
+    }
+    for (file, why) in &marked.skipped {
         println!(
-            "recorded the source of {}",
-            file.strip_prefix(&site.root).unwrap_or(file).display()
+            "not recorded: {} is {why} (translate it, or name it with --section if it is right as it is)",
+            shown(file)
         );
     }
-    if changed.is_empty() {
+    if marked.recorded.is_empty() && marked.skipped.is_empty() {
         println!(
             "every translation of {} already records its source",
             version.date

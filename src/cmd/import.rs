@@ -1,0 +1,72 @@
+//! `policy-site import <from>`: reads a history (git repository or folder of
+//! dated files) and writes its versions into the site's `content/`, with a
+//! `policy-site.yaml` when the site has none yet.
+
+use crate::config;
+use crate::error::{Diagnostic, Diagnostics};
+use crate::import;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub fn run(root: &Path, from: &Path, lang: Option<&str>) -> Result<(), Diagnostics> {
+    let existing = root
+        .join(config::FILE_NAME)
+        .exists()
+        .then(|| config::load(root))
+        .transpose()?;
+    let default_lang = lang
+        .or(existing.as_ref().map(|c| c.default_language()))
+        .unwrap_or("en")
+        .to_string();
+    let histories = import::read(from, &default_lang)?;
+    let mut languages = vec![default_lang.clone()];
+    let found: BTreeSet<&String> = histories
+        .iter()
+        .flat_map(|h| h.snapshots.iter().flat_map(|s| s.texts.keys()))
+        .collect();
+    languages.extend(found.into_iter().filter(|l| **l != default_lang).cloned());
+    match &existing {
+        Some(config) => {
+            if let Some(lang) = languages.iter().find(|l| !config.languages.contains(l)) {
+                return Err(Diagnostic::new(root.join(config::FILE_NAME), format!("the history has `{lang}` texts, but `{lang}` is not one of the site's languages"))
+                    .with_hint(format!("add `{lang}` to `languages`")).into());
+            }
+        }
+        None => write_config(root, &languages)?,
+    }
+    for history in &histories {
+        let written = import::write(root, history, &default_lang)?;
+        println!(
+            "imported {}: {} versions, {} to {}",
+            history.policy,
+            written.len(),
+            history
+                .snapshots
+                .first()
+                .map(|s| s.date.to_string())
+                .unwrap_or_default(),
+            history
+                .snapshots
+                .last()
+                .map(|s| s.date.to_string())
+                .unwrap_or_default(),
+        );
+    }
+    println!("Review the summaries in each version.yaml, then run `policy-site lock` and `policy-site check`.");
+    Ok(())
+}
+
+fn write_config(root: &Path, languages: &[String]) -> Result<(), Diagnostics> {
+    let titles: String = languages
+        .iter()
+        .map(|l| format!("  {l}: Legal\n"))
+        .collect();
+    let text = format!(
+        "# Written by `policy-site import`: see the policy-site README for every key.\ntitle:\n{titles}base_url: https://example.com/legal\nlanguages: [{}]\n",
+        languages.join(", ")
+    );
+    let file = root.join(config::FILE_NAME);
+    std::fs::create_dir_all(root)
+        .and_then(|()| std::fs::write(&file, text))
+        .map_err(|e| Diagnostic::new(&file, format!("cannot write: {e}")).into())
+}
