@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tests/browser.rs needs, only when missing: Debian's Chromium and
-# chromedriver, and (with npm) axe-core and the Nu HTML checker (vnu, run with java).
+# chromedriver, poppler-utils (pdftotext), and (with npm) axe-core and the Nu
+# HTML checker (vnu, run with java).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -10,6 +11,14 @@ if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
   if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
   $sudo apt-get update
   $sudo apt-get install -y chromium chromium-driver
+fi
+
+# pdftotext reads back the pages the print tests save as PDF.
+if ! command -v pdftotext >/dev/null; then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update
+  $sudo apt-get install -y poppler-utils
 fi
 
 if [[ ! -f "$here/browser/node_modules/axe-core/axe.min.js" || ! -f "$here/browser/node_modules/vnu-jar/build/dist/vnu.jar" ]]; then
@@ -22,10 +31,11 @@ missing=()
 [[ -x /usr/bin/chromedriver ]] || missing+=("/usr/bin/chromedriver (apt package chromium-driver)")
 [[ -f "$here/browser/node_modules/axe-core/axe.min.js" ]] || missing+=("axe-core (npm, tests/browser)")
 [[ -f "$here/browser/node_modules/vnu-jar/build/dist/vnu.jar" ]] || missing+=("vnu-jar (npm, tests/browser)")
+command -v pdftotext >/dev/null || missing+=("pdftotext (apt package poppler-utils)")
 command -v java >/dev/null || missing+=("java (needed by vnu; apt package default-jre-headless)")
 if (( ${#missing[@]} )); then
   printf 'setup: still missing after setup:\n' >&2
   printf '  - %s\n' "${missing[@]}" >&2
   exit 1
 fi
-echo "setup: chromium, chromedriver, axe-core, vnu and java are ready"
+echo "setup: chromium, chromedriver, pdftotext, axe-core, vnu and java are ready"

@@ -1,5 +1,6 @@
 //! Outputs that are not pages: `sitemap.xml`, `robots.txt`, the `_headers`
-//! file with the Content-Security-Policy, and `versions.json` per policy.
+//! file with the Content-Security-Policy, `versions.json` per policy, and
+//! `.well-known/gpc.json` when the site has a cookie banner (which honours GPC).
 
 use super::{Env, Output};
 use crate::diff::present::escape;
@@ -7,6 +8,7 @@ use serde_json::json;
 
 pub fn all(env: &Env, page_urls: &[String]) -> Vec<Output> {
     let mut outputs = vec![sitemap(env, page_urls), robots(env), headers(env)];
+    outputs.extend(gpc_json(env));
     for policy in &env.site.policies {
         outputs.push(versions_json(env, policy));
     }
@@ -45,6 +47,26 @@ fn robots(env: &Env) -> Output {
         file: "robots.txt".into(),
         bytes: text.into_bytes(),
     }
+}
+
+/// The W3C Global Privacy Control support resource: the banner treats the
+/// signal as a refusal of optional cookies. `lastUpdate` is the date of the
+/// consent policy's version in force, which describes that behaviour.
+fn gpc_json(env: &Env) -> Option<Output> {
+    let consent = env.site.config.consent.as_ref()?;
+    let policy = env
+        .site
+        .policy(&consent.policy)
+        .or(env.site.policies.first())?;
+    let date = policy.versions[policy.current_index(env.today)].date;
+    let mut bytes =
+        serde_json::to_vec_pretty(&json!({"gpc": true, "lastUpdate": date.to_string()}))
+            .expect("json");
+    bytes.push(b'\n');
+    Some(Output {
+        file: ".well-known/gpc.json".into(),
+        bytes,
+    })
 }
 
 /// The origin (`https://host:port`) of an endpoint URL.

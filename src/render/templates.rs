@@ -35,6 +35,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "partials/cookie_table.html",
         include_str!("../../templates/partials/cookie_table.html"),
     ),
+    (
+        "partials/icon.html",
+        include_str!("../../templates/partials/icon.html"),
+    ),
 ];
 
 /// Loads the built-in templates with the site's overrides on top.

@@ -311,6 +311,8 @@
       if (focusable(target)) target.focus();
     });
     document.addEventListener('click', onClick);
+    // The footer's settings button is hidden in the page: it only works with this script.
+    document.querySelectorAll('[data-ps-consent-open], .ps-consent-open-sep').forEach((el) => { el.hidden = false; });
     document.querySelectorAll('[data-ps-gpc]').forEach((p) => { p.hidden = !gpc; });
 
     flushQueue();

@@ -176,6 +176,17 @@
       if (event.target.getAttribute('aria-invalid') === 'true') check(event.target);
     });
 
+    // Opened from its summary (click or keyboard), the form takes the focus at once.
+    const disclosure = form.closest('details[data-ps-disclosure]');
+    if (disclosure) {
+      disclosure.addEventListener('toggle', () => {
+        const summary = disclosure.querySelector('summary');
+        if (!disclosure.open || document.activeElement !== summary) return;
+        const first = receipt.hidden ? controls()[0] : receipt;
+        if (first) first.focus();
+      });
+    }
+
     receipt.querySelector('[data-ps-print]').addEventListener('click', () => window.print());
     receipt.querySelector('[data-ps-new-request]').addEventListener('click', () => {
       receipt.hidden = true;
