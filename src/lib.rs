@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod config;
 pub mod consent;
 pub mod content;
+pub mod corpus;
 pub mod date;
 pub mod diff;
 pub mod error;

@@ -128,6 +128,17 @@ enum Command {
         #[arg(long, default_value = "receipts")]
         dir: PathBuf,
     },
+    /// Generate a synthetic site for measuring scale (see scripts/compare-hugo.sh).
+    #[command(hide = true)]
+    Corpus {
+        /// Folder to write the site into (should be empty).
+        dir: PathBuf,
+        #[command(flatten)]
+        spec: policy_site::corpus::Spec,
+        /// Also write the same text as a plain Hugo site into this folder.
+        #[arg(long)]
+        hugo: Option<PathBuf>,
+    },
 }
 
 impl BuildArgs {
@@ -178,6 +189,12 @@ fn main() -> ExitCode {
             section,
         } => cmd::translated::run(&root_only(cli.root), &policy, version, &lang, &section),
         Command::Receive { port, dir } => cmd::receive::run(&cli.root, port, dir),
+        Command::Corpus { dir, spec, hugo } => {
+            policy_site::corpus::generate(&spec, &dir, hugo.as_deref()).map_err(|e| {
+                policy_site::error::Diagnostic::new(&dir, format!("cannot write the corpus: {e}"))
+                    .into()
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
