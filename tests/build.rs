@@ -1075,6 +1075,21 @@ fn a_build_refuses_a_folder_holding_the_site_the_home_folder_and_the_root() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_source_folder_is_refused_like_the_folder() {
+    let site = site_with_sources();
+    std::os::unix::fs::symlink(site.root().join("content"), site.root().join("site-out")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    refused(
+        site.root(),
+        &["--out", "site-out"],
+        home.path(),
+        site.root(),
+        "it is the site's `content`",
+    );
+}
+
 #[test]
 fn a_build_replaces_an_empty_folder_and_its_own_previous_output() {
     let site = Fixture::minimal();
