@@ -93,7 +93,8 @@ fn check_ownership(out: &Path) -> Result<(), Diagnostic> {
         &format!(
             "it already holds files that policy-site did not write (it has no `{MARKER}` file)"
         ),
-    ))
+    )
+    .with_hint("choose a new or empty folder with --out or `output:`; if this folder is the output of a build made before outputs were marked, delete it once; nothing was written"))
 }
 
 fn refusal(out: &Path, why: &str) -> Diagnostic {
