@@ -655,6 +655,29 @@ mod tests {
     }
 
     #[test]
+    fn unsafe_links_keep_their_text_and_lose_their_target_everywhere() {
+        let r = render(
+            "One.\n\nSee [this](javascript:alert(1)) and <b onclick=\"x()\">that</b>.",
+            "s",
+            &all_known,
+        )
+        .unwrap();
+        assert!(r.blocks[1].runs.iter().all(|run| run.style.link.is_none()));
+        assert_eq!(r.blocks[1].text(), "See this and that.");
+        let h = html(&r);
+        assert!(!h.contains("javascript") && !h.contains("onclick"), "{h}");
+        let lines: Vec<usize> = r.removed.iter().map(|x| x.line).collect();
+        assert_eq!(lines, [3, 3], "{:?}", r.removed);
+    }
+
+    #[test]
+    fn the_text_of_an_inline_script_is_in_neither_page_nor_blocks() {
+        let r = render("Before <script>steal()</script> after.", "s", &all_known).unwrap();
+        assert_eq!(r.blocks[0].text(), "Before  after.");
+        assert!(!html(&r).contains("steal"));
+    }
+
+    #[test]
     fn slugs_fold_french_accents() {
         assert_eq!(slugify("Droit à l’effacement"), "droit-a-l-effacement");
         assert_eq!(slugify("Œuvres & données"), "oeuvres-donnees");
