@@ -1360,3 +1360,12 @@ fn base_url_must_be_https_without_a_user() {
         );
     }
 }
+
+#[test]
+fn invalid_utf8_in_the_configuration_is_placed_by_line_and_column() {
+    let mut config = common::CONFIG.as_bytes().to_vec();
+    config.extend_from_slice(b"# r\xe9sum\xe9\n");
+    let site = Fixture::minimal();
+    std::fs::write(site.root().join("policy-site.yaml"), config).unwrap();
+    one_error_mentioning(&site, "policy-site.yaml:4", "line 4, column 4");
+}
