@@ -29,9 +29,9 @@ const MARKER_TEXT: &str = "This folder is written by `policy-site build`, which 
 
 /// The site's own files and folders, which no output may be, hold or lie in.
 const SOURCES: [&str; 5] = [
-    "content",
-    "templates",
-    "static",
+    crate::content::CONTENT_DIR,
+    crate::render::templates::TEMPLATES_DIR,
+    crate::assets::STATIC_DIR,
     crate::config::FILE_NAME,
     crate::check::lock::FILE_NAME,
 ];
