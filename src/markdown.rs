@@ -266,7 +266,11 @@ fn screen<'a>(
                     dest_url.starts_with(DIRECTIVE_SCHEME) || sanitize::url_allowed(dest_url);
                 dropped_ends.push(!safe);
                 if !safe {
-                    let what = format!("a link to a {} URL", sanitize::scheme_of(dest_url));
+                    let kind = match &event {
+                        Event::Start(Tag::Image { .. }) => "an image from",
+                        _ => "a link to",
+                    };
+                    let what = format!("{kind} a {} URL", sanitize::scheme_of(dest_url));
                     removed.push(Removed {
                         line: line_at(range.start),
                         what,
