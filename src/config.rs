@@ -85,10 +85,11 @@ impl Config {
 /// Reads and validates `policy-site.yaml` in `root`.
 pub fn load(root: &Path) -> Result<Config, Diagnostics> {
     let file = root.join(FILE_NAME);
-    let text = std::fs::read_to_string(&file).map_err(|e| {
+    let bytes = std::fs::read(&file).map_err(|e| {
         Diagnostic::new(&file, format!("cannot read the site configuration: {e}"))
             .with_hint("run `policy-site init` to start a new site, or pass --root to point at one")
     })?;
+    let text = String::from_utf8(bytes).map_err(|e| Diagnostic::not_utf8(&file, &e))?;
     let config: Config = yaml::parse(&text, &file, 1)?;
     validate(&config, &file, &text).into_result(config)
 }

@@ -34,6 +34,28 @@ impl Diagnostic {
         self
     }
 
+    /// A file that is not UTF-8 text, placed at its first stray byte by
+    /// line, column and byte offset (a file saved as Latin-1, typically).
+    pub fn not_utf8(path: &Path, error: &std::string::FromUtf8Error) -> Diagnostic {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        Diagnostic::new(
+            path,
+            format!(
+                "{name} is not UTF-8 text: the byte at line {line}, column {column} (byte {} of the file) is not part of a character",
+                valid.len() + 1
+            ),
+        )
+        .at_line(line)
+        .with_hint("save the file as UTF-8 in your editor (it was probably saved as Latin-1 or Windows-1252)")
+    }
+
     /// The file shown relative to `root`, as people see it in their editor.
     pub fn relative_to(mut self, root: &Path) -> Self {
         if let Ok(rel) = self.file.strip_prefix(root) {

@@ -25,7 +25,7 @@ struct Cli {
 
 #[derive(clap::Args, Clone)]
 struct BuildArgs {
-    /// Output folder (default: `output` in policy-site.yaml, else `public`).
+    /// Output folder (default: `output` in policy-site.yaml, else `public`); replaced only when new, empty or written by an earlier build.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Today, which decides the version in force (default: SOURCE_DATE_EPOCH, else the day every version is in force).

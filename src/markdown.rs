@@ -266,7 +266,11 @@ fn screen<'a>(
                     dest_url.starts_with(DIRECTIVE_SCHEME) || sanitize::url_allowed(dest_url);
                 dropped_ends.push(!safe);
                 if !safe {
-                    let what = format!("a link to a {} URL", sanitize::scheme_of(dest_url));
+                    let kind = match &event {
+                        Event::Start(Tag::Image { .. }) => "an image from",
+                        _ => "a link to",
+                    };
+                    let what = format!("{kind} a {} URL", sanitize::scheme_of(dest_url));
                     removed.push(Removed {
                         line: line_at(range.start),
                         what,
@@ -652,6 +656,29 @@ mod tests {
         assert_eq!(star.blocks, dash.blocks);
         assert_eq!(star.blocks.len(), 2);
         assert_eq!(star.blocks[1].kind, BlockKind::ListItem);
+    }
+
+    #[test]
+    fn unsafe_links_keep_their_text_and_lose_their_target_everywhere() {
+        let r = render(
+            "One.\n\nSee [this](javascript:alert(1)) and <b onclick=\"x()\">that</b>.",
+            "s",
+            &all_known,
+        )
+        .unwrap();
+        assert!(r.blocks[1].runs.iter().all(|run| run.style.link.is_none()));
+        assert_eq!(r.blocks[1].text(), "See this and that.");
+        let h = html(&r);
+        assert!(!h.contains("javascript") && !h.contains("onclick"), "{h}");
+        let lines: Vec<usize> = r.removed.iter().map(|x| x.line).collect();
+        assert_eq!(lines, [3, 3], "{:?}", r.removed);
+    }
+
+    #[test]
+    fn the_text_of_an_inline_script_is_in_neither_page_nor_blocks() {
+        let r = render("Before <script>steal()</script> after.", "s", &all_known).unwrap();
+        assert_eq!(r.blocks[0].text(), "Before  after.");
+        assert!(!html(&r).contains("steal"));
     }
 
     #[test]

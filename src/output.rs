@@ -29,18 +29,19 @@ const MARKER_TEXT: &str = "This folder is written by `policy-site build`, which 
 
 /// The site's own files and folders, which no output may be, hold or lie in.
 const SOURCES: [&str; 5] = [
-    "content",
-    "templates",
-    "static",
+    crate::content::CONTENT_DIR,
+    crate::render::templates::TEMPLATES_DIR,
+    crate::assets::STATIC_DIR,
     crate::config::FILE_NAME,
-    "policy-site.lock",
+    crate::check::lock::FILE_NAME,
 ];
 
 /// Refuses, before anything is written, an output folder that the build must
-/// not replace: one that is, holds or lies inside the site's sources, one
-/// that holds the site or the user's home (or is `/`), and an existing
+/// not replace: `/` or one holding the user's home, one that is, holds or
+/// lies inside the site's sources, one that holds the site, and an existing
 /// folder that is neither empty nor marked as a previous build's output.
 pub fn guard(root: &Path, out: &Path) -> Result<(), Diagnostic> {
+    check_protected(out)?;
     let (root, target) = (resolve(root), resolve(out));
     for name in SOURCES {
         let source = root.join(name);
@@ -61,22 +62,26 @@ pub fn guard(root: &Path, out: &Path) -> Result<(), Diagnostic> {
         };
         return Err(refusal(out, &why));
     }
-    check_owned(out)
+    check_ownership(out)
 }
 
-/// The checks that need no site: never `/` or a folder holding the user's
-/// home, and an existing folder only when empty or marked by a build.
-fn check_owned(out: &Path) -> Result<(), Diagnostic> {
+/// Never `/`, nor the user's home or a folder holding it.
+fn check_protected(out: &Path) -> Result<(), Diagnostic> {
     let target = resolve(out);
     if target.parent().is_none() {
         return Err(refusal(out, "it is the root of the file system"));
     }
     let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
-    if let Some(home) = home.map(|h| resolve(Path::new(&h))) {
-        if home.starts_with(&target) {
-            return Err(refusal(out, "it is or holds your home folder"));
+    match home.map(|h| resolve(Path::new(&h))) {
+        Some(home) if home.starts_with(&target) => {
+            Err(refusal(out, "it is or holds your home folder"))
         }
+        _ => Ok(()),
     }
+}
+
+/// An existing folder is replaced only when empty or marked by a build.
+fn check_ownership(out: &Path) -> Result<(), Diagnostic> {
     let Ok(mut entries) = std::fs::read_dir(out) else {
         return Ok(()); // absent (or not a folder: reported when writing)
     };
@@ -88,7 +93,8 @@ fn check_owned(out: &Path) -> Result<(), Diagnostic> {
         &format!(
             "it already holds files that policy-site did not write (it has no `{MARKER}` file)"
         ),
-    ))
+    )
+    .with_hint("choose a new or empty folder with --out or `output:`; if this folder is the output of a build made before outputs were marked, delete it once; nothing was written"))
 }
 
 fn refusal(out: &Path, why: &str) -> Diagnostic {
@@ -120,10 +126,11 @@ fn resolve(path: &Path) -> PathBuf {
 
 /// Writes `outputs` to `out` atomically (as far as the file system allows:
 /// two renames), with the marker that lets the next build replace it. The
-/// previous site stays in place on any error; a folder `check_owned`
-/// refuses is never touched.
+/// previous site stays in place on any error; a folder it did not write
+/// (or `/`, or the home folder) is never touched.
 pub fn write_site(out: &Path, outputs: &[Output]) -> Result<(), Diagnostic> {
-    check_owned(out)?;
+    check_protected(out)?;
+    check_ownership(out)?;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

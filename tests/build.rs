@@ -1018,6 +1018,83 @@ fn every_anchor_link_on_a_redline_page_lands_on_that_page() {
                 );
             }
         }
+// ---- The output folder is owned: what a build will and will not replace ----
+
+/// Every entry under `dir` (folders and links too), with its bytes.
+fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut entries: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy();
+            let bytes = if e.file_type().is_file() {
+                std::fs::read(e.path()).unwrap()
+            } else {
+                format!("{:?}", e.file_type()).into_bytes()
+            };
+            (rel.into_owned(), bytes)
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
+/// Runs `build` with `args` in `root`; asserts exit 1, a refusal naming
+/// `why`, and that nothing under `watched` moved or changed.
+fn refused(
+    root: &std::path::Path,
+    args: &[&str],
+    home: &std::path::Path,
+    watched: &std::path::Path,
+    why: &str,
+) {
+    let before = tree(watched);
+    let out = Command::new(env!("CARGO_BIN_EXE_policy-site"))
+        .arg("build")
+        .args(args)
+        .env("HOME", home)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{args:?} should be refused: {stderr}"
+    );
+    assert!(
+        stderr.contains("refusing to use this as the output folder") && stderr.contains(why),
+        "{args:?}: expected a refusal saying {why:?}, got {stderr}"
+    );
+    assert_eq!(before, tree(watched), "{args:?} changed files");
+}
+
+fn site_with_sources() -> Fixture {
+    Fixture::minimal()
+        .file("static/keep.txt", "kept")
+        .file("policy-site.lock", "{}\n")
+        .file("docs/notes.txt", "someone's notes")
+}
+
+#[test]
+fn a_build_refuses_to_replace_the_sites_own_files_and_folders() {
+    let site = site_with_sources();
+    std::fs::create_dir(site.root().join("templates")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    for (out, why) in [
+        ("content", "it is the site's `content`"),
+        (
+            "content/privacy/public",
+            "it lies inside the site's `content`",
+        ),
+        ("templates", "it is the site's `templates`"),
+        ("static", "it is the site's `static`"),
+        ("policy-site.yaml", "it is the site's `policy-site.yaml`"),
+        ("policy-site.lock", "it is the site's `policy-site.lock`"),
+        (".", "it is the site's own folder"),
+        ("docs", "did not write"),
+    ] {
+        refused(site.root(), &["--out", out], home.path(), site.root(), why);
     }
 }
 
@@ -1045,6 +1122,337 @@ fn headings_on_a_redline_page_never_skip_a_level() {
             "h{} follows h{}: {levels:?}",
             pair[1],
             pair[0]
+fn output_in_the_configuration_is_refused_like_out() {
+    let site = site_with_sources().file(
+        "policy-site.yaml",
+        &format!("{}output: content\n", common::CONFIG),
+    );
+    let home = tempfile::tempdir().unwrap();
+    refused(
+        site.root(),
+        &[],
+        home.path(),
+        site.root(),
+        "it is the site's `content`",
+    );
+}
+
+#[test]
+fn a_build_refuses_a_folder_holding_the_site_the_home_folder_and_the_root() {
+    let outer = tempfile::tempdir().unwrap();
+    std::fs::write(outer.path().join("other.txt"), "another project").unwrap();
+    let root = outer.path().join("site");
+    common::copy_tree(Fixture::minimal().root(), &root);
+    let home = tempfile::tempdir().unwrap();
+    refused(
+        &root,
+        &["--out", ".."],
+        home.path(),
+        outer.path(),
+        "it holds the site's own folder",
+    );
+    // A home marked as if built, so that only the home rule can refuse it.
+    std::fs::write(home.path().join(".policy-site-output"), "").unwrap();
+    std::fs::write(home.path().join("letter.txt"), "private").unwrap();
+    let home_dir = home.path().to_str().unwrap();
+    refused(
+        &root,
+        &["--out", home_dir],
+        home.path(),
+        home.path(),
+        "your home folder",
+    );
+    refused(
+        &root,
+        &["--out", "/"],
+        home.path(),
+        &root,
+        "the root of the file system",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_source_folder_is_refused_like_the_folder() {
+    let site = site_with_sources();
+    std::os::unix::fs::symlink(site.root().join("content"), site.root().join("site-out")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    refused(
+        site.root(),
+        &["--out", "site-out"],
+        home.path(),
+        site.root(),
+        "it is the site's `content`",
+    );
+}
+
+#[test]
+fn a_build_replaces_an_empty_folder_and_its_own_previous_output() {
+    let site = Fixture::minimal();
+    std::fs::create_dir(site.out("")).unwrap();
+    site.build().unwrap();
+    assert!(site.out(".policy-site-output").is_file());
+    assert!(site.out("en/privacy/index.html").is_file());
+    std::fs::write(site.out("stale.html"), "from an older build").unwrap();
+    site.build().unwrap();
+    assert!(
+        !site.out("stale.html").exists(),
+        "the previous output was not replaced"
+    );
+    assert!(site.out(".policy-site-output").is_file());
+}
+
+// ---- Nothing in content/ is ignored: every stray file is an error with its path ----
+
+#[test]
+fn a_section_saved_beside_version_yaml_belongs_in_the_language_folder() {
+    let site = Fixture::minimal().file(
+        "content/privacy/2025-01-30/03-transfers.md",
+        &section("Transfers", "We transfer data."),
+    );
+    one_error_mentioning(&site, "2025-01-30/03-transfers.md", "belongs in `en/`");
+}
+
+#[test]
+fn unknown_files_and_folders_in_content_are_reported_with_their_path() {
+    for (path, place, words) in [
+        (
+            "content/notes.txt",
+            "content/notes.txt",
+            "is not a policy folder",
+        ),
+        (
+            "content/privacy/draft.docx",
+            "privacy/draft.docx",
+            "is not part of the policy",
+        ),
+        (
+            "content/privacy/01-intro.md",
+            "privacy/01-intro.md",
+            "is not part of the policy",
+        ),
+        (
+            "content/privacy/2025-01-30/notes.txt",
+            "2025-01-30/notes.txt",
+            "is not part of the version",
+        ),
+        (
+            "content/privacy/2025-01-30/en/old/01-intro.md",
+            "en/old",
+            "is a folder inside a language folder",
+        ),
+        (
+            "content/privacy/2025-01-30/en/03-logo.png",
+            "en/03-logo.png",
+            "is not a markdown section",
+        ),
+    ] {
+        one_error_mentioning(&Fixture::minimal().file(path, "x"), place, words);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_in_content_are_always_reported_loops_included() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("10.md"), section("Outside", "Text.")).unwrap();
+    let site = Fixture::minimal();
+    let en = site.root().join("content/privacy/2025-01-30/en");
+    symlink(outside.path().join("10.md"), en.join("03-linked.md")).unwrap();
+    one_error_mentioning(&site, "en/03-linked.md", "symbolic link");
+    std::fs::remove_file(en.join("03-linked.md")).unwrap();
+    symlink(&en, en.join("loop")).unwrap();
+    symlink("b.md", en.join("a.md")).unwrap();
+    symlink("a.md", en.join("b.md")).unwrap();
+    for link in ["en/loop", "en/a.md", "en/b.md"] {
+        one_error_mentioning(&site, link, "symbolic link");
+    }
+    let policy_link = site.root().join("content/privacy-copy");
+    symlink(site.root().join("content/privacy"), policy_link).unwrap();
+    one_error_mentioning(&site, "content/privacy-copy", "symbolic link");
+}
+
+#[test]
+fn invalid_utf8_in_a_section_is_placed_by_line_and_column() {
+    let site = Fixture::minimal();
+    let file = site
+        .root()
+        .join("content/privacy/2025-01-30/en/02-retention.md");
+    std::fs::write(
+        &file,
+        b"---\ntitle: Retention\n---\nWe keep data.\nCaf\xe9 records.\n",
+    )
+    .unwrap();
+    one_error_mentioning(&site, "en/02-retention.md:5", "line 5, column 4");
+}
+
+#[test]
+fn a_section_with_only_front_matter_has_no_text() {
+    let site = Fixture::minimal().file(
+        "content/privacy/2025-01-30/en/02-retention.md",
+        "---\ntitle: Retention\n---\n\n",
+    );
+    one_error_mentioning(&site, "en/02-retention.md:3", "has no text");
+}
+
+// ---- Raw HTML: published through the allow-list, every removal reported ----
+
+/// Each hostile element on its own line (the body starts at line 4), with
+/// what `check` must say about it; "pwn" marks all that must not be published.
+const HOSTILE: &[(usize, &str, &str)] = &[
+    (4, "Intro <script>pwn()</script> text.", "`<script>`"),
+    (6, r#"<img src="logo.png" onerror="pwn()">"#, "`onerror`"),
+    (8, "[click here](javascript:pwn())", "`javascript:`"),
+    (10, "![picture](data:image/png;base64,cHdu)", "`data:`"),
+    (
+        12,
+        r#"<iframe src="https://pwn.example"></iframe>"#,
+        "`<iframe>`",
+    ),
+    (14, r#"<object data="pwn.swf"></object>"#, "`<object>`"),
+    (16, r#"<embed src="pwn.swf">"#, "`<embed>`"),
+    (18, "<style>body { color: pwn }</style>", "`<style>`"),
+    (
+        20,
+        r#"<meta http-equiv="refresh" content="0;url=https://pwn.example">"#,
+        "`<meta>`",
+    ),
+    (22, r#"<base href="https://pwn.example/">"#, "`<base>`"),
+    (
+        24,
+        r#"<form action="https://pwn.example/steal">Send</form>"#,
+        "`<form>`",
+    ),
+    (26, "<!-- pwn comment -->", "comment"),
+    (
+        28,
+        r#"Also <a href="javascript:pwn()">a raw link</a>."#,
+        "`javascript:`",
+    ),
+    (30, r#"<p onmouseover="pwn()">Hover</p>"#, "`onmouseover`"),
+];
+
+fn hostile_site() -> Fixture {
+    let body: String = HOSTILE
+        .iter()
+        .map(|(_, html, _)| format!("{html}\n\n"))
+        .collect();
+    let body =
+        format!("{body}Kept: <abbr title=\"General Data Protection Regulation\">GDPR</abbr>.");
+    Fixture::minimal()
+        .file(
+            "content/privacy/2025-01-30/en/03-hostile.md",
+            &section("Hostile", &body),
+        )
+        .file(
+            "content/privacy/2025-01-30/fr/03-hostile.md",
+            &section("Hostile", "Texte."),
+        )
+}
+
+#[test]
+fn raw_html_reaches_neither_the_version_page_nor_the_redline() {
+    let site = hostile_site();
+    build::build(&Options {
+        minify: Some(false),
+        ..site.options()
+    })
+    .unwrap();
+    // Redlines compare the text of markdown, not of raw HTML blocks: the
+    // text kept from inline HTML and links is in both.
+    let everywhere = ["click here", "a raw link", "GDPR"];
+    for (page, kept) in [
+        ("en/privacy/2025-01-30/index.html", &["Hover", "Send"][..]),
+        ("en/privacy/changes/2025-01-30/index.html", &[][..]),
+    ] {
+        let html = site.read(page);
+        for gone in ["pwn", "cHdu", "javascript:", "data:image", "<!--"] {
+            assert!(!html.contains(gone), "{page} publishes {gone:?}");
+        }
+        let text = visible_text(&html);
+        for kept in everywhere.iter().chain(kept) {
+            assert!(text.contains(kept), "{page} lost the text {kept:?}");
+        }
+    }
+    let page = site.read("en/privacy/2025-01-30/index.html");
+    assert!(page.contains(r#"<abbr title="General Data Protection Regulation">GDPR</abbr>"#));
+}
+
+#[test]
+fn check_reports_every_removed_element_with_its_file_and_line() {
+    let site = hostile_site();
+    let found: Vec<String> = policy_site::check::check(&site.options())
+        .0
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    for (line, _, what) in HOSTILE {
+        let place = format!("content/privacy/2025-01-30/en/03-hostile.md:{line}:");
+        assert!(
+            found
+                .iter()
+                .any(|f| f.starts_with(&place) && f.contains(what) && f.contains("removed")),
+            "no finding for {what} at {place}:\n{}",
+            found.join("\n")
+        );
+    }
+}
+
+// ---- URLs are parsed: lookalike local hosts and user names are refused ----
+
+#[test]
+fn endpoints_that_only_look_local_or_carry_a_user_are_refused() {
+    for (url, why) in [
+        ("http://127.0.0.1.evil.example/requests", "must use https"),
+        (
+            "http://localhost:80@evil.example/requests",
+            "user name or password",
+        ),
+        (
+            "https://user:secret@example.com/requests",
+            "user name or password",
+        ),
+        ("http://example.com/requests", "must use https"),
+    ] {
+        let site = Fixture::minimal().file(
+            "policy-site.yaml",
+            &format!("{}endpoints: {{requests: '{url}'}}\n", common::CONFIG),
+        );
+        one_error_mentioning(&site, "policy-site.yaml:4", why);
+        let flagged = build::build(&Options {
+            requests_endpoint: Some(url.into()),
+            ..Fixture::minimal().options()
+        });
+        assert!(
+            messages(flagged)
+                .iter()
+                .any(|e| e.contains("--requests-endpoint") && e.contains(why)),
+            "{url} passed as a flag"
+        );
+    }
+    let local = Fixture::minimal().file(
+        "policy-site.yaml",
+        &format!(
+            "{}endpoints: {{requests: 'http://127.0.0.2:8787/requests'}}\n",
+            common::CONFIG
+        ),
+    );
+    local.build().unwrap();
+}
+
+#[test]
+fn base_url_must_be_https_without_a_user() {
+    for (url, why) in [
+        ("http://example.com", "must use https"),
+        ("https://admin@example.com", "user name or password"),
+        ("example.com/legal", "not an absolute https URL"),
+    ] {
+        let config = common::CONFIG.replace("https://example.com", url);
+        one_error_mentioning(
+            &Fixture::minimal().file("policy-site.yaml", &config),
+            "policy-site.yaml:2",
+            why,
         );
     }
 }
@@ -1066,4 +1474,10 @@ fn unchanged_sections_are_listed_by_title_and_linked_not_copied() {
             .any(|h| h.starts_with("/en/privacy/") && h.ends_with("/#collection")),
         "{page}"
     );
+fn invalid_utf8_in_the_configuration_is_placed_by_line_and_column() {
+    let mut config = common::CONFIG.as_bytes().to_vec();
+    config.extend_from_slice(b"# r\xe9sum\xe9\n");
+    let site = Fixture::minimal();
+    std::fs::write(site.root().join("policy-site.yaml"), config).unwrap();
+    one_error_mentioning(&site, "policy-site.yaml:4", "line 4, column 4");
 }

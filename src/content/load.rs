@@ -630,28 +630,7 @@ fn read(path: &Path) -> Result<String, Diagnostics> {
         };
         Diagnostic::new(path, format!("{} {what}", file_name(path)))
     })?;
-    String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error()).into())
-}
-
-/// Places the first byte that is not UTF-8 by line, column and byte offset.
-fn not_utf8(path: &Path, bytes: &[u8], error: std::str::Utf8Error) -> Diagnostic {
-    let valid = &bytes[..error.valid_up_to()];
-    let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&valid[line_start..])
-        .chars()
-        .count()
-        + 1;
-    Diagnostic::new(
-        path,
-        format!(
-            "{} is not UTF-8 text: the byte at line {line}, column {column} (byte {} of the file) is not part of a character",
-            file_name(path),
-            error.valid_up_to() + 1
-        ),
-    )
-    .at_line(line)
-    .with_hint("save the file as UTF-8 in your editor (it was probably saved as Latin-1 or Windows-1252)")
+    String::from_utf8(bytes).map_err(|e| Diagnostic::not_utf8(path, &e).into())
 }
 
 /// What a folder under `content/` holds, in name order, editor litter left out.
