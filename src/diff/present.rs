@@ -52,7 +52,7 @@ pub fn section_html(change: &SectionChange, markers: &Markers) -> String {
 
 fn block_html(out: &mut String, kind: BlockKind, class: &str, inner: &str) {
     let (tag, kind_class) = match kind {
-        BlockKind::Heading => ("h4", "diff-heading"),
+        BlockKind::Heading => ("h3", "diff-heading"), // under the section's h2
         BlockKind::ListItem => ("p", "diff-item"),
         BlockKind::TableCell => ("p", "diff-cell"),
         BlockKind::Quote => ("blockquote", "diff-quote"),
