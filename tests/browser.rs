@@ -1373,7 +1373,7 @@ fn screenshots_of_the_policy_a_redline_the_banner_and_the_dialog_are_written() {
         browser.click("#ps-consent-settings [data-ps-action=reject_all]");
         browser.wait_for("!document.getElementById('ps-consent-settings').open");
         browser.js(
-            "document.getElementById('data-subject-rights').scrollIntoView();",
+            "document.getElementById('form-access').closest('.ps-request-cta').scrollIntoView({ behavior: 'instant', block: 'center' });",
             json!([]),
         );
         save(&browser, "policy", screen);
