@@ -857,12 +857,14 @@ fn endpoint_environment_variables_override_the_configured_endpoints() {
 
 // ---- The visitor's page (issue 12)
 
-/// The two screens every visitor-page check runs on: (name, width, height, phone).
-const SCREENS: [(&str, u32, u32, bool); 2] =
-    [("desktop", 1280, 800, false), ("phone", 390, 844, true)];
+/// A screen: (name, width, height in CSS pixels, whether it is a phone's).
+type Screen = (&'static str, u32, u32, bool);
+
+/// The two screens every visitor-page check runs on.
+const SCREENS: [Screen; 2] = [("desktop", 1280, 800, false), ("phone", 390, 844, true)];
 
 /// Every language of the example on every screen.
-fn every_language_and_screen() -> Vec<(&'static str, (&'static str, u32, u32, bool))> {
+fn every_language_and_screen() -> Vec<(&'static str, Screen)> {
     ["en", "fr"]
         .into_iter()
         .flat_map(|lang| SCREENS.map(|screen| (lang, screen)))
@@ -870,7 +872,7 @@ fn every_language_and_screen() -> Vec<(&'static str, (&'static str, u32, u32, bo
 }
 
 /// The current policy in `lang` on `screen`, on a first visit: the banner shown and settled.
-fn open_with_banner(site: &Site, lang: &str, screen: (&str, u32, u32, bool)) -> Browser {
+fn open_with_banner(site: &Site, lang: &str, screen: Screen) -> Browser {
     let browser = open_on(site, &format!("/{lang}/privacy/"), screen);
     browser.wait_for(BANNER_OPEN);
     browser.wait_for(SETTLED);
@@ -878,7 +880,7 @@ fn open_with_banner(site: &Site, lang: &str, screen: (&str, u32, u32, bool)) -> 
 }
 
 /// A browser showing `path` on `screen`, before any consent choice.
-fn open_on(site: &Site, path: &str, screen: (&str, u32, u32, bool)) -> Browser {
+fn open_on(site: &Site, path: &str, screen: Screen) -> Browser {
     let browser = Browser::start(webdriver::Options::default());
     browser.set_viewport(screen.1, screen.2, screen.3);
     browser.goto(&site.url(path));
@@ -889,7 +891,7 @@ fn open_on(site: &Site, path: &str, screen: (&str, u32, u32, bool)) -> Browser {
 const SETTLED: &str = "document.getAnimations().every((a) => a.playState === 'finished')";
 
 /// The same, with the banner answered (Reject all).
-fn open_answered_on(site: &Site, path: &str, screen: (&str, u32, u32, bool)) -> Browser {
+fn open_answered_on(site: &Site, path: &str, screen: Screen) -> Browser {
     let browser = open_on(site, path, screen);
     browser.wait_for(BANNER_OPEN);
     browser.click("#ps-consent [data-ps-action=reject_all]");
@@ -925,6 +927,8 @@ fn forms_wait_behind_a_call_to_action_and_open_in_place_with_the_focus_inside() 
         browser.wait_for(&format!("(() => {{ {FIRST_FORM} return document.activeElement === field && field.checkVisibility(); }})()"));
         browser.press(&[SPACE]);
         browser.wait_for(&format!("(() => {{ {FIRST_FORM} return field.value === ' ' || field.tagName === 'SELECT'; }})()"));
+        browser.goto(&site.url(&format!("/{lang}/privacy/#form-erasure")));
+        browser.wait_for("document.getElementById('form-erasure').closest('details').open");
     }
 }
 
@@ -1355,7 +1359,7 @@ fn screenshots_of_the_policy_a_redline_the_banner_and_the_dialog_are_written() {
         .unwrap()
         .join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
-    let save = |browser: &Browser, name: &str, screen: (&str, u32, u32, bool)| {
+    let save = |browser: &Browser, name: &str, screen: Screen| {
         let png = browser.screenshot();
         assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
         let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
