@@ -19,7 +19,7 @@ use std::process::Command;
 use webdriver::{Browser, ARROW_DOWN, ENTER, ESCAPE, SPACE, TAB};
 
 /// The policy version in force on the test's build date.
-const CURRENT: &str = "2025-01-30";
+const CURRENT: &str = "2025-03-03";
 
 /// The example site with one analytics-gated script on every page, built to
 /// post to a local endpoint and served locally.
@@ -548,6 +548,7 @@ fn a_form_embedded_in_section_08_posts_in_the_page_language() {
     let site = Site::new();
     let browser = open_answered(&site, "/fr/privacy/");
     browser.wait_for("document.querySelector('#form-access[data-ps-enhanced]')");
+    browser.click("details:has(#form-access) > summary");
     let fields = browser.js(FILL_FORM, json!(["#form-access"]));
     browser.click("#form-access [data-ps-submit]");
     let posts = site.endpoint.wait_for("/requests", 1);
@@ -618,15 +619,10 @@ fn a_second_click_while_sending_does_nothing() {
     assert_eq!(site.endpoint.received("/requests").len(), 1);
 }
 
-#[test]
-fn without_javascript_the_form_posts_urlencoded_and_lands_on_the_thank_you_page() {
-    let site = Site::new();
-    let browser = Browser::start(webdriver::Options {
-        javascript_off: true,
-        ..Default::default()
-    });
-    browser.goto(&site.url("/en/requests/access/"));
-    for id in browser.find_all("form.ps-request [required]") {
+/// Answers every required field of the form `form_css` by typing, as a visitor
+/// without JavaScript would (a select takes its first real option's label).
+fn fill_required_fields(browser: &Browser, form_css: &str) {
+    for id in browser.find_all(&format!("{form_css} [required]")) {
         match (
             browser.property(&id, "tagName").as_str().unwrap(),
             browser.property(&id, "type").as_str().unwrap(),
@@ -644,6 +640,17 @@ fn without_javascript_the_form_posts_urlencoded_and_lands_on_the_thank_you_page(
             _ => browser.type_into(&id, "Ada Lovelace"),
         }
     }
+}
+
+#[test]
+fn without_javascript_the_form_posts_urlencoded_and_lands_on_the_thank_you_page() {
+    let site = Site::new();
+    let browser = Browser::start(webdriver::Options {
+        javascript_off: true,
+        ..Default::default()
+    });
+    browser.goto(&site.url("/en/requests/access/"));
+    fill_required_fields(&browser, "form.ps-request");
     browser.click("form.ps-request [data-ps-submit]");
     let posts = site.endpoint.wait_for("/requests", 1);
     assert_eq!(posts[0].content_type, "application/x-www-form-urlencoded");
@@ -846,4 +853,537 @@ fn endpoint_environment_variables_override_the_configured_endpoints() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_endpoints(&fixture.out(""), STAGING_REQUESTS, STAGING_CONSENT);
+}
+
+// ---- The visitor's page (issue 12)
+
+/// A screen: (name, width, height in CSS pixels, whether it is a phone's).
+type Screen = (&'static str, u32, u32, bool);
+
+/// The two screens every visitor-page check runs on.
+const SCREENS: [Screen; 2] = [("desktop", 1280, 800, false), ("phone", 390, 844, true)];
+
+/// Every language of the example on every screen.
+fn every_language_and_screen() -> Vec<(&'static str, Screen)> {
+    ["en", "fr"]
+        .into_iter()
+        .flat_map(|lang| SCREENS.map(|screen| (lang, screen)))
+        .collect()
+}
+
+/// The current policy in `lang` on `screen`, on a first visit: the banner shown and settled.
+fn open_with_banner(site: &Site, lang: &str, screen: Screen) -> Browser {
+    let browser = open_on(site, &format!("/{lang}/privacy/"), screen);
+    browser.wait_for(BANNER_OPEN);
+    browser.wait_for(SETTLED);
+    browser
+}
+
+/// A browser showing `path` on `screen`, before any consent choice.
+fn open_on(site: &Site, path: &str, screen: Screen) -> Browser {
+    let browser = Browser::start(webdriver::Options::default());
+    browser.set_viewport(screen.1, screen.2, screen.3);
+    browser.goto(&site.url(path));
+    browser
+}
+
+/// Waits until the banner has finished sliding in.
+const SETTLED: &str = "document.getAnimations().every((a) => a.playState === 'finished')";
+
+/// The same, with the banner answered (Reject all).
+fn open_answered_on(site: &Site, path: &str, screen: Screen) -> Browser {
+    let browser = open_on(site, path, screen);
+    browser.wait_for(BANNER_OPEN);
+    browser.click("#ps-consent [data-ps-action=reject_all]");
+    browser.wait_for(BANNER_CLOSED);
+    browser
+}
+
+/// The first rights form of the page's text and its first field a visitor fills in.
+const FIRST_FORM: &str = "const form = document.querySelector('.policy form.ps-request'); const field = form.querySelector('[data-ps-fields] input:not([type=hidden]):not([tabindex=\"-1\"]), [data-ps-fields] select, [data-ps-fields] textarea');";
+
+#[test]
+fn forms_wait_behind_a_call_to_action_and_open_in_place_with_the_focus_inside() {
+    let site = Site::new();
+    for (lang, screen) in every_language_and_screen() {
+        let browser = open_answered_on(&site, &format!("/{lang}/privacy/"), screen);
+        let closed = browser.js(&format!("{FIRST_FORM} field.focus(); const focusable = document.activeElement === field; field.blur(); return {{ visible: field.checkVisibility(), focusable, standalone: !!form.closest('.ps-request-cta').querySelector('.ps-request__standalone a[href*=\"/requests/\"]'), height: document.documentElement.scrollHeight }};"), json!([]));
+        eprintln!(
+            "{lang} {}: policy page {} px high with its forms closed",
+            screen.0, closed["height"]
+        );
+        assert_eq!(
+                (&closed["visible"], &closed["focusable"], &closed["standalone"]),
+                (&json!(false), &json!(false), &json!(true)),
+                "{lang} {}: the first form's fields are in the reading flow, or its own page's link is missing",
+                screen.0
+            );
+        browser.js(
+            "document.querySelector('.policy .ps-request-cta summary').focus();",
+            json!([]),
+        );
+        browser.press(&[ENTER]);
+        browser.wait_for("document.querySelector('.policy .ps-request-disclosure').open");
+        browser.wait_for(&format!("(() => {{ {FIRST_FORM} return document.activeElement === field && field.checkVisibility(); }})()"));
+        browser.press(&[SPACE]);
+        browser.wait_for(&format!("(() => {{ {FIRST_FORM} return field.value === ' ' || field.tagName === 'SELECT'; }})()"));
+        browser.goto(&site.url(&format!("/{lang}/privacy/#form-erasure")));
+        browser.wait_for("document.getElementById('form-erasure').closest('details').open");
+    }
+}
+
+#[test]
+fn without_javascript_an_embedded_form_opens_and_posts_and_the_settings_button_is_hidden() {
+    let site = Site::new();
+    let browser = Browser::start(webdriver::Options {
+        javascript_off: true,
+        ..Default::default()
+    });
+    browser.goto(&site.url("/en/privacy/"));
+    let settings = browser.find("[data-ps-consent-open]");
+    assert_eq!(browser.property(&settings, "hidden"), json!(true));
+    let note = browser.find(".noscript-note");
+    let note_text = browser.property(&note, "textContent");
+    assert!(
+        note_text.as_str().unwrap().contains("JavaScript"),
+        "no sentence on how choices work without JavaScript: {note_text}"
+    );
+    let details = browser.find(".ps-request-disclosure");
+    assert_eq!(browser.property(&details, "open"), json!(false));
+    browser.click(".ps-request-cta summary");
+    assert_eq!(browser.property(&details, "open"), json!(true));
+    fill_required_fields(&browser, "#form-access");
+    browser.click("#form-access [data-ps-submit]");
+    let posts = site.endpoint.wait_for("/requests", 1);
+    assert_eq!(posts[0].content_type, "application/x-www-form-urlencoded");
+}
+
+/// Each element's box against the viewport: the ones not wholly inside it.
+const OUTSIDE_VIEWPORT: &str = "return Array.from(document.querySelectorAll(arguments[0])).map((el) => { const r = el.getBoundingClientRect(); return { text: el.textContent.trim(), top: r.top, bottom: r.bottom, left: r.left, right: r.right }; }).filter((r) => r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth);";
+
+#[test]
+fn the_dialog_buttons_are_in_the_viewport_when_it_opens() {
+    let site = Site::new();
+    for (lang, screen) in every_language_and_screen() {
+        let browser = open_with_banner(&site, lang, screen);
+        browser.click("#ps-consent [data-ps-action=customize]");
+        browser.wait_for("document.getElementById('ps-consent-settings').open");
+        let buttons = "#ps-consent-settings .ps-consent__actions button";
+        assert_eq!(browser.find_all(buttons).len(), 3);
+        let outside = browser.js(OUTSIDE_VIEWPORT, json!([buttons]));
+        assert_eq!(
+            outside,
+            json!([]),
+            "{lang} {}: dialog buttons out of view",
+            screen.0
+        );
+    }
+}
+
+#[test]
+fn the_banner_stays_within_its_share_of_the_screen() {
+    let site = Site::new();
+    for lang in ["en", "fr"] {
+        for (screen, limit) in SCREENS.into_iter().zip([0.20, 0.30]) {
+            let browser = open_with_banner(&site, lang, screen);
+            let share = browser
+                .js("return document.getElementById('ps-consent').getBoundingClientRect().height / innerHeight;", json!([]))
+                .as_f64()
+                .unwrap();
+            eprintln!(
+                "{lang} {}: the banner covers {:.1}% of the screen",
+                screen.0,
+                share * 100.0
+            );
+            assert!(
+                share > 0.05 && share <= limit,
+                "{lang} {}: the banner covers {:.1}% of the screen (at most {:.0}%)",
+                screen.0,
+                share * 100.0,
+                limit * 100.0
+            );
+            let outside = browser.js(
+                OUTSIDE_VIEWPORT,
+                json!(["#ps-consent button:not([hidden])"]),
+            );
+            assert_eq!(
+                outside,
+                json!([]),
+                "{lang} {}: banner buttons out of view",
+                screen.0
+            );
+        }
+    }
+}
+
+/// One page of each kind the site builds, in `lang`.
+fn page_types(lang: &str) -> Vec<String> {
+    [
+        "/".to_string(),
+        format!("/{lang}/"),
+        format!("/{lang}/privacy/"),
+        format!("/{lang}/privacy/2023-06-12/"),
+        format!("/{lang}/privacy/history/"),
+        format!("/{lang}/privacy/changes/2025-01-30/"),
+        format!("/{lang}/privacy/changes/2023-06-12/2025-03-03/"),
+        format!("/{lang}/requests/access/"),
+        format!("/{lang}/requests/thanks/"),
+        "/404.html".to_string(),
+    ]
+    .into()
+}
+
+#[test]
+fn no_request_fails_and_axe_finds_no_violation_on_any_page_type() {
+    let site = Site::new();
+    for (lang, screen) in every_language_and_screen() {
+        let browser = open_answered_on(&site, &format!("/{lang}/privacy/"), screen);
+        for path in page_types(lang) {
+            browser.goto(&site.url(&path));
+            browser.wait_for("document.readyState === 'complete'");
+            assert_eq!(
+                    browser.js("const icon = document.querySelector('link[rel~=icon]'); return icon && icon.getAttribute('href');", json!([])),
+                    json!("data:,"),
+                    "{path}: no site icon declared, so browsers ask for /favicon.ico"
+                );
+            let failed: Vec<_> = browser
+                .responses()
+                .into_iter()
+                .filter(|(status, _)| *status >= 400)
+                .collect();
+            assert_eq!(
+                failed,
+                vec![],
+                "{lang} {} {path}: failed requests",
+                screen.0
+            );
+            assert_eq!(
+                browser.axe_violations(),
+                Vec::<String>::new(),
+                "{lang} {} {path}",
+                screen.0
+            );
+        }
+    }
+}
+
+/// The words of a text, in order: letters and digits only, ligatures undone.
+fn words(text: &str) -> Vec<String> {
+    text.replace('\u{fb01}', "fi")
+        .replace('\u{fb02}', "fl")
+        .replace('\u{fb00}', "ff")
+        .replace('\u{fb03}', "ffi")
+        .replace('\u{fb04}', "ffl")
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// pdftotext joins a word hyphenated at a line's end ("interest-⏎based"
+/// becomes "interestbased"), and a deleted word with the inserted one right
+/// after it: split such a word back into the page's words.
+fn undo_line_end_hyphenation(word: &str, known: &std::collections::HashSet<&str>) -> Vec<String> {
+    fn split(word: &str, known: &std::collections::HashSet<&str>) -> Option<Vec<String>> {
+        if known.contains(word) {
+            return Some(vec![word.to_string()]);
+        }
+        // The longest known head first: "andor" is "and" + "or", not "an" + "d" + "or".
+        word.char_indices()
+            .rev()
+            .filter(|&(i, _)| i > 0)
+            .find_map(|(i, _)| {
+                let head = &word[..i];
+                let mut rest = split(&word[i..], known).filter(|_| known.contains(head))?;
+                rest.insert(0, head.to_string());
+                Some(rest)
+            })
+    }
+    split(word, known).unwrap_or_else(|| vec![word.to_string()])
+}
+
+/// The text of a PDF, by `pdftotext` (Debian's poppler-utils), and its page count.
+fn pdf_text(pdf: &[u8]) -> (String, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("page.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("run pdftotext (run `bash tests/setup.sh`, which installs poppler-utils)");
+    assert!(
+        out.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let pages = text.matches('\u{c}').count();
+    (text, pages)
+}
+
+/// What each part of the page holds for a reader: policy sections (their
+/// forms aside, which print as their address) or the redline's summary and
+/// sections, collapsed parts included.
+const PAGE_PARTS: &str = "return Array.from(document.querySelectorAll('article.policy > header, article.policy > section, article.changes > *')).map((part) => { const copy = part.cloneNode(true); copy.querySelectorAll('p, li, h1, h2, h3, h4, td, th, dt, dd, caption, summary, legend, del, ins').forEach((el) => el.append(' ')); copy.querySelectorAll('.ps-request-disclosure, .anchor, .policy-links, .visually-hidden, [hidden]').forEach((el) => el.remove()); return [part.id || part.className, copy.textContent]; });";
+
+/// The words of the page's parts (part name, text) missing from the printed
+/// text, counted: one line per word and part.
+fn missing_words(parts: &[(String, String)], printed_text: &str) -> Vec<String> {
+    use std::collections::{HashMap, HashSet};
+    let mut needed: HashMap<String, usize> = HashMap::new();
+    let mut found_in: HashMap<String, HashSet<&str>> = HashMap::new();
+    for (part, text) in parts {
+        for word in words(text) {
+            found_in.entry(word.clone()).or_default().insert(part);
+            *needed.entry(word).or_default() += 1;
+        }
+    }
+    let known: HashSet<&str> = needed.keys().map(String::as_str).collect();
+    let mut printed: HashMap<String, usize> = HashMap::new();
+    let mut split = Vec::new();
+    for word in words(printed_text) {
+        let pieces = undo_line_end_hyphenation(&word, &known);
+        if pieces.len() > 1 {
+            split.push(pieces.join("+"));
+        }
+        for piece in pieces {
+            *printed.entry(piece).or_default() += 1;
+        }
+    }
+    let mut missing: Vec<String> = needed
+        .iter()
+        .filter(|(word, n)| printed.get(*word).copied().unwrap_or(0) < **n)
+        .map(|(word, n)| {
+            let got = printed.get(word).copied().unwrap_or(0);
+            format!("{word} (page {n}, printed {got}; in {:?})", found_in[word])
+        })
+        .collect();
+    missing.sort();
+    if !missing.is_empty() {
+        missing.push(format!("(printed words split back: {split:?})"));
+    }
+    missing
+}
+
+#[test]
+fn printed_pages_hold_every_section_in_black_and_white_with_link_targets() {
+    let site = Site::new();
+    let browser = open_answered(&site, "/en/privacy/");
+    for lang in ["en", "fr"] {
+        for path in [
+            format!("/{lang}/privacy/"),
+            format!("/{lang}/privacy/2023-06-12/"),
+            format!("/{lang}/privacy/changes/2025-03-03/"),
+            format!("/{lang}/privacy/changes/2025-01-30/"),
+        ] {
+            browser.goto(&site.url(&path));
+            browser.wait_for("document.readyState === 'complete'");
+            let parts: Vec<(String, String)> =
+                serde_json::from_value(browser.js(PAGE_PARTS, json!([]))).unwrap();
+            assert!(parts.len() > 3, "{path}: found only {} parts", parts.len());
+            let (text, pages) = pdf_text(&browser.print_pdf());
+            eprintln!("{path}: {pages} printed pages");
+            let missing = missing_words(&parts, &text);
+            assert!(
+                missing.is_empty(),
+                "{path}: the PDF lacks words the page holds: {missing:?}"
+            );
+            let link = if path.contains("changes") {
+                format!("/{lang}/privacy/")
+            } else {
+                "mailto:support@iconnek.io".to_string()
+            };
+            assert!(
+                text.contains(&link),
+                "{path}: link targets are not printed ({link})"
+            );
+            if path == format!("/{lang}/privacy/") {
+                assert!(
+                    text.contains(&format!("/{lang}/requests/access/")),
+                    "{path}: the access form's address is not printed"
+                );
+                let legend = browser.js(
+                    "return document.querySelector('#form-access legend').textContent;",
+                    json!([]),
+                );
+                assert!(
+                    !text.contains(legend.as_str().unwrap()),
+                    "{path}: an empty form was printed"
+                );
+            }
+            browser.emulate_media("print");
+            let coloured = browser.js("return Array.from(document.querySelectorAll('main p, main li, main a, main h1, main h2, main h3, main ins, main del, main td, main th')).filter((el) => el.checkVisibility()).map((el) => [el.tagName, getComputedStyle(el).color, getComputedStyle(el).backgroundColor]).filter(([, colour, background]) => colour !== 'rgb(0, 0, 0)' || (background !== 'rgba(0, 0, 0, 0)' && background !== 'rgb(255, 255, 255)'));", json!([]));
+            assert_eq!(
+                coloured,
+                json!([]),
+                "{path}: printed text that is not black on white"
+            );
+            browser.emulate_media("");
+        }
+    }
+}
+
+/// The repairs listed in examples-notes/REPAIRS.md: (source passage, page text).
+fn listed_repairs(notes: &str) -> Vec<(String, String)> {
+    let quoted = |line: &str, key: &str| {
+        line.trim()
+            .strip_prefix(&format!("- {key}: `"))
+            .and_then(|rest| rest.strip_suffix('`'))
+            .map(|text| text.replace('⏎', "\n"))
+    };
+    let lines: Vec<&str> = notes.lines().collect();
+    lines
+        .windows(2)
+        .filter_map(|pair| Some((quoted(pair[0], "source")?, quoted(pair[1], "page")?)))
+        .collect()
+}
+
+#[test]
+fn the_current_example_page_matches_its_source_apart_from_the_listed_repairs() {
+    let notes_dir = common::example_root().join("examples-notes");
+    let mut source =
+        std::fs::read_to_string(notes_dir.join("source/privacy-2025-01-30.txt")).unwrap();
+    let repairs = listed_repairs(&std::fs::read_to_string(notes_dir.join("REPAIRS.md")).unwrap());
+    assert!(
+        repairs.len() >= 10,
+        "only {} repairs read from REPAIRS.md",
+        repairs.len()
+    );
+    for (from, to) in &repairs {
+        assert_eq!(
+            source.matches(from.as_str()).count(),
+            1,
+            "REPAIRS.md: the source holds {from:?} not exactly once"
+        );
+        source = source.replacen(from.as_str(), to, 1);
+    }
+    // The repaired source, cut where a line starts with a section number ("04 - …").
+    let mut expected: Vec<String> = vec![String::new()];
+    for line in source.lines() {
+        let numbered =
+            line.len() > 5 && line[..2].bytes().all(|b| b.is_ascii_digit()) && &line[2..5] == " - ";
+        if numbered {
+            expected.push(String::new());
+        }
+        expected.last_mut().unwrap().push_str(&format!("{line}\n"));
+    }
+
+    // The example as published: built for its own newest date, so 2025-01-30 is current.
+    let fixture = example_copy();
+    let server = StaticSite::start(fixture.root().join("public"));
+    let options = Options {
+        root: fixture.root().to_path_buf(),
+        out: Some(PathBuf::from("public")),
+        base_url: Some(server.origin.clone()),
+        ..Default::default()
+    };
+    build::build(&options).unwrap_or_else(|e| panic!("build failed: {e:?}"));
+    let browser = Browser::start(webdriver::Options::default());
+    browser.goto(&server.url("/en/privacy/"));
+    assert_eq!(
+        browser.js(
+            "return document.querySelector('article.policy').dataset.version;",
+            json!([])
+        ),
+        json!(CURRENT_AS_PUBLISHED)
+    );
+    let page = browser.js("return Array.from(document.querySelectorAll('article.policy > section')).map((s) => { const copy = s.cloneNode(true); copy.querySelectorAll('p, li, h1, h2, h3, h4, td, th, dt, dd, caption, summary, legend').forEach((el) => el.append(' ')); copy.querySelectorAll('.ps-request-cta, .ps-cookie-tables, .anchor').forEach((el) => el.remove()); return copy.textContent; });", json!([]));
+    let page: Vec<&str> = page
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        page.len(),
+        expected.len(),
+        "sections on the page and in the source"
+    );
+    for (number, (shown, wanted)) in page.iter().zip(&expected).enumerate() {
+        let (shown, wanted) = (words(shown), words(wanted));
+        if let Some(at) =
+            (0..shown.len().max(wanted.len())).find(|&i| shown.get(i) != wanted.get(i))
+        {
+            let around = |w: &[String]| w[at.saturating_sub(8)..(at + 8).min(w.len())].join(" ");
+            panic!("section {number:02} departs from its source at word {at}:\n  page:   …{}…\n  source: …{}…", around(&shown), around(&wanted));
+        }
+    }
+}
+
+/// The version in force when the example is built without a date.
+const CURRENT_AS_PUBLISHED: &str = "2025-01-30";
+
+#[test]
+fn every_storage_key_the_banner_uses_is_in_the_cookie_inventory() {
+    let site = Site::new();
+    site.endpoint.set_down(true);
+    let browser = open(&site, "/en/privacy/");
+    browser.wait_for(BANNER_OPEN);
+    browser.click("#ps-consent [data-ps-action=accept_all]");
+    browser.wait_for(BANNER_CLOSED);
+    let keys = browser.js("return [...document.cookie.split('; ').filter(Boolean).map((c) => c.split('=')[0]), ...Object.keys(localStorage), ...Object.keys(sessionStorage)];", json!([]));
+    let keys: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert!(
+        keys.contains(&"ps_consent") && keys.contains(&"ps_consent_queue"),
+        "stored: {keys:?}"
+    );
+    let listed = browser.js("return Array.from(document.querySelectorAll('.ps-cookie-table code')).map((c) => c.textContent);", json!([]));
+    let listed: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    for key in keys {
+        assert!(
+            listed
+                .iter()
+                .any(|name| *name == key
+                    || name.strip_suffix('*').is_some_and(|p| key.starts_with(p))),
+            "{key} is stored but not in the cookie inventory {listed:?}"
+        );
+    }
+}
+
+#[test]
+fn screenshots_of_the_policy_a_redline_the_banner_and_the_dialog_are_written() {
+    let site = Site::new();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let save = |browser: &Browser, name: &str, screen: Screen| {
+        let png = browser.screenshot();
+        assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert_eq!(width, screen.1, "{name}: screenshot width");
+        std::fs::write(dir.join(format!("{name}-{}.png", screen.0)), png).unwrap();
+    };
+    for screen in SCREENS {
+        let browser = open_on(&site, "/en/privacy/", screen);
+        browser.wait_for(BANNER_OPEN);
+        browser.wait_for(SETTLED);
+        save(&browser, "banner", screen);
+        browser.click("#ps-consent [data-ps-action=customize]");
+        browser.wait_for("document.getElementById('ps-consent-settings').open");
+        save(&browser, "dialog", screen);
+        browser.click("#ps-consent-settings [data-ps-action=reject_all]");
+        browser.wait_for("!document.getElementById('ps-consent-settings').open");
+        browser.js(
+            "document.getElementById('form-access').closest('.ps-request-cta').scrollIntoView({ behavior: 'instant', block: 'center' });",
+            json!([]),
+        );
+        save(&browser, "policy", screen);
+        browser.goto(&site.url("/en/privacy/changes/2025-01-30/"));
+        browser.wait_for("document.readyState === 'complete'");
+        save(&browser, "redline", screen);
+    }
+    eprintln!("screenshots in {}", dir.display());
 }

@@ -167,7 +167,7 @@ fn the_binary_builds_with_no_arguments_and_prints_a_summary() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("1 policy, 3 versions, 2 languages"),
+        stdout.contains("1 policy, 4 versions, 2 languages"),
         "{stdout}"
     );
     let quiet = Command::new(env!("CARGO_BIN_EXE_policy-site"))
@@ -583,7 +583,7 @@ fn every_changes_page_links_back_to_both_versions_and_the_feed_is_valid_atom() {
             .children()
             .filter(|n| n.has_tag_name("entry"))
             .collect();
-        assert_eq!(entries.len(), 3, "one entry per version");
+        assert_eq!(entries.len(), 4, "one entry per version");
         for tag in ["id", "title", "updated"] {
             assert!(
                 root.children().any(|n| n.has_tag_name(tag)),
@@ -602,7 +602,7 @@ fn every_changes_page_links_back_to_both_versions_and_the_feed_is_valid_atom() {
             .and_then(|l| l.attribute("href"))
             .unwrap();
         assert!(
-            link.ends_with(&format!("/{lang}/privacy/changes/2025-01-30/")),
+            link.ends_with(&format!("/{lang}/privacy/changes/2025-03-03/")),
             "entries link to their diff: {link}"
         );
         let history = visible_text(&site.read(&format!("{lang}/privacy/history/index.html")));
@@ -1480,4 +1480,23 @@ fn invalid_utf8_in_the_configuration_is_placed_by_line_and_column() {
     let site = Fixture::minimal();
     std::fs::write(site.root().join("policy-site.yaml"), config).unwrap();
     one_error_mentioning(&site, "policy-site.yaml:4", "line 4, column 4");
+}
+#[test]
+fn a_site_with_a_banner_publishes_its_global_privacy_control_support() {
+    let site = example_copy();
+    site.build().unwrap();
+    let gpc: serde_json::Value =
+        serde_json::from_str(&site.read(".well-known/gpc.json")).expect("gpc.json is JSON");
+    let date = gpc["lastUpdate"].as_str().unwrap_or_default();
+    assert_eq!(gpc["gpc"], serde_json::json!(true));
+    assert!(
+        date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-',
+        "lastUpdate is not a YYYY-MM-DD date: {gpc}"
+    );
+    let page = site.read("en/privacy/index.html");
+    assert!(
+        page.contains("<link href=data:, rel=icon>")
+            || page.contains(r#"<link rel="icon" href="data:,">"#),
+        "pages declare no site icon, so browsers ask for /favicon.ico"
+    );
 }

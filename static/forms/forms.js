@@ -199,7 +199,18 @@
 
   PolicySite.forms = { enhance };
 
-  const enhanceAll = () => document.querySelectorAll('form.ps-request').forEach(enhance);
+  // A link to a form (…/privacy/#form-erasure) opens the disclosure it waits in.
+  const revealLinkedForm = () => {
+    const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    const disclosure = target && target.closest('details[data-ps-disclosure]');
+    if (disclosure) disclosure.open = true;
+  };
+  window.addEventListener('hashchange', revealLinkedForm);
+
+  const enhanceAll = () => {
+    document.querySelectorAll('form.ps-request').forEach(enhance);
+    revealLinkedForm();
+  };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', enhanceAll);
   else enhanceAll();
 })();

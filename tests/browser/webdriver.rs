@@ -168,7 +168,7 @@ impl Browser {
         if options.javascript_off {
             chrome["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
         }
-        let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": chrome } } });
+        let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": chrome, "goog:loggingPrefs": { "performance": "ALL" } } } });
         let session = browser.command("POST", "/session", Some(caps));
         browser.session = session["sessionId"]
             .as_str()
@@ -395,6 +395,63 @@ impl Browser {
             "CSP problems on {}",
             self.url()
         );
+    }
+
+    /// Emulates a screen of `width`×`height` CSS pixels, a phone's (touch,
+    /// mobile viewport) when `mobile`; it lasts for the session.
+    pub fn set_viewport(&self, width: u32, height: u32, mobile: bool) {
+        let params =
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile });
+        self.session_command(
+            "POST",
+            "/goog/cdp/execute",
+            json!({ "cmd": "Emulation.setDeviceMetricsOverride", "params": params }),
+        );
+    }
+
+    /// Emulates a CSS media type ("print", or "" for the screen again).
+    pub fn emulate_media(&self, media: &str) {
+        self.session_command(
+            "POST",
+            "/goog/cdp/execute",
+            json!({ "cmd": "Emulation.setEmulatedMedia", "params": { "media": media } }),
+        );
+    }
+
+    /// The current page printed to PDF by WebDriver's print command (A4).
+    pub fn print_pdf(&self) -> Vec<u8> {
+        use base64::Engine;
+        let page = json!({ "page": { "width": 21.0, "height": 29.7 }, "background": false });
+        let encoded = self.session_command("POST", "/print", page);
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().expect("print returns base64"))
+            .expect("valid base64")
+    }
+
+    /// A PNG of what the viewport shows.
+    pub fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
+        let encoded = self.session_command("GET", "/screenshot", Value::Null);
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().expect("screenshot returns base64"))
+            .expect("valid base64")
+    }
+
+    /// Every HTTP response the browser received since the last call: (status, URL).
+    pub fn responses(&self) -> Vec<(u64, String)> {
+        let entries = self.session_command("POST", "/se/log", json!({ "type": "performance" }));
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| serde_json::from_str::<Value>(e["message"].as_str()?).ok())
+            .filter(|m| m["message"]["method"] == "Network.responseReceived")
+            .map(|m| {
+                let response = &m["message"]["params"]["response"];
+                let url = response["url"].as_str().unwrap_or("").to_string();
+                (response["status"].as_u64().unwrap_or(0), url)
+            })
+            .collect()
     }
 
     /// axe-core's violations on the current page, one line each.
