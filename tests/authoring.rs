@@ -368,9 +368,19 @@ fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
         !old.contains("hreflang=fr") && !old.contains("hreflang=\"fr\""),
         "the switcher offers a French page that does not exist"
     );
+    assert!(page("en/terms/2025-02-01/index.html")
+        .unwrap()
+        .contains("/fr/terms/2025-02-01/"));
     let sitemap = page("sitemap.xml").unwrap();
     assert!(
         !sitemap.contains("/fr/terms/2025-01-01/") && sitemap.contains("/fr/terms/2025-02-01/")
+    );
+    let versions: serde_json::Value =
+        serde_json::from_str(&page("api/terms/versions.json").unwrap()).unwrap();
+    let links = &versions["versions"][1]["links"];
+    assert!(
+        links["en"]["changes"].is_string() && links["fr"]["changes"].is_null(),
+        "{links}"
     );
     // A language once offered stays; the newest version has every language.
     revise_terms(site, "2025-03-01");
