@@ -222,6 +222,19 @@ fn lock_records_new_versions_only_and_then_catches_a_change() {
     assert!(String::from_utf8_lossy(&lock().stdout).contains("locked terms 2025-01-01"));
     assert!(String::from_utf8_lossy(&lock().stdout).contains("already records every version"));
     assert_eq!(findings(site.path()), Vec::<String>::new());
+    // A lock written before files were recorded gains them while unchanged.
+    let lock_file = site.path().join("policy-site.lock");
+    let written = std::fs::read_to_string(&lock_file).unwrap();
+    let sha = written
+        .split("sha256: ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap();
+    std::fs::write(&lock_file, format!("terms:\n  2025-01-01: {sha}\n")).unwrap();
+    assert!(String::from_utf8_lossy(&lock().stdout).contains("already records every version"));
+    assert_eq!(std::fs::read_to_string(&lock_file).unwrap(), written);
     let file = site.path().join("content/terms/2025-01-01/en/02-data.md");
     let text = std::fs::read_to_string(&file)
         .unwrap()
@@ -978,8 +991,12 @@ fn policy_text(n: usize, fr: bool) -> String {
         "# {title}\n\nRevision {n} of this text applies to everyone who uses the service.\n\n"
     );
     text.push_str(&format!("## {data}\n\nWe collect your name and email address (revision {n}). Questions go to [our team](#contact).\n\n"));
-    let emphasis = if n % 3 == 0 { "*only*" } else { "only" };
-    text.push_str(&format!("## {use_}\n\nWe use the data {emphasis} to run the service, see [retention](#retention){}\n\n", if n % 2 == 0 { "." } else { "!" }));
+    let emphasis = if n.is_multiple_of(3) {
+        "*only*"
+    } else {
+        "only"
+    };
+    text.push_str(&format!("## {use_}\n\nWe use the data {emphasis} to run the service, see [retention](#retention){}\n\n", if n.is_multiple_of(2) { "." } else { "!" }));
     text.push_str(&format!(
         "## {keep}\n\nWe keep data for {months} months and then delete it for good.\n\n"
     ));
@@ -989,7 +1006,7 @@ fn policy_text(n: usize, fr: bool) -> String {
             "## {extra}\n\nData is encrypted at rest (revision {n}).\n\n"
         ));
     }
-    let target = if n % 4 == 0 {
+    let target = if n.is_multiple_of(4) {
         "https://example.com/contact"
     } else {
         "https://example.com/write"
