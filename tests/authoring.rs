@@ -222,6 +222,19 @@ fn lock_records_new_versions_only_and_then_catches_a_change() {
     assert!(String::from_utf8_lossy(&lock().stdout).contains("locked terms 2025-01-01"));
     assert!(String::from_utf8_lossy(&lock().stdout).contains("already records every version"));
     assert_eq!(findings(site.path()), Vec::<String>::new());
+    // A lock written before files were recorded gains them while unchanged.
+    let lock_file = site.path().join("policy-site.lock");
+    let written = std::fs::read_to_string(&lock_file).unwrap();
+    let sha = written
+        .split("sha256: ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap();
+    std::fs::write(&lock_file, format!("terms:\n  2025-01-01: {sha}\n")).unwrap();
+    assert!(String::from_utf8_lossy(&lock().stdout).contains("already records every version"));
+    assert_eq!(std::fs::read_to_string(&lock_file).unwrap(), written);
     let file = site.path().join("content/terms/2025-01-01/en/02-data.md");
     let text = std::fs::read_to_string(&file)
         .unwrap()
@@ -239,6 +252,258 @@ fn lock_records_new_versions_only_and_then_catches_a_change() {
             "content/terms/2025-01-01/notes.txt: this file has been added since version 2025-01-01 of `terms` was published",
         ]
     );
+}
+
+/// Writes `text` at `path` under `root`, making folders as needed.
+fn put(root: &Path, path: &str, text: &str) {
+    let file = root.join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, text).unwrap();
+}
+
+/// Runs the binary with `--root site`; its status and stdout.
+fn run_in(site: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--root")
+        .arg(site)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Starts the version `date` of `terms` as a copy of the latest, with summaries.
+fn revise_terms(site: &Path, date: &str) {
+    assert!(run_in(site, &["revise", "terms", "--date", date]).0);
+    put(
+        site,
+        &format!("content/terms/{date}/version.yaml"),
+        "summary: {en: Clearer., fr: Plus clair.}\n",
+    );
+}
+
+const SCOPE_WITH_LINKS: &str = "---\ntitle: Scope\n---\n\nThese terms apply to the service, as Section 2 below explains.\n\nRead [the history](/en/terms/history/) first.\n\nThen read [the rest](/en/terms/hist).\n";
+
+#[test]
+fn a_broken_link_is_placed_at_its_own_line_in_the_version_shown_and_locked_copies_never_fail() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    put(
+        site,
+        "content/terms/2025-01-01/en/01-scope.md",
+        SCOPE_WITH_LINKS,
+    );
+    assert!(run_in(site, &["translated", "terms"]).0);
+    assert!(run_in(site, &["lock"]).0);
+    revise_terms(site, "2025-02-01");
+    // The broken link is a prefix of the working one written two lines above, and
+    // the locked 2025-01-01 copy holds the same link: neither takes the blame.
+    let found = check::check(&options(site));
+    let place = |d: &policy_site::error::Diagnostic| format!("{}: {}", d.location(), d.message);
+    let message =
+        "the link `/en/terms/hist` leads nowhere: there is no page `en/terms/hist` in the site";
+    assert_eq!(
+        found.open.0.iter().map(place).collect::<Vec<_>>(),
+        [format!(
+            "content/terms/2025-02-01/en/01-scope.md:9: {message}"
+        )]
+    );
+    assert_eq!(
+        found.locked.0.iter().map(place).collect::<Vec<_>>(),
+        [format!(
+            "content/terms/2025-01-01/en/01-scope.md:9: {message}"
+        )]
+    );
+    // Fixed in the new version, the check passes; the published copy is listed with --all only.
+    put(
+        site,
+        "content/terms/2025-02-01/en/01-scope.md",
+        &SCOPE_WITH_LINKS.replace("(/en/terms/hist)", "(/en/terms/)"),
+    );
+    assert!(run_in(site, &["translated", "terms"]).0);
+    let (ok, text) = run_in(site, &["check"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("No problems found.\n1 more in published versions, which do not fail the check (--all lists them)"), "{text}");
+    let (ok, text) = run_in(site, &["check", "--all"]);
+    assert!(
+        ok && text.contains(&format!(
+            "content/terms/2025-01-01/en/01-scope.md:9: error: {message}"
+        )),
+        "{text}"
+    );
+    let (ok, json) = run_in(site, &["check", "--all", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(ok);
+    assert_eq!(json[0]["locked"], true);
+    assert_eq!(json[0]["line"], 9);
+    let (_, github) = run_in(site, &["check", "--all", "--format", "github"]);
+    assert!(
+        github.starts_with("::warning file=content/terms/2025-01-01/en/01-scope.md,line=9::"),
+        "{github}"
+    );
+}
+
+#[test]
+fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    std::fs::remove_dir_all(site.join("content/terms/2025-01-01/fr")).unwrap();
+    put(
+        site,
+        "content/terms/2025-01-01/version.yaml",
+        "material: true\nsummary: {en: First version.}\n",
+    );
+    revise_terms(site, "2025-02-01");
+    std::fs::create_dir_all(site.join("content/terms/2025-02-01/fr")).unwrap();
+    for f in ["01-portee.md", "02-donnees.md"] {
+        std::fs::copy(
+            fixture("clean").join("content/terms/2025-01-01/fr").join(f),
+            site.join("content/terms/2025-02-01/fr").join(f),
+        )
+        .unwrap();
+    }
+    assert_eq!(findings(site), Vec::<String>::new());
+    let out = tempfile::tempdir().unwrap();
+    policy_site::build::build(&Options {
+        out: Some(out.path().to_path_buf()),
+        ..options(site)
+    })
+    .unwrap();
+    let page = |p: &str| std::fs::read_to_string(out.path().join(p)).ok();
+    assert!(page("fr/terms/2025-01-01/index.html").is_none());
+    assert!(page("fr/terms/2025-02-01/index.html").is_some());
+    assert!(page("fr/terms/changes/2025-02-01/index.html").is_none());
+    let old = page("en/terms/2025-01-01/index.html").unwrap();
+    assert!(
+        !old.contains("hreflang=fr") && !old.contains("hreflang=\"fr\""),
+        "the switcher offers a French page that does not exist"
+    );
+    assert!(page("en/terms/2025-02-01/index.html")
+        .unwrap()
+        .contains("/fr/terms/2025-02-01/"));
+    let sitemap = page("sitemap.xml").unwrap();
+    assert!(
+        !sitemap.contains("/fr/terms/2025-01-01/") && sitemap.contains("/fr/terms/2025-02-01/")
+    );
+    let versions: serde_json::Value =
+        serde_json::from_str(&page("api/terms/versions.json").unwrap()).unwrap();
+    let links = &versions["versions"][1]["links"];
+    assert!(
+        links["en"]["changes"].is_string() && links["fr"]["changes"].is_null(),
+        "{links}"
+    );
+    // A language once offered stays; the newest version has every language.
+    revise_terms(site, "2025-03-01");
+    std::fs::remove_dir_all(site.join("content/terms/2025-03-01/fr")).unwrap();
+    // (The French pages' links to a current French page that is gone are findings too.)
+    let found = findings(site);
+    assert!(
+        found.contains(&"content/terms/2025-03-01/version.yaml: version 2025-03-01 of `terms` has no `fr` translation, but version 2025-02-01 had one: a language, once offered, stays in every later version".to_string()),
+        "{found:?}"
+    );
+    std::fs::remove_dir_all(site.join("content/terms/2025-03-01")).unwrap();
+    std::fs::remove_dir_all(site.join("content/terms/2025-02-01/fr")).unwrap();
+    assert_eq!(
+        findings(site),
+        ["content/terms/2025-02-01/version.yaml: the newest version of `terms` (2025-02-01) has no `fr` translation, and `fr` is one of the site's languages"]
+    );
+}
+
+#[test]
+fn a_colon_is_answered_by_more_items_a_heading_or_a_list_after_a_comment() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Data\n---\n\nWe keep the data described in Section 1 above for one year.\n\n- First we collect it:\n- then we store it.\n\nWhat follows explains it:\n\n### Storage\n\nIt is stored in Paris.\n\nThe processors are:\n\n<!-- list reviewed by counsel -->\n\n- Hosting Ltd\n\nAnd finally the last one:\n");
+    assert!(run_in(site, &["translated", "terms", "--section", "2"]).0);
+    assert_eq!(
+        findings(site),
+        ["content/terms/2025-01-01/en/02-data.md:22: this paragraph ends on a colon, but nothing follows it"]
+    );
+}
+
+#[test]
+fn common_wordings_name_their_rights() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Your rights\nid: your-rights\n---\n\nYou may ask us to erase what we hold.\n\n### Moving\n\nYou may receive it in a machine-readable format.\n\n### Pausing\n\nYou may ask us to limit what we do with it.\n");
+    assert!(run_in(site, &["translated", "terms"]).0);
+    let found = findings(site);
+    let named: Vec<&str> = found
+        .iter()
+        .filter_map(|f| f.split("names the ").nth(1))
+        .map(|f| f.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        named,
+        [
+            "right to erasure (`erasure`)",
+            "right to data portability (`portability`)",
+            "right to restriction of processing (`restriction`)"
+        ],
+        "{found:?}"
+    );
+}
+
+#[test]
+fn every_problem_is_found_in_one_run_and_a_missing_consent_policy_is_placed() {
+    let root = copy_of(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let site = root.path();
+    let config = std::fs::read_to_string(site.join("policy-site.yaml")).unwrap();
+    std::fs::write(
+        site.join("policy-site.yaml"),
+        config.replace("  policy: privacy", "  policy: privcy"),
+    )
+    .unwrap();
+    assert!(run_in(site, &["revise", "privacy", "--date", "2030-01-01"]).0);
+    let found = findings(site);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found[0].starts_with("content/privacy/2030-01-01/version.yaml:4: version 2030-01-01 of `privacy` has no `en` summary"), "{found:?}");
+    assert_eq!(
+        found[2],
+        "policy-site.yaml:22: consent.policy names `privcy`, which is not a policy in content/"
+    );
+    let (_, text) = run_in(site, &["check"]);
+    assert!(
+        text.contains("hint: name one of the policies there are: privacy"),
+        "{text}"
+    );
+}
+
+#[test]
+fn translated_leaves_out_a_section_that_is_still_the_source_text_unless_named() {
+    let site = copy_of(&fixture("translations"));
+    let site = site.path();
+    let fr = site.join("content/terms/2025-01-01/fr/02-donnees.md");
+    std::fs::write(&fr, "---\ntitle: Données\n---\n\nWe keep the data described in Section 1 above for two years.\n").unwrap();
+    let en = std::fs::read_to_string(site.join("content/terms/2025-01-01/en/02-data.md")).unwrap();
+    std::fs::write(
+        &fr,
+        format!(
+            "---\ntitle: Données\n---\n{}",
+            en.splitn(3, "---\n").nth(2).unwrap()
+        ),
+    )
+    .unwrap();
+    let (ok, text) = run_in(site, &["translated", "terms", "--lang", "fr"]);
+    assert!(ok);
+    assert!(text.contains("not recorded: content/terms/2025-01-01/fr/02-donnees.md is still the source text, word for word"), "{text}");
+    assert!(!std::fs::read_to_string(&fr)
+        .unwrap()
+        .contains("translated_from"));
+    let (ok, text) = run_in(
+        site,
+        &["translated", "terms", "--lang", "fr", "--section", "2"],
+    );
+    assert!(
+        ok && text.contains("recorded the source of content/terms/2025-01-01/fr/02-donnees.md"),
+        "{text}"
+    );
+    assert!(std::fs::read_to_string(&fr)
+        .unwrap()
+        .contains("translated_from"));
 }
 
 // ---------------------------------------------------------------- revise, init
@@ -726,8 +991,12 @@ fn policy_text(n: usize, fr: bool) -> String {
         "# {title}\n\nRevision {n} of this text applies to everyone who uses the service.\n\n"
     );
     text.push_str(&format!("## {data}\n\nWe collect your name and email address (revision {n}). Questions go to [our team](#contact).\n\n"));
-    let emphasis = if n % 3 == 0 { "*only*" } else { "only" };
-    text.push_str(&format!("## {use_}\n\nWe use the data {emphasis} to run the service, see [retention](#retention){}\n\n", if n % 2 == 0 { "." } else { "!" }));
+    let emphasis = if n.is_multiple_of(3) {
+        "*only*"
+    } else {
+        "only"
+    };
+    text.push_str(&format!("## {use_}\n\nWe use the data {emphasis} to run the service, see [retention](#retention){}\n\n", if n.is_multiple_of(2) { "." } else { "!" }));
     text.push_str(&format!(
         "## {keep}\n\nWe keep data for {months} months and then delete it for good.\n\n"
     ));
@@ -737,7 +1006,7 @@ fn policy_text(n: usize, fr: bool) -> String {
             "## {extra}\n\nData is encrypted at rest (revision {n}).\n\n"
         ));
     }
-    let target = if n % 4 == 0 {
+    let target = if n.is_multiple_of(4) {
         "https://example.com/contact"
     } else {
         "https://example.com/write"
@@ -931,5 +1200,38 @@ fn the_readme_import_example_gives_the_files_it_shows() {
     assert!(read("2023-01-10/fr/01-informations-collectees.md")
         .starts_with("---\ntitle: \"Informations collectées\"\ntranslated_from: "));
     assert_eq!(read("2022-05-01/version.yaml"), "# Imported by `policy-site import`; the summary comes from the history.\nsummary:\n  en: \"Say that we collect email addresses\"\n");
+    assert_eq!(findings(&site), Vec::<String>::new());
+}
+
+#[test]
+fn a_folder_of_dated_files_imports_one_version_per_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("old");
+    put(
+        &from,
+        "terms-2021-03-04.md",
+        "# Terms\n\n## Scope\n\nThese terms apply to the shop.\n",
+    );
+    put(
+        &from,
+        "terms-2022-01-01.md",
+        "# Terms\n\n## Scope\n\nThese terms apply to the shop and the app.\n",
+    );
+    put(&from, "terms-2022-01-01.fr.md", "# Conditions\n\n## Portée\n\nCes conditions s'appliquent à la boutique et à l'application.\n");
+    put(&from, "notes.md", "Not a policy.\n");
+    let site = dir.path().join("site");
+    let (ok, text) = run_in(&site, &["import", from.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("imported terms: 2 versions, 2021-03-04 to 2022-01-01"),
+        "{text}"
+    );
+    let read = |f: &str| std::fs::read_to_string(site.join("content/terms").join(f)).unwrap();
+    assert_eq!(
+        read("2021-03-04/en/01-scope.md"),
+        "---\ntitle: \"Scope\"\nid: scope\n---\n\nThese terms apply to the shop.\n"
+    );
+    assert!(read("2022-01-01/fr/01-portee.md").contains("translated_from: "));
+    assert!(run_in(&site, &["lock"]).0);
     assert_eq!(findings(&site), Vec::<String>::new());
 }

@@ -18,7 +18,8 @@ type Lock = BTreeMap<String, BTreeMap<String, Entry>>;
 
 /// A version's hash, with its files' short hashes (path within the version
 /// folder → 16 hex digits). Locks written before files were recorded hold the
-/// version's hash alone; they are still read.
+/// version's hash alone; they are still read, and `write_new` adds the files
+/// of an unchanged one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 enum Entry {
@@ -172,13 +173,21 @@ pub fn write_new(site: &Site) -> Result<Vec<String>, Diagnostics> {
         let known = lock.entry(policy.slug.clone()).or_default();
         for version in &policy.versions {
             let date = version.date.to_string();
-            if !known.contains_key(&date) {
-                let entry = Entry::Files {
-                    sha256: version.sources_sha256.clone(),
-                    files: file_hashes(&version.dir),
-                };
-                known.insert(date.clone(), entry);
-                added.push(format!("{} {date}", policy.slug));
+            let entry = || Entry::Files {
+                sha256: version.sources_sha256.clone(),
+                files: file_hashes(&version.dir),
+            };
+            match known.get(&date) {
+                None => {
+                    known.insert(date.clone(), entry());
+                    added.push(format!("{} {date}", policy.slug));
+                }
+                // An older lock's entry gains its files while they are
+                // still exactly what was locked.
+                Some(Entry::Version(sha256)) if *sha256 == version.sources_sha256 => {
+                    known.insert(date.clone(), entry());
+                }
+                Some(_) => {}
             }
         }
     }

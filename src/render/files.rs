@@ -123,7 +123,9 @@ fn versions_json(env: &Env, policy: &crate::content::Policy) -> Output {
         .map(|(i, v)| {
             let mut links = serde_json::Map::new();
             for lang in v.translations.keys() {
-                let changes = (i > 0).then(|| format!("{origin}{}", env.urls.changes(lang, &policy.slug, v.date)));
+                // No redline in a language the previous version did not have yet.
+                let redlined = i > 0 && policy.versions[i - 1].translations.contains_key(lang);
+                let changes = redlined.then(|| format!("{origin}{}", env.urls.changes(lang, &policy.slug, v.date)));
                 links.insert(lang.clone(), json!({"page": format!("{origin}{}", env.urls.version(lang, &policy.slug, v.date)), "changes": changes}));
             }
             json!({
