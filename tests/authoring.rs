@@ -240,16 +240,20 @@ fn lock_records_new_versions_only_and_then_catches_a_change() {
         .unwrap()
         .replace("one year", "two years");
     std::fs::write(&file, text).unwrap();
-    std::fs::write(
-        site.path().join("content/terms/2025-01-01/notes.txt"),
-        "A note.\n",
-    )
-    .unwrap();
+    for (lang, title) in [("en", "Contact"), ("fr", "Contact")] {
+        std::fs::write(
+            site.path()
+                .join(format!("content/terms/2025-01-01/{lang}/03-contact.md")),
+            format!("---\ntitle: {title}\n---\nWrite to privacy@example.com.\n"),
+        )
+        .unwrap();
+    }
     assert_eq!(
         findings(site.path()),
         [
             "content/terms/2025-01-01/en/02-data.md: this file has been changed since version 2025-01-01 of `terms` was published",
-            "content/terms/2025-01-01/notes.txt: this file has been added since version 2025-01-01 of `terms` was published",
+            "content/terms/2025-01-01/en/03-contact.md: this file has been added since version 2025-01-01 of `terms` was published",
+            "content/terms/2025-01-01/fr/03-contact.md: this file has been added since version 2025-01-01 of `terms` was published",
         ]
     );
 }

@@ -1018,6 +1018,56 @@ fn every_anchor_link_on_a_redline_page_lands_on_that_page() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn headings_on_a_redline_page_never_skip_a_level() {
+    let site = two_versions(
+        &section(
+            "Retention",
+            "We keep data for 90 days.\n\n### Backups\n\nKept for 30 days.",
+        ),
+        &section(
+            "Retention",
+            "We keep data for 60 days.\n\n### Backups\n\nKept for 10 days.",
+        ),
+    );
+    let page = changes_page(&site, "en");
+    let levels: Vec<u32> = page
+        .match_indices("<h")
+        .filter_map(|(i, _)| page[i + 2..].chars().next()?.to_digit(10))
+        .collect();
+    assert!(levels.contains(&3), "the inner heading is shown: {page}");
+    for pair in levels.windows(2) {
+        assert!(
+            pair[1] <= pair[0] + 1,
+            "h{} follows h{}: {levels:?}",
+            pair[1],
+            pair[0]
+        );
+    }
+}
+
+#[test]
+fn unchanged_sections_are_listed_by_title_and_linked_not_copied() {
+    let site = Fixture::minimal();
+    let page = changes_page(&site, "en");
+    let text = visible_text(&page);
+    assert!(text.contains("Unchanged sections (1)"), "{text}");
+    assert!(text.contains("01 Data collection: unchanged"), "{text}");
+    assert!(
+        !text.contains("We collect your name"),
+        "the unchanged text is not copied: {text}"
+    );
+    assert!(
+        attribute_values(&page, "href")
+            .iter()
+            .any(|h| h.starts_with("/en/privacy/") && h.ends_with("/#collection")),
+        "{page}"
+    );
+}
+
 // ---- The output folder is owned: what a build will and will not replace ----
 
 /// Every entry under `dir` (folders and links too), with its bytes.
@@ -1099,29 +1149,6 @@ fn a_build_refuses_to_replace_the_sites_own_files_and_folders() {
 }
 
 #[test]
-fn headings_on_a_redline_page_never_skip_a_level() {
-    let site = two_versions(
-        &section(
-            "Retention",
-            "We keep data for 90 days.\n\n### Backups\n\nKept for 30 days.",
-        ),
-        &section(
-            "Retention",
-            "We keep data for 60 days.\n\n### Backups\n\nKept for 10 days.",
-        ),
-    );
-    let page = changes_page(&site, "en");
-    let levels: Vec<u32> = page
-        .match_indices("<h")
-        .filter_map(|(i, _)| page[i + 2..].chars().next()?.to_digit(10))
-        .collect();
-    assert!(levels.contains(&3), "the inner heading is shown: {page}");
-    for pair in levels.windows(2) {
-        assert!(
-            pair[1] <= pair[0] + 1,
-            "h{} follows h{}: {levels:?}",
-            pair[1],
-            pair[0]
 fn output_in_the_configuration_is_refused_like_out() {
     let site = site_with_sources().file(
         "policy-site.yaml",
@@ -1383,11 +1410,18 @@ fn raw_html_reaches_neither_the_version_page_nor_the_redline() {
 fn check_reports_every_removed_element_with_its_file_and_line() {
     let site = hostile_site();
     let found: Vec<String> = policy_site::check::check(&site.options())
+        .open
         .0
         .iter()
         .map(|d| d.to_string())
         .collect();
-    for (line, _, what) in HOSTILE {
+    // Comments are authors' notes: never published, and not a finding.
+    assert!(
+        !found.iter().any(|f| f.contains("HTML comment")),
+        "a comment is reported:\n{}",
+        found.join("\n")
+    );
+    for (line, _, what) in HOSTILE.iter().filter(|(_, _, what)| *what != "comment") {
         let place = format!("content/privacy/2025-01-30/en/03-hostile.md:{line}:");
         assert!(
             found
@@ -1458,22 +1492,6 @@ fn base_url_must_be_https_without_a_user() {
 }
 
 #[test]
-fn unchanged_sections_are_listed_by_title_and_linked_not_copied() {
-    let site = Fixture::minimal();
-    let page = changes_page(&site, "en");
-    let text = visible_text(&page);
-    assert!(text.contains("Unchanged sections (1)"), "{text}");
-    assert!(text.contains("01 Data collection: unchanged"), "{text}");
-    assert!(
-        !text.contains("We collect your name"),
-        "the unchanged text is not copied: {text}"
-    );
-    assert!(
-        attribute_values(&page, "href")
-            .iter()
-            .any(|h| h.starts_with("/en/privacy/") && h.ends_with("/#collection")),
-        "{page}"
-    );
 fn invalid_utf8_in_the_configuration_is_placed_by_line_and_column() {
     let mut config = common::CONFIG.as_bytes().to_vec();
     config.extend_from_slice(b"# r\xe9sum\xe9\n");
@@ -1481,6 +1499,7 @@ fn invalid_utf8_in_the_configuration_is_placed_by_line_and_column() {
     std::fs::write(site.root().join("policy-site.yaml"), config).unwrap();
     one_error_mentioning(&site, "policy-site.yaml:4", "line 4, column 4");
 }
+
 #[test]
 fn a_site_with_a_banner_publishes_its_global_privacy_control_support() {
     let site = example_copy();
@@ -1499,4 +1518,48 @@ fn a_site_with_a_banner_publishes_its_global_privacy_control_support() {
             || page.contains(r#"<link rel="icon" href="data:,">"#),
         "pages declare no site icon, so browsers ask for /favicon.ico"
     );
+}
+
+/// `build` streams pages to disk as they are rendered; what it writes must be
+/// exactly what `compile` holds in memory (for `serve` and `check`).
+#[test]
+fn a_streamed_build_writes_exactly_what_compile_produces() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = policy_site::corpus::Spec {
+        policies: 3,
+        versions: 6,
+        sections: 4,
+        words: 12,
+        ..Default::default()
+    };
+    policy_site::corpus::generate(&spec, dir.path(), None).unwrap();
+    let options = Options {
+        root: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    let compiled = build::compile(&options).unwrap();
+    let built = build::build(&options).unwrap();
+    assert!(built.outputs.is_empty(), "build keeps no outputs in memory");
+    let public = dir.path().join("public");
+    let mut written: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(&public)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let file = e.path().strip_prefix(&public).unwrap();
+            (file.display().to_string(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    written.sort();
+    let expected: Vec<(String, Vec<u8>)> = compiled
+        .outputs
+        .into_iter()
+        .map(|o| (o.file, o.bytes))
+        .collect();
+    assert!(expected.len() > 3 * 6 * 2 * 2, "{} files", expected.len());
+    assert_eq!(
+        written.iter().map(|(f, _)| f).collect::<Vec<_>>(),
+        expected.iter().map(|(f, _)| f).collect::<Vec<_>>()
+    );
+    assert!(written == expected, "a written file differs from compile's");
 }

@@ -15,7 +15,7 @@ pub fn check(site: &Site) -> Diagnostics {
                     format!("{} was removed from the published page", removed.what),
                 )
                 .at_line(section.body_line + removed.line - 1)
-                .with_hint("sections may use harmless formatting only (no scripts, styles, frames, forms, event handlers, comments, or javascript:/data: links); delete it"),
+                .with_hint("sections may use harmless formatting only (no scripts, styles, frames, forms, event handlers, or javascript:/data: links); delete it"),
             );
         }
     }
