@@ -1,23 +1,21 @@
-//! Aligns two sequences (blocks of a section, words of a block) in bounded
-//! time. Small differences get Myers' exact alignment, as before; a large
-//! differing middle is first anchored on the items that occur once on each
-//! side (patience), and Myers runs only between anchors, under a deadline
-//! that only pathological input ever reaches.
-//!
-//! Determinism: below `EXACT_LIMIT` and for any input whose gaps between
-//! anchors are small (real policies, long or not), the result does not
-//! depend on time. Only when the deadline is reached does `similar` fall back
-//! to showing the rest of a gap as replaced, which may differ between runs.
+//! Aligns two sequences (blocks of a section, words of a block) in bounded,
+//! deterministic time. A small differing middle gets Myers' exact alignment
+//! from `similar`, as before. A large one goes to `imara-diff`'s Myers,
+//! which bounds its cost with git's heuristics (about N·√N at worst) and
+//! never reads the clock. `similar` alone cannot do this: its patience runs
+//! an unbounded Myers over the unique items, and its only bound is a
+//! deadline, which would make two builds of the same sources differ.
+//! (`imara-diff`'s histogram diff was tried too: it re-counts every
+//! sub-range, five times slower on a long list with scattered edits.)
 
-use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
+use imara_diff::intern::{InternedInput, TokenSource};
+use similar::{capture_diff_slices, Algorithm, DiffOp};
 use std::hash::Hash;
-use std::time::{Duration, Instant};
+use std::ops::Range;
 
-/// Items in the differing middle up to which Myers runs unbounded: its
-/// worst case, (n + m)², stays near 16 million steps.
+/// Items in the differing middle up to which Myers runs exactly: its worst
+/// case, (n + m)², stays near 16 million steps.
 const EXACT_LIMIT: usize = 4096;
-/// What one alignment may cost before the rest is shown as replaced.
-const DEADLINE: Duration = Duration::from_millis(300);
 
 pub fn align<T: Eq + Hash + Ord>(old: &[T], new: &[T]) -> Vec<DiffOp> {
     let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
@@ -29,10 +27,72 @@ pub fn align<T: Eq + Hash + Ord>(old: &[T], new: &[T]) -> Vec<DiffOp> {
         .count();
     let middle = old.len() + new.len() - 2 * (prefix + suffix);
     if middle <= EXACT_LIMIT {
-        capture_diff_slices_deadline(Algorithm::Myers, old, new, None)
+        capture_diff_slices(Algorithm::Myers, old, new)
     } else {
-        let deadline = Instant::now().checked_add(DEADLINE);
-        capture_diff_slices_deadline(Algorithm::Patience, old, new, deadline)
+        bounded_myers(old, new)
+    }
+}
+
+/// A slice as `imara-diff` reads it.
+struct Items<'a, T>(&'a [T]);
+
+impl<'a, T: Eq + Hash> TokenSource for Items<'a, T> {
+    type Token = &'a T;
+    type Tokenizer = std::slice::Iter<'a, T>;
+    fn tokenize(&self) -> Self::Tokenizer {
+        self.0.iter()
+    }
+    fn estimate_tokens(&self) -> u32 {
+        self.0.len() as u32
+    }
+}
+
+/// `imara-diff`'s changes, as `similar`'s operations.
+fn bounded_myers<T: Eq + Hash>(old: &[T], new: &[T]) -> Vec<DiffOp> {
+    let input = InternedInput::new(Items(old), Items(new));
+    let mut ops = Vec::new();
+    let (mut old_at, mut new_at) = (0, 0);
+    let push_equal = |ops: &mut Vec<DiffOp>, old_at: usize, new_at: usize, len: usize| {
+        if len > 0 {
+            ops.push(DiffOp::Equal {
+                old_index: old_at,
+                new_index: new_at,
+                len,
+            });
+        }
+    };
+    let sink = |before: Range<u32>, after: Range<u32>| {
+        let (before, after) = (
+            before.start as usize..before.end as usize,
+            after.start as usize..after.end as usize,
+        );
+        push_equal(&mut ops, old_at, new_at, before.start - old_at);
+        ops.push(change(before.clone(), after.clone()));
+        (old_at, new_at) = (before.end, after.end);
+    };
+    imara_diff::diff(imara_diff::Algorithm::Myers, &input, sink);
+    push_equal(&mut ops, old_at, new_at, old.len() - old_at);
+    ops
+}
+
+fn change(before: Range<usize>, after: Range<usize>) -> DiffOp {
+    match (before.is_empty(), after.is_empty()) {
+        (false, true) => DiffOp::Delete {
+            old_index: before.start,
+            old_len: before.len(),
+            new_index: after.start,
+        },
+        (true, false) => DiffOp::Insert {
+            old_index: before.start,
+            new_index: after.start,
+            new_len: after.len(),
+        },
+        _ => DiffOp::Replace {
+            old_index: before.start,
+            old_len: before.len(),
+            new_index: after.start,
+            new_len: after.len(),
+        },
     }
 }
 

@@ -337,9 +337,10 @@ fn block_key(block: &Block) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     block.kind.hash(&mut hasher);
-    for token in tokens(block).iter().filter(|t| !t.is_space()) {
-        token.hash(&mut hasher);
-    }
+    words::each_key(block, |key, style| {
+        key.hash(&mut hasher);
+        style.hash(&mut hasher);
+    });
     hasher.finish()
 }
 
@@ -396,17 +397,17 @@ const PAIR_WINDOW: usize = 16;
 /// Pairs replaced blocks in order; pairs too different to read as an edit
 /// are shown as removed then added.
 fn pair_blocks(old: &[Block], new: &[Block]) -> Vec<BlockChange> {
-    let new_tokens: Vec<Vec<Token>> = new.iter().map(tokens).collect();
+    let new_bags: Vec<Vec<u64>> = new.iter().map(words::bag).collect();
     let mut out = Vec::new();
     let mut j = 0;
     for o in old {
-        let old_tokens = tokens(o);
+        let old_bag = words::bag(o);
         let partner = (j..new.len().min(j + PAIR_WINDOW))
-            .find(|&k| new[k].kind == o.kind && words::similar_enough(&old_tokens, &new_tokens[k]));
+            .find(|&k| new[k].kind == o.kind && words::similar_enough(&old_bag, &new_bags[k]));
         match partner {
             Some(k) => {
                 out.extend(new[j..k].iter().cloned().map(BlockChange::Added));
-                out.push(words::diff(&old_tokens, &new_tokens[k], new[k].kind));
+                out.push(words::diff(&tokens(o), &tokens(&new[k]), new[k].kind));
                 j = k + 1;
             }
             None => out.push(BlockChange::Removed(o.clone())),
@@ -481,16 +482,18 @@ fn count_ops(ops: &[(Op, Token)], marks: &mut Marks) -> (usize, usize) {
 
 /// Folds typographic quotes and spaces, so quote style is not a change.
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        out.push(match c {
-            '‘' | '’' | '′' => '\'',
-            '“' | '”' | '«' | '»' | '″' => '"',
-            '\u{a0}' | '\u{202f}' | '\u{2009}' => ' ',
-            c => c,
-        });
+    let folded: String = text.chars().map(fold).collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// One character with typographic quotes and spaces folded.
+pub fn fold(c: char) -> char {
+    match c {
+        '‘' | '’' | '′' => '\'',
+        '“' | '”' | '«' | '»' | '″' => '"',
+        '\u{a0}' | '\u{202f}' | '\u{2009}' => ' ',
+        c => c,
     }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ struct Candidate {
     section: usize,
     block: usize,
     tokens: Vec<Token>,
+    bag: Vec<u64>,
 }
 
 pub fn detect(sections: &mut [SectionChange]) {
@@ -71,12 +72,13 @@ fn candidates(sections: &[SectionChange]) -> (Vec<Candidate>, Vec<Candidate>) {
                 BlockChange::Added(text) => (&mut added, text),
                 _ => continue,
             };
-            let tokens = tokens(text);
-            if tokens.iter().any(Token::is_word) {
+            let bag = words::bag(text);
+            if !bag.is_empty() {
                 list.push(Candidate {
                     section,
                     block,
-                    tokens,
+                    tokens: tokens(text),
+                    bag,
                 });
             }
         }
@@ -90,7 +92,7 @@ fn closest(removed: &Candidate, added: &[Candidate], taken: &[bool]) -> Option<u
         .iter()
         .enumerate()
         .filter(|(i, _)| !taken[*i])
-        .map(|(i, a)| (i, words::shared_ratio(&removed.tokens, &a.tokens)))
+        .map(|(i, a)| (i, words::shared_ratio(&removed.bag, &a.bag)))
         .filter(|(_, ratio)| *ratio >= MIN_KEPT)
         .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)))
         .map(|(i, _)| i)

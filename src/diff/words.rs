@@ -2,7 +2,7 @@
 //! target), aligned by their text alone, so that a word whose link or
 //! emphasis changed reads as restyled, not as struck and inserted again.
 
-use super::{align::align, normalize, BlockChange};
+use super::{align::align, fold, BlockChange};
 use crate::markdown::{Block, Style};
 use similar::DiffOp;
 use std::collections::HashMap;
@@ -104,7 +104,7 @@ pub fn tokens(block: &Block) -> Vec<Token> {
                 }
             } else {
                 out.push(Token {
-                    key: normalize(&c.to_string()),
+                    key: fold(c).to_string(),
                     text: c.to_string(),
                     style: run.style.clone(),
                 });
@@ -128,30 +128,65 @@ pub fn count(text: &str) -> usize {
         .count()
 }
 
-/// Share of the longer token list's words that the other one also has.
-pub fn shared_ratio(a: &[Token], b: &[Token]) -> f64 {
-    let mut bag: HashMap<&str, i32> = HashMap::new();
-    let mut a_words = 0;
-    for t in a.iter().filter(|t| t.is_word()) {
-        *bag.entry(&t.key).or_default() += 1;
-        a_words += 1;
+/// Calls `f` with the key and style of each token of `block` but spaces,
+/// in order, without building tokens: what aligning blocks compares.
+pub fn each_key(block: &Block, mut f: impl FnMut(&str, &Style)) {
+    let mut word = String::new();
+    let mut mark = [0u8; 4];
+    for run in &block.runs {
+        for c in run.text.chars() {
+            if c.is_alphanumeric() {
+                word.push(c);
+                continue;
+            }
+            if !word.is_empty() {
+                f(&word, &run.style);
+                word.clear();
+            }
+            if !c.is_whitespace() {
+                f(fold(c).encode_utf8(&mut mark), &run.style);
+            }
+        }
+        if !word.is_empty() {
+            f(&word, &run.style);
+            word.clear();
+        }
     }
-    let mut shared = 0;
-    let mut b_words = 0;
-    for t in b.iter().filter(|t| t.is_word()) {
-        b_words += 1;
-        if let Some(n) = bag.get_mut(t.key.as_str()) {
-            if *n > 0 {
-                *n -= 1;
+}
+
+/// The hashes of a block's words, sorted: what `shared_ratio` compares.
+pub fn bag(block: &Block) -> Vec<u64> {
+    let mut bag = Vec::new();
+    each_key(block, |key, _| {
+        if key.starts_with(char::is_alphanumeric) {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            key.hash(&mut hasher);
+            bag.push(hasher.finish());
+        }
+    });
+    bag.sort_unstable();
+    bag
+}
+
+/// Share of the longer bag's words that the other one also has.
+pub fn shared_ratio(a: &[u64], b: &[u64]) -> f64 {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
                 shared += 1;
+                i += 1;
+                j += 1;
             }
         }
     }
-    shared as f64 / a_words.max(b_words).max(1) as f64
+    shared as f64 / a.len().max(b.len()).max(1) as f64
 }
 
 /// Whether two blocks share enough words to be shown as one block edited.
-pub fn similar_enough(old: &[Token], new: &[Token]) -> bool {
+pub fn similar_enough(old: &[u64], new: &[u64]) -> bool {
     shared_ratio(old, new) >= MIN_SHARED
 }
 
