@@ -1239,3 +1239,27 @@ fn a_folder_of_dated_files_imports_one_version_per_date() {
     assert!(run_in(&site, &["lock"]).0);
     assert_eq!(findings(&site), Vec::<String>::new());
 }
+
+#[test]
+fn an_import_whose_translation_does_not_match_its_source_says_where_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("old");
+    put(
+        &from,
+        "terms-2022-01-01.md",
+        "# Terms\n\n## Scope\n\nThese terms apply to the shop.\n",
+    );
+    put(
+        &from,
+        "terms-2022-01-01.fr.md",
+        "# Conditions\n\n## Portée\n\nLa boutique.\n\n## Durée\n\nUn an.\n",
+    );
+    let site = dir.path().join("site");
+    let (ok, text) = run_in(&site, &["import", from.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(text.contains("terms-2022-01-01.fr.md: error: on 2022-01-01, the `fr` text has 2 sections and the `en` text 1"), "{text}");
+    assert!(
+        !site.exists(),
+        "nothing is written when the history has a problem"
+    );
+}

@@ -32,14 +32,13 @@ pub fn run(root: &Path, from: &Path, lang: Option<&str>) -> Result<(), Diagnosti
                     .with_hint(format!("add `{lang}` to `languages`")).into());
             }
         }
-        None => write_config(root, &languages)?,
+        None => {}
     }
     for history in &histories {
-        let written = import::write(root, history, &default_lang)?;
+        let versions = import::write(root, history, &default_lang)?;
         println!(
-            "imported {}: {} versions, {} to {}",
+            "imported {}: {versions} versions, {} to {}",
             history.policy,
-            written.len(),
             history
                 .snapshots
                 .first()
@@ -51,6 +50,9 @@ pub fn run(root: &Path, from: &Path, lang: Option<&str>) -> Result<(), Diagnosti
                 .map(|s| s.date.to_string())
                 .unwrap_or_default(),
         );
+    }
+    if existing.is_none() {
+        write_config(root, &languages)?;
     }
     println!("Review the summaries in each version.yaml, then run `policy-site lock` and `policy-site check`.");
     Ok(())

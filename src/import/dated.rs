@@ -51,11 +51,21 @@ pub fn read(dir: &Path, default_lang: &str) -> Result<Vec<History>, Diagnostics>
                         .filter(|l| *l != default_lang)
                         .map(|l| (l.clone(), source.clone()))
                         .collect();
+                    let origins = texts
+                        .keys()
+                        .map(|l| match l.as_str() {
+                            l if l == default_lang => {
+                                (l.to_string(), format!("{policy}-{date}.md"))
+                            }
+                            l => (l.to_string(), format!("{policy}-{date}.{l}.md")),
+                        })
+                        .collect();
                     Snapshot {
                         date,
                         summary: format!("Imported from {policy}-{date}.md"),
                         texts,
                         translated_from,
+                        origins,
                     }
                 })
                 .collect(),

@@ -1,8 +1,8 @@
 //! Reading a policy's history from a git repository: each top-level
 //! `<policy>.md` (default language) or `<policy>.<lang>.md` file is a policy,
 //! and each commit that changes one of its files is a version dated by the
-//! commit's date (the last commit of a day wins; their messages make the
-//! summary). This runs the `git` command line rather than linking a git
+//! commit's date, following the mainline (the last commit of a day wins;
+//! their messages make the summary). This runs the `git` command line rather than linking a git
 //! library: git is already wherever a policy's history lives, and libgit2 or
 //! gix would add a large dependency for three read-only commands.
 
@@ -48,7 +48,14 @@ fn history(
     files: &BTreeMap<String, String>,
     default_lang: &str,
 ) -> Result<History, Diagnostics> {
-    let mut args = vec!["log", "--reverse", "--format=%H %cs %s", "--"];
+    // The mainline only: what was published, not the branches merged into it.
+    let mut args = vec![
+        "log",
+        "--first-parent",
+        "--reverse",
+        "--format=%H %cs %s",
+        "--",
+    ];
     args.extend(files.values().map(String::as_str));
     let log = git(repo, &args)?;
     let commits: Vec<Commit> = log
@@ -67,9 +74,11 @@ fn history(
     let mut last: BTreeMap<String, String> = BTreeMap::new();
     for commit in &commits {
         let mut texts = BTreeMap::new();
+        let mut origins = BTreeMap::new();
         for (lang, file) in files {
             if let Ok(text) = git(repo, &["show", &format!("{}:{file}", commit.sha)]) {
                 texts.insert(lang.clone(), text);
+                origins.insert(lang.clone(), format!("{file} at {}", &commit.sha[..7]));
             }
         }
         let Some(source) = texts.get(default_lang).cloned() else {
@@ -91,12 +100,16 @@ fn history(
             summary: commit.subject.clone(),
             texts,
             translated_from,
+            origins,
         };
         match snapshots.last_mut() {
-            Some(same_day) if same_day.date == commit.date => {
-                let summary = format!("{}; {}", same_day.summary, snapshot.summary);
-                *same_day = Snapshot {
+            // The same day, or a commit dated before the one it follows (a
+            // rebase, a skewed clock): one version, the later text.
+            Some(last) if commit.date <= last.date => {
+                let summary = format!("{}; {}", last.summary, snapshot.summary);
+                *last = Snapshot {
                     summary,
+                    date: last.date,
                     ..snapshot
                 };
             }

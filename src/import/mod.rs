@@ -33,6 +33,8 @@ pub struct Snapshot {
     /// Language (other than the default) → the default-language file as it
     /// stood when this translation last changed: what it was translated from.
     pub translated_from: BTreeMap<String, String>,
+    /// Language → where the text came from (`privacy.fr.md at 1a2b3c4`), for errors.
+    pub origins: BTreeMap<String, String>,
 }
 
 /// Reads every policy of `from`: a git repository, else a folder of dated files.
@@ -58,33 +60,54 @@ fn policy_and_lang<'a>(stem: &'a str, default_lang: &'a str) -> Option<(&'a str,
     (slug(policy) && slug(lang)).then_some((policy, lang))
 }
 
-/// Writes `history` under `root/content/<policy>/`, which must not exist yet;
-/// returns the version folders written.
-pub fn write(
-    root: &Path,
-    history: &History,
-    default_lang: &str,
-) -> Result<Vec<PathBuf>, Diagnostics> {
-    let dir = root.join(crate::content::CONTENT_DIR).join(&history.policy);
+/// Writes `history` under `root/content/<policy>/`, which must not exist
+/// yet; returns how many versions it wrote. Every problem is found before
+/// anything is written, and the policy's folder appears whole or not at all.
+pub fn write(root: &Path, history: &History, default_lang: &str) -> Result<usize, Diagnostics> {
+    let content = root.join(crate::content::CONTENT_DIR);
+    let dir = content.join(&history.policy);
     if dir.exists() {
         return Err(Diagnostic::new(&dir, "this policy already exists")
             .with_hint("import into a site without it, or remove the folder first")
             .into());
     }
+    let (files, versions) = plan(history, default_lang)?;
+    // A dot folder, which the loader ignores, renamed into place at the end.
+    let staging = content.join(format!(".{}.importing", history.policy));
+    let _ = std::fs::remove_dir_all(&staging);
+    for (path, text) in &files {
+        write_file(&staging.join(path), text)?;
+    }
+    std::fs::rename(&staging, &dir).map_err(|e| {
+        Diagnostic::new(
+            &dir,
+            format!("cannot move the imported policy into place: {e}"),
+        )
+    })?;
+    Ok(versions)
+}
+
+/// Every file of the policy's folder (path within it, text), and the number
+/// of versions; or every problem found.
+fn plan(
+    history: &History,
+    default_lang: &str,
+) -> Result<(Vec<(PathBuf, String)>, usize), Diagnostics> {
+    let mut found = Diagnostics::default();
     let mut titles: BTreeMap<String, String> = BTreeMap::new();
     let mut ids = sections::Ids::default();
-    let mut written = Vec::new();
+    let mut files = Vec::new();
+    let mut versions = 0;
     for snapshot in &history.snapshots {
-        let vdir = dir.join(snapshot.date.to_string());
+        let vdir = PathBuf::from(snapshot.date.to_string());
         let Some(source_text) = snapshot.texts.get(default_lang) else {
             continue;
         };
+        versions += 1;
         let (title, source) = sections::split(source_text);
-        if let Some(title) = title {
-            titles.insert(default_lang.to_string(), title);
-        }
+        titles.extend(title.map(|t| (default_lang.to_string(), t)));
         let source_ids = ids.assign(&source);
-        let mut files = vec![(vdir.join("version.yaml"), version_yaml(snapshot))];
+        files.push((vdir.join("version.yaml"), version_yaml(snapshot)));
         files.extend(section_files(
             &vdir.join(default_lang),
             &source,
@@ -93,14 +116,13 @@ pub fn write(
         ));
         for (lang, text) in snapshot.texts.iter().filter(|(l, _)| *l != default_lang) {
             let (title, translated) = sections::split(text);
-            if let Some(title) = title {
-                titles.insert(lang.clone(), title);
-            }
+            titles.extend(title.map(|t| (lang.clone(), t)));
             if translated.len() != source.len() {
-                return Err(Diagnostic::new(&vdir, format!(
+                found.push(Diagnostic::new(&snapshot.origins[lang], format!(
                     "on {}, the `{lang}` text has {} sections and the `{default_lang}` text {}: sections are matched across languages by number",
                     snapshot.date, translated.len(), source.len()
-                )).with_hint("give the translation the same `##` headings as its source").into());
+                )).with_hint("give the translation the same `##` headings as its source"));
+                continue;
             }
             let (_, made_from) = sections::split(&snapshot.translated_from[lang]);
             let hashes: Vec<Option<String>> = (0..translated.len())
@@ -113,17 +135,13 @@ pub fn write(
                 Some(&hashes),
             ));
         }
-        for (path, text) in files {
-            write_file(&path, &text)?;
-        }
-        written.push(vdir);
     }
     let title: String = titles
         .iter()
         .map(|(lang, t)| format!("  {lang}: {}\n", yaml_string(t)))
         .collect();
-    write_file(&dir.join("policy.yaml"), &format!("title:\n{title}"))?;
-    Ok(written)
+    files.push((PathBuf::from("policy.yaml"), format!("title:\n{title}")));
+    found.into_result((files, versions))
 }
 
 fn section_files(
