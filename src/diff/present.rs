@@ -113,37 +113,35 @@ impl<'a> Redline<'a> {
         change: &SectionChange,
         block: &BlockChange,
     ) -> (BlockKind, &'static str, String) {
-        {
-            match block {
-                BlockChange::Same(b) => (b.kind, "diff-same", self.runs_html(b, Side::New)),
-                BlockChange::Added(b) => (
-                    b.kind,
-                    "diff-added",
-                    self.wrap(Op::Insert, &self.runs_html(b, Side::New), false),
-                ),
-                BlockChange::Removed(b) => (
-                    b.kind,
-                    "diff-removed",
-                    self.wrap(Op::Delete, &self.runs_html(b, Side::Old), false),
-                ),
-                BlockChange::Changed { kind, ops } => (*kind, "diff-changed", self.ops_html(ops)),
-                BlockChange::MovedAway { block, to } => {
-                    let note = self.move_note(change, to, "block_moved_to");
-                    let text = self.runs_html(block, Side::Old);
-                    (
-                        block.kind,
-                        "diff-moved-away",
-                        format!("{note} <span class=\"diff-moved-text\">{text}</span>"),
-                    )
-                }
-                BlockChange::MovedHere { from, kind, ops } => {
-                    let note = self.move_note(change, from, "block_moved_from");
-                    (
-                        *kind,
-                        "diff-moved-here",
-                        format!("{note} {}", self.ops_html(ops)),
-                    )
-                }
+        match block {
+            BlockChange::Same(b) => (b.kind, "diff-same", self.runs_html(b, Side::New)),
+            BlockChange::Added(b) => (
+                b.kind,
+                "diff-added",
+                self.wrap(Op::Insert, &self.runs_html(b, Side::New), false),
+            ),
+            BlockChange::Removed(b) => (
+                b.kind,
+                "diff-removed",
+                self.wrap(Op::Delete, &self.runs_html(b, Side::Old), false),
+            ),
+            BlockChange::Changed { kind, ops } => (*kind, "diff-changed", self.ops_html(ops)),
+            BlockChange::MovedAway { block, to } => {
+                let note = self.move_note(change, to, "block_moved_to");
+                let text = self.runs_html(block, Side::Old);
+                (
+                    block.kind,
+                    "diff-moved-away",
+                    format!("{note} <span class=\"diff-moved-text\">{text}</span>"),
+                )
+            }
+            BlockChange::MovedHere { from, kind, ops } => {
+                let note = self.move_note(change, from, "block_moved_from");
+                (
+                    *kind,
+                    "diff-moved-here",
+                    format!("{note} {}", self.ops_html(ops)),
+                )
             }
         }
     }
