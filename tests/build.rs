@@ -1101,3 +1101,17 @@ fn a_redline_page_with_several_kinds_of_change_reads_as_expected() {
         .replace("<li", "\n<li");
     insta::assert_snapshot!(readable);
 }
+
+#[test]
+fn a_version_changing_only_punctuation_says_so_in_the_history() {
+    let site = two_versions(
+        &section("Retention", "We keep data for 90 days, then we delete it."),
+        &section("Retention", "We keep data for 90 days; then we delete it."),
+    );
+    site.build().unwrap();
+    let history = visible_text(&site.read("en/privacy/history/index.html"));
+    assert!(
+        history.contains("+0 words added, −0 words removed; punctuation changed: 1"),
+        "{history}"
+    );
+}
