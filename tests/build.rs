@@ -1563,3 +1563,50 @@ fn a_streamed_build_writes_exactly_what_compile_produces() {
     );
     assert!(written == expected, "a written file differs from compile's");
 }
+#[test]
+fn a_redline_page_with_several_kinds_of_change_reads_as_expected() {
+    let site = Fixture::minimal()
+        .file(
+            "content/privacy/2024-01-10/en/02-retention.md",
+            &section(
+                "Retention",
+                "We keep data for 90 days, then we delete it.\n\nBackups are kept for thirty days and then overwritten by newer copies.\n\nAsk [us](mailto:a@example.com) *first*.",
+            ),
+        )
+        .file(
+            "content/privacy/2025-01-30/en/02-retention.md",
+            &section(
+                "Retention",
+                "We keep data for 60 days; then we delete it.\n\nAsk [us](mailto:b@example.com) first.",
+            ),
+        )
+        .file(
+            "content/privacy/2025-01-30/en/01-collection.md",
+            &section(
+                "Data collection",
+                "We collect your name.\n\nBackups are kept for 30 days and then overwritten by newer copies.",
+            ),
+        );
+    let page = changes_page(&site, "en");
+    let article = &page[page.find("<article").unwrap()..page.find("</article>").unwrap() + 10];
+    let readable = article
+        .replace("<section", "\n<section")
+        .replace("<h2", "\n<h2")
+        .replace("<p", "\n<p")
+        .replace("<li", "\n<li");
+    insta::assert_snapshot!(readable);
+}
+
+#[test]
+fn a_version_changing_only_punctuation_says_so_in_the_history() {
+    let site = two_versions(
+        &section("Retention", "We keep data for 90 days, then we delete it."),
+        &section("Retention", "We keep data for 90 days; then we delete it."),
+    );
+    site.build().unwrap();
+    let history = visible_text(&site.read("en/privacy/history/index.html"));
+    assert!(
+        history.contains("+0 words added, −0 words removed; punctuation changed: 1"),
+        "{history}"
+    );
+}

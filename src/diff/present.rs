@@ -63,43 +63,87 @@ impl<'a> Redline<'a> {
     }
 
     /// The blocks of one section change, as HTML.
+    /// Unchanged blocks are shown only next to a change, as context; longer
+    /// runs of them become one line linking to the text on the version page,
+    /// so a one-line edit in a long section does not copy the section.
     pub fn section_html(&self, change: &SectionChange) -> String {
+        let same = |i: usize| matches!(change.blocks.get(i), Some(BlockChange::Same(_)));
+        let context = |i: usize| {
+            !same(i) || (i > 0 && !same(i - 1)) || !same(i + 1) && i + 1 < change.blocks.len()
+        };
         let mut html = String::new();
-        for block in &change.blocks {
-            let (kind, class, inner) = match block {
-                BlockChange::Same(b) => (b.kind, "diff-same", self.runs_html(b, Side::New)),
-                BlockChange::Added(b) => (
-                    b.kind,
-                    "diff-added",
-                    self.wrap(Op::Insert, &self.runs_html(b, Side::New), false),
-                ),
-                BlockChange::Removed(b) => (
-                    b.kind,
-                    "diff-removed",
-                    self.wrap(Op::Delete, &self.runs_html(b, Side::Old), false),
-                ),
-                BlockChange::Changed { kind, ops } => (*kind, "diff-changed", self.ops_html(ops)),
-                BlockChange::MovedAway { block, to } => {
-                    let note = self.move_note(change, to, "block_moved_to");
-                    let text = self.runs_html(block, Side::Old);
-                    (
-                        block.kind,
-                        "diff-moved-away",
-                        format!("{note} <span class=\"diff-moved-text\">{text}</span>"),
-                    )
+        let mut hidden = 0;
+        for (i, block) in change.blocks.iter().enumerate() {
+            let run_ends = i + 1 == change.blocks.len() || context(i + 1);
+            if !context(i) && (hidden > 0 || !run_ends) {
+                hidden += 1;
+                if run_ends {
+                    html.push_str(&self.elided(change, hidden));
+                    hidden = 0;
                 }
-                BlockChange::MovedHere { from, kind, ops } => {
-                    let note = self.move_note(change, from, "block_moved_from");
-                    (
-                        *kind,
-                        "diff-moved-here",
-                        format!("{note} {}", self.ops_html(ops)),
-                    )
-                }
-            };
+                continue;
+            }
+            let (kind, class, inner) = self.block_parts(change, block);
             block_html(&mut html, kind, class, &inner);
         }
         html
+    }
+
+    /// "[… 5 unchanged paragraphs]", linked to the section on the version page.
+    fn elided(&self, change: &SectionChange, count: usize) -> String {
+        let page = if change.new.is_some() {
+            self.new_page
+        } else {
+            self.old_page
+        };
+        format!(
+            "<p class=\"diff-elided\"><a href=\"{}#{}\">[{}]</a></p>",
+            escape(page),
+            escape(&change.id),
+            escape(
+                &self
+                    .text("unchanged_blocks")
+                    .replace("{n}", &count.to_string())
+            )
+        )
+    }
+
+    fn block_parts(
+        &self,
+        change: &SectionChange,
+        block: &BlockChange,
+    ) -> (BlockKind, &'static str, String) {
+        match block {
+            BlockChange::Same(b) => (b.kind, "diff-same", self.runs_html(b, Side::New)),
+            BlockChange::Added(b) => (
+                b.kind,
+                "diff-added",
+                self.wrap(Op::Insert, &self.runs_html(b, Side::New), false),
+            ),
+            BlockChange::Removed(b) => (
+                b.kind,
+                "diff-removed",
+                self.wrap(Op::Delete, &self.runs_html(b, Side::Old), false),
+            ),
+            BlockChange::Changed { kind, ops } => (*kind, "diff-changed", self.ops_html(ops)),
+            BlockChange::MovedAway { block, to } => {
+                let note = self.move_note(change, to, "block_moved_to");
+                let text = self.runs_html(block, Side::Old);
+                (
+                    block.kind,
+                    "diff-moved-away",
+                    format!("{note} <span class=\"diff-moved-text\">{text}</span>"),
+                )
+            }
+            BlockChange::MovedHere { from, kind, ops } => {
+                let note = self.move_note(change, from, "block_moved_from");
+                (
+                    *kind,
+                    "diff-moved-here",
+                    format!("{note} {}", self.ops_html(ops)),
+                )
+            }
+        }
     }
 
     /// "[moved to section 06]", linked to that section on this page.

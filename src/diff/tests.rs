@@ -347,3 +347,28 @@ pub fn long_list(n: usize) -> (String, String) {
         .collect();
     (old, new)
 }
+
+#[test]
+fn a_long_unchanged_run_is_one_linked_line_and_a_change_keeps_its_neighbours() {
+    let text = |fourth: &str| ["One.", "Two.", "Three.", fourth, "Five.", "Six."].join("\n\n");
+    let (old, new) = (text("Four."), text("Four, changed."));
+    let diff = diff_translations(
+        &translation(&[("retention", "Retention", &old)]),
+        &translation(&[("retention", "Retention", &new)]),
+        "2024-01-10".parse().unwrap(),
+        "2025-01-30".parse().unwrap(),
+    );
+    let strings = english();
+    let page = Redline::new(&diff, &strings, "/old/", "/new/");
+    let html = page.section_html(&diff.sections[0]);
+    assert!(
+        html.contains("<a href=\"/new/#retention\">[… 2 unchanged paragraphs or items: read them in the version]</a>"),
+        "{html}"
+    );
+    for shown in ["Three.", "Five.", "Six."] {
+        assert!(html.contains(shown), "{shown} is shown: {html}");
+    }
+    for hidden in ["One.", "Two."] {
+        assert!(!html.contains(hidden), "{hidden} is not copied: {html}");
+    }
+}

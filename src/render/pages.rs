@@ -681,6 +681,12 @@ fn history(env: &Env, policy: &Policy, lang: &str) -> Page {
                 "archived"
             };
             let size = sizes[i];
+            // Changes that are not words (links, punctuation…), so that a
+            // version changing only those does not read as "+0/−0".
+            let marks = i
+                .checked_sub(1)
+                .and_then(|p| env.diffs.get(slug, lang, policy.versions[p].date, v.date))
+                .map(|d| present::marks_text(&d.marks, &env.strings[lang]["diff"]));
             merge(
                 version_view(env, policy, v, lang),
                 json!({
@@ -688,6 +694,7 @@ fn history(env: &Env, policy: &Policy, lang: &str) -> Page {
                     "changes_url": size.map(|_| env.urls.changes(lang, slug, v.date)),
                     "words_added": size.map(|s| s.0),
                     "words_removed": size.map(|s| s.1),
+                    "marks": marks,
                 }),
             )
         })
