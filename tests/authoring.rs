@@ -326,6 +326,14 @@ fn a_broken_link_is_placed_at_its_own_line_in_the_version_shown_and_locked_copie
     assert!(run_in(site, &["translated", "terms"]).0);
     let (ok, text) = run_in(site, &["check"]);
     assert!(ok, "{text}");
+    // The same with a relative root, as CI runs it.
+    let here = Command::new(BIN)
+        .args(["check", "--root"])
+        .arg(site.file_name().unwrap())
+        .current_dir(site.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(here.status.success(), "{here:?}");
     assert!(text.contains("No problems found.\n1 more in published versions, which do not fail the check (--all lists them)"), "{text}");
     let (ok, text) = run_in(site, &["check", "--all"]);
     assert!(

@@ -63,10 +63,16 @@ pub fn check(options: &Options) -> Findings {
     found.extend(rights::check(&site));
     found.extend(unwritten::check(&site));
     let locked_dirs = lock::locked_dirs(&site);
-    let (locked, mut open): (Vec<_>, Vec<_>) = found.0.into_iter().partition(|d| {
-        let file = site.root.join(&d.file);
-        locked_dirs.iter().any(|dir| file.starts_with(dir))
-    });
+    // Places are compared relative to the root: some are written from it
+    // (`content/…`), others joined to it (`--root .` gives `./content/…`).
+    let (locked, mut open): (Vec<_>, Vec<_>) = found
+        .0
+        .into_iter()
+        .map(|d| d.relative_to(&site.root))
+        .partition(|d| {
+            let file = site.root.join(&d.file);
+            locked_dirs.iter().any(|dir| file.starts_with(dir))
+        });
     // The lock's own findings are about locked versions and always fail.
     open.extend(lock::check(&site).0);
     Findings {
