@@ -481,6 +481,22 @@ fn every_problem_is_found_in_one_run_and_a_missing_consent_policy_is_placed() {
 }
 
 #[test]
+fn a_build_error_in_a_published_version_still_fails_the_check() {
+    let root = copy_of(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let site = root.path();
+    let config = std::fs::read_to_string(site.join("policy-site.yaml")).unwrap();
+    let without = config.replace("  requests: http://127.0.0.1:8787/requests\n", "");
+    assert_ne!(config, without);
+    std::fs::write(site.join("policy-site.yaml"), without).unwrap();
+    let found = findings(site);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("this section embeds request forms, but they have nowhere to post"),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn translated_leaves_out_a_section_that_is_still_the_source_text_unless_named() {
     let site = copy_of(&fixture("translations"));
     let site = site.path();
