@@ -79,19 +79,24 @@ impl Ids {
                 ids[i] = Some(self.previous[j].1.clone());
             }
         }
-        // A renamed heading: the most alike of the sections left, if alike enough.
-        for (i, s) in sections.iter().enumerate() {
-            if ids[i].is_some() {
-                continue;
+        // Renamed headings: the most alike pairs of the sections left first,
+        // if alike enough, so that two renamed at once are not crossed.
+        let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+        for (i, s) in sections
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| ids[*i].is_none())
+        {
+            for (j, (p, _)) in self.previous.iter().enumerate().filter(|(j, _)| free[*j]) {
+                let ratio = TextDiff::from_words(&p.body, &s.body).ratio();
+                if ratio >= SAME_SECTION {
+                    pairs.push((ratio, i, j));
+                }
             }
-            let best = self
-                .previous
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| free[*j])
-                .map(|(j, (p, _))| (j, TextDiff::from_words(&p.body, &s.body).ratio()))
-                .max_by(|a, b| a.1.total_cmp(&b.1));
-            if let Some((j, _)) = best.filter(|(_, r)| *r >= SAME_SECTION) {
+        }
+        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, i, j) in pairs {
+            if ids[i].is_none() && free[j] {
                 free[j] = false;
                 ids[i] = Some(self.previous[j].1.clone());
             }
@@ -168,5 +173,11 @@ mod tests {
             ),
         ]);
         assert_eq!(second, ["contact-us", "data-we-collect", "contact"]);
+        // Two headings renamed at once, the sections also swapped.
+        let third = ids.assign(&[
+            section("Reaching us", "A new section that reuses an old heading is not new text at all."),
+            section("What we gather", "We collect your name, your email address and your postal address when you buy online."),
+        ]);
+        assert_eq!(third, ["contact", "data-we-collect"]);
     }
 }
