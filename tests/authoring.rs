@@ -330,6 +330,14 @@ fn a_broken_link_is_placed_at_its_own_line_in_the_version_shown_and_locked_copie
     assert!(run_in(site, &["translated", "terms"]).0);
     let (ok, text) = run_in(site, &["check"]);
     assert!(ok, "{text}");
+    // The same with a relative root, as CI runs it.
+    let here = Command::new(BIN)
+        .args(["check", "--root"])
+        .arg(site.file_name().unwrap())
+        .current_dir(site.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(here.status.success(), "{here:?}");
     assert!(text.contains("No problems found.\n1 more in published versions, which do not fail the check (--all lists them)"), "{text}");
     let (ok, text) = run_in(site, &["check", "--all"]);
     assert!(
@@ -473,6 +481,22 @@ fn every_problem_is_found_in_one_run_and_a_missing_consent_policy_is_placed() {
     assert!(
         text.contains("hint: name one of the policies there are: privacy"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_build_error_in_a_published_version_still_fails_the_check() {
+    let root = copy_of(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let site = root.path();
+    let config = std::fs::read_to_string(site.join("policy-site.yaml")).unwrap();
+    let without = config.replace("  requests: http://127.0.0.1:8787/requests\n", "");
+    assert_ne!(config, without);
+    std::fs::write(site.join("policy-site.yaml"), without).unwrap();
+    let found = findings(site);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("this section embeds request forms, but they have nowhere to post"),
+        "{found:?}"
     );
 }
 

@@ -35,20 +35,21 @@ pub fn check(options: &Options) -> Findings {
         minify: Some(false),
         ..options.clone()
     };
-    let (site, mut found) = match build::compile(&options) {
+    // A build error stops the pages, not the checks of the model: report
+    // both, so that one run lists every problem. A build error always fails,
+    // wherever it is: the site cannot be built.
+    let (site, mut found, build_errors) = match build::compile(&options) {
         Ok(compiled) => {
             let given = crate::date::build_date(options.date).ok().flatten();
             let today = compiled.site.today(given);
             let found = links::check(&compiled.site, &compiled.outputs, today);
-            (compiled.site, found)
+            (compiled.site, found, Diagnostics::default())
         }
-        // A build error stops the pages, not the checks of the model: report
-        // both, so that one run lists every problem.
         Err(build_errors) => match build::load_config(&options)
             .ok()
             .and_then(|config| content::load(&options.root, config).ok())
         {
-            Some(site) => (site, build_errors),
+            Some(site) => (site, Diagnostics::default(), build_errors),
             None => {
                 return Findings {
                     open: sorted(build_errors, &options.root),
@@ -65,12 +66,19 @@ pub fn check(options: &Options) -> Findings {
     found.extend(rights::check(&site));
     found.extend(unwritten::check(&site));
     let locked_dirs = lock::locked_dirs(&site);
-    let (locked, mut open): (Vec<_>, Vec<_>) = found.0.into_iter().partition(|d| {
-        let file = site.root.join(&d.file);
-        locked_dirs.iter().any(|dir| file.starts_with(dir))
-    });
+    // Places are compared relative to the root: some are written from it
+    // (`content/…`), others joined to it (`--root .` gives `./content/…`).
+    let (locked, mut open): (Vec<_>, Vec<_>) = found
+        .0
+        .into_iter()
+        .map(|d| d.relative_to(&site.root))
+        .partition(|d| {
+            let file = site.root.join(&d.file);
+            locked_dirs.iter().any(|dir| file.starts_with(dir))
+        });
     // The lock's own findings are about locked versions and always fail.
     open.extend(lock::check(&site).0);
+    open.extend(build_errors.0);
     Findings {
         open: sorted(Diagnostics(open), &site.root),
         locked: sorted(Diagnostics(locked), &site.root),

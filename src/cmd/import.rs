@@ -25,14 +25,18 @@ pub fn run(root: &Path, from: &Path, lang: Option<&str>) -> Result<(), Diagnosti
         .flat_map(|h| h.snapshots.iter().flat_map(|s| s.texts.keys()))
         .collect();
     languages.extend(found.into_iter().filter(|l| **l != default_lang).cloned());
-    match &existing {
-        Some(config) => {
-            if let Some(lang) = languages.iter().find(|l| !config.languages.contains(l)) {
-                return Err(Diagnostic::new(root.join(config::FILE_NAME), format!("the history has `{lang}` texts, but `{lang}` is not one of the site's languages"))
-                    .with_hint(format!("add `{lang}` to `languages`")).into());
-            }
-        }
-        None => {}
+    let unknown = existing
+        .as_ref()
+        .and_then(|config| languages.iter().find(|l| !config.languages.contains(l)));
+    if let Some(lang) = unknown {
+        return Err(Diagnostic::new(
+            root.join(config::FILE_NAME),
+            format!(
+                "the history has `{lang}` texts, but `{lang}` is not one of the site's languages"
+            ),
+        )
+        .with_hint(format!("add `{lang}` to `languages`"))
+        .into());
     }
     for history in &histories {
         let versions = import::write(root, history, &default_lang)?;

@@ -3,6 +3,7 @@
 //! the previous version's section with the same heading, else of the one
 //! whose text is most alike (a renamed heading), else a new one.
 
+use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 use similar::TextDiff;
 use std::collections::BTreeSet;
 
@@ -17,35 +18,34 @@ pub struct Section {
 }
 
 /// The file's `#` title, if any, and its sections; the preamble comes first
-/// when there is text before the first `##` heading.
+/// when there is text before the first `##` heading. Headings are found by
+/// the markdown parser, so setext headings count and code blocks do not.
 pub fn split(text: &str) -> (Option<String>, Vec<Section>) {
     let mut title = None;
     let mut sections = vec![Section {
         title: None,
         body: String::new(),
     }];
-    let mut fenced = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") || line.trim_start().starts_with("~~~") {
-            fenced = !fenced;
+    let mut start = 0;
+    for (level, range, heading) in headings(text) {
+        let first = sections.len() == 1 && sections[0].body.is_empty();
+        if level == HeadingLevel::H1
+            && title.is_none()
+            && first
+            && text[..range.start].trim().is_empty()
+        {
+            title = Some(heading);
+            start = range.end;
+        } else if level == HeadingLevel::H2 {
+            sections.last_mut().expect("one at least").body = text[start..range.start].to_string();
+            sections.push(Section {
+                title: Some(heading),
+                body: String::new(),
+            });
+            start = range.end;
         }
-        if !fenced {
-            if let Some(heading) = line.strip_prefix("## ") {
-                sections.push(Section {
-                    title: Some(heading.trim().trim_end_matches('#').trim().to_string()),
-                    body: String::new(),
-                });
-                continue;
-            }
-            if let (Some(heading), None, 1) = (line.strip_prefix("# "), &title, sections.len()) {
-                title = Some(heading.trim().to_string());
-                continue;
-            }
-        }
-        let body = &mut sections.last_mut().expect("one at least").body;
-        body.push_str(line);
-        body.push('\n');
     }
+    sections.last_mut().expect("one at least").body = text[start..].to_string();
     for s in &mut sections {
         s.body = format!("\n{}\n", s.body.trim_matches('\n'));
     }
@@ -53,6 +53,29 @@ pub fn split(text: &str) -> (Option<String>, Vec<Section>) {
         sections.remove(0);
     }
     (title, sections)
+}
+
+/// Level-1 and level-2 headings: level, where they stand, their text.
+fn headings(text: &str) -> Vec<(HeadingLevel, std::ops::Range<usize>, String)> {
+    let mut found = Vec::new();
+    let mut open: Option<(HeadingLevel, std::ops::Range<usize>, String)> = None;
+    for (event, range) in Parser::new_ext(text, crate::markdown::options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { level, .. })
+                if matches!(level, HeadingLevel::H1 | HeadingLevel::H2) =>
+            {
+                open = Some((level, range, String::new()));
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, _, heading)) = &mut open {
+                    heading.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => found.extend(open.take()),
+            _ => {}
+        }
+    }
+    found
 }
 
 /// The ids given so far, and the previous version's sections with theirs.
@@ -79,19 +102,24 @@ impl Ids {
                 ids[i] = Some(self.previous[j].1.clone());
             }
         }
-        // A renamed heading: the most alike of the sections left, if alike enough.
-        for (i, s) in sections.iter().enumerate() {
-            if ids[i].is_some() {
-                continue;
+        // Renamed headings: the most alike pairs of the sections left first,
+        // if alike enough, so that two renamed at once are not crossed.
+        let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+        for (i, s) in sections
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| ids[*i].is_none())
+        {
+            for (j, (p, _)) in self.previous.iter().enumerate().filter(|(j, _)| free[*j]) {
+                let ratio = TextDiff::from_words(&p.body, &s.body).ratio();
+                if ratio >= SAME_SECTION {
+                    pairs.push((ratio, i, j));
+                }
             }
-            let best = self
-                .previous
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| free[*j])
-                .map(|(j, (p, _))| (j, TextDiff::from_words(&p.body, &s.body).ratio()))
-                .max_by(|a, b| a.1.total_cmp(&b.1));
-            if let Some((j, _)) = best.filter(|(_, r)| *r >= SAME_SECTION) {
+        }
+        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, i, j) in pairs {
+            if ids[i].is_none() && free[j] {
                 free[j] = false;
                 ids[i] = Some(self.previous[j].1.clone());
             }
@@ -139,6 +167,10 @@ mod tests {
         assert_eq!(sections[0].body, "\nWe care.\n");
         assert_eq!(sections[1].title.as_deref(), Some("Data we collect"));
         assert_eq!(sections[1].body, "\nYour name.\n\n### Detail\n\nMore.\n");
+        let (_, setext) = split("Intro.\n\nData\n----\n\n```\n## not a heading\n```\n");
+        assert_eq!(setext.len(), 2);
+        assert_eq!(setext[1].title.as_deref(), Some("Data"));
+        assert_eq!(setext[1].body, "\n```\n## not a heading\n```\n");
     }
 
     #[test]
@@ -168,5 +200,11 @@ mod tests {
             ),
         ]);
         assert_eq!(second, ["contact-us", "data-we-collect", "contact"]);
+        // Two headings renamed at once, the sections also swapped.
+        let third = ids.assign(&[
+            section("Reaching us", "A new section that reuses an old heading is not new text at all."),
+            section("What we gather", "We collect your name, your email address and your postal address when you buy online."),
+        ]);
+        assert_eq!(third, ["contact", "data-we-collect"]);
     }
 }
