@@ -7,6 +7,7 @@ pub mod diff;
 pub mod init;
 pub mod lock;
 pub mod receive;
+pub mod requests;
 pub mod revise;
 pub mod serve;
 pub mod translated;
