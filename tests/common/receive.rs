@@ -123,9 +123,7 @@ pub fn postgres_database(prefix: &str) -> String {
                 });
         tokio::spawn(connection);
         client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-            ))
+            .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .unwrap();
     });
