@@ -227,34 +227,33 @@ fn write_loop(mut db: Box<dyn Backend>, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
+/// All jobs in one transaction. Should one fail (a statement refused), the
+/// transaction is undone and each job is tried in its own, so that one bad
+/// receipt cannot cost the others their acknowledgement.
 fn commit(db: &mut dyn Backend, jobs: &[Job]) -> Vec<Result<String, String>> {
-    if let Err(e) = db.begin_write() {
-        return jobs.iter().map(|_| Err(e.clone())).collect();
-    }
-    let outcomes: Vec<_> = jobs.iter().map(|job| in_savepoint(db, job)).collect();
-    match db.batch("COMMIT") {
-        Ok(()) => outcomes,
-        Err(e) => {
-            let _ = db.batch("ROLLBACK");
-            jobs.iter().map(|_| Err(e.clone())).collect()
-        }
+    match in_one_transaction(db, jobs) {
+        Ok(references) => references.into_iter().map(Ok).collect(),
+        Err(e) if jobs.len() == 1 => vec![Err(e)],
+        Err(_) => jobs
+            .iter()
+            .map(|job| {
+                in_one_transaction(db, std::slice::from_ref(job))
+                    .map(|mut references| references.remove(0))
+            })
+            .collect(),
     }
 }
 
-/// One job; its failure undoes only its own statements.
-fn in_savepoint(db: &mut dyn Backend, job: &Job) -> Result<String, String> {
-    db.batch("SAVEPOINT job")?;
-    let done = match job {
-        Job::Request(request, _) => insert_request(db, request),
-        Job::Consent(consent, _) => insert_consent(db, consent),
-    };
-    let end = if done.is_ok() {
-        "RELEASE SAVEPOINT job"
-    } else {
-        "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"
-    };
-    db.batch(end)?;
-    done
+fn in_one_transaction(db: &mut dyn Backend, jobs: &[Job]) -> Result<Vec<String>, String> {
+    db.begin_write()?;
+    let done = jobs
+        .iter()
+        .map(|job| match job {
+            Job::Request(request, _) => insert_request(db, request),
+            Job::Consent(consent, _) => insert_consent(db, consent),
+        })
+        .collect();
+    finish(db, done)
 }
 
 fn first_text(rows: Vec<Vec<Cell>>) -> Option<String> {
