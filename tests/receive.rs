@@ -756,6 +756,57 @@ fn two_thousand_slow_clients_do_not_stop_a_normal_request() {
     assert_eq!(stored_consents(&db).len(), 3);
 }
 
+/// CPU time (user + system, in clock ticks) a process has used so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn running_out_of_file_descriptors_neither_spins_nor_crashes() {
+    let db = Db::sqlite();
+    let mut receiver = Receiving::start_with_open_files(&db.url, SITE, db.dir.path(), 48);
+    let idle: Vec<TcpStream> = (0..200)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", receiver.port)).ok())
+        .collect();
+    assert!(
+        idle.len() > 48,
+        "the test needs more connections than descriptors"
+    );
+    thread::sleep(Duration::from_millis(300));
+    let before = cpu_ticks(receiver.child.id());
+    thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(receiver.child.id()) - before;
+    assert!(
+        used < 30,
+        "the receiver used {used} ticks of CPU in 1 s while out of descriptors"
+    );
+    assert!(
+        receiver.child.try_wait().unwrap().is_none(),
+        "the receiver died"
+    );
+    drop(idle);
+    // Once descriptors are free again, it answers.
+    let started = Instant::now();
+    loop {
+        let answer = post(
+            receiver.port,
+            "/consent",
+            &[("Content-Type", "application/json"), ("Origin", SITE)],
+            consent("after", "c").to_string().as_bytes(),
+        );
+        if answer.status == 201 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "{answer:?}");
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(stored_consents(&db).len(), 1);
+}
+
 #[test]
 fn sigterm_finishes_what_is_in_flight_and_stops() {
     let db = Db::sqlite();

@@ -32,7 +32,37 @@ impl Receiving {
     /// Starts `receive` in `dir` on `db`, allowing `origin`, and waits
     /// (at most 30 s) until it listens.
     pub fn start(db: &str, origin: &str, dir: &Path, extra: &[&str]) -> Receiving {
-        let mut child = Command::new(BIN)
+        Receiving::start_with(Command::new(BIN), db, origin, dir, extra)
+    }
+
+    /// As `start`, with at most `files` open file descriptors.
+    pub fn start_with_open_files(db: &str, origin: &str, dir: &Path, files: u64) -> Receiving {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(BIN);
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: files,
+                    rlim_max: files,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        Receiving::start_with(command, db, origin, dir, &[])
+    }
+
+    fn start_with(
+        mut command: Command,
+        db: &str,
+        origin: &str,
+        dir: &Path,
+        extra: &[&str],
+    ) -> Receiving {
+        let mut child = command
             .args([
                 "receive",
                 "--port",
