@@ -346,6 +346,9 @@ fn a_plain_form_post_gets_a_page_in_french_and_a_double_submit_is_one_request() 
 
 // ---------------------------------------------------------------- bad input
 
+/// A path, headers, a body, and the status and code it must get.
+type BadPost<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<u8>, u16, &'a str);
+
 fn every_bad_input_is_refused_with_a_code_and_nothing_is_stored(db: Db) {
     let receiver = db.start(&[]);
     let json = [("Content-Type", "application/json"), ("Origin", SITE)];
@@ -357,7 +360,7 @@ fn every_bad_input_is_refused_with_a_code_and_nothing_is_stored(db: Db) {
     many["fields"] = Value::Object(too_many);
     let mut unknown = request("unknown");
     unknown["right"] = json!("teleport");
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<BadPost> = vec![
         (
             "/requests",
             json.to_vec(),
