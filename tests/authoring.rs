@@ -501,4 +501,29 @@ fn serve_receives_form_posts_itself() {
         ),
     );
     assert!(posted.starts_with("HTTP/1.1 201"), "{posted}");
+    // Only its own origin: another page open in the browser can neither
+    // read the drafts nor post.
+    let foreign = exchange(
+        port,
+        "GET /en/terms/ HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n",
+    );
+    assert!(foreign.starts_with("HTTP/1.1 200"), "{foreign}");
+    assert!(!foreign
+        .to_lowercase()
+        .contains("access-control-allow-origin"));
+    let own = exchange(
+        port,
+        &format!("GET /en/terms/ HTTP/1.1\r\nHost: x\r\nOrigin: http://127.0.0.1:{port}\r\n\r\n"),
+    );
+    assert!(own.to_lowercase().contains(&format!(
+        "access-control-allow-origin: http://127.0.0.1:{port}"
+    )));
+    let forged = exchange(
+        port,
+        &format!(
+            "POST /__policy-site/requests HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{REQUEST}",
+            REQUEST.len()
+        ),
+    );
+    assert!(forged.starts_with("HTTP/1.1 403"), "{forged}");
 }

@@ -36,7 +36,7 @@ pub(super) fn router(state: Arc<State>, origin: &str) -> Router {
         )
         .fallback(site_file)
         .with_state(state.clone())
-        .layer(CorsLayer::new().allow_origin(AllowOrigin::exact(own_origin)));
+        .layer(CorsLayer::new().allow_origin(AllowOrigin::list([own_origin])));
     site.merge(routes::router(state.receiver.clone(), PREFIX))
 }
 
