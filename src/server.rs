@@ -57,7 +57,10 @@ pub fn bind(port: u16, next_free: bool) -> io::Result<TcpListener> {
 
 /// A runtime for one server: a few worker threads made at start, so that no
 /// request ever needs a new thread (a failed spawn cannot take it down).
+/// Also lets the process open as many files as the system allows it, so
+/// that `max_connections` is not cut short by a low default (1,024).
 pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    raise_open_file_limit();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .max_blocking_threads(8)
@@ -111,6 +114,25 @@ pub async fn serve(
     let _ = tokio::time::timeout(limits.drain, graceful.shutdown()).await;
     Ok(())
 }
+
+#[cfg(unix)]
+fn raise_open_file_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: both calls only read or write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn raise_open_file_limit() {}
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn stop_signal() {
