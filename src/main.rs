@@ -119,14 +119,92 @@ enum Command {
         #[arg(long)]
         section: Vec<u32>,
     },
-    /// Receive what the site's forms and cookie banner send, into JSON Lines files.
+    /// Receive what the site's forms and cookie banner send, into SQLite or PostgreSQL.
     Receive {
-        /// Port to listen on.
+        /// Port to listen on (127.0.0.1).
         #[arg(long, default_value_t = 8787)]
         port: u16,
-        /// Folder for requests.jsonl and consent.jsonl.
-        #[arg(long, default_value = "receipts")]
-        dir: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+        /// An origin whose pages may post here, e.g. https://policies.example.org (repeatable; default: the site's base_url).
+        #[arg(long = "allow-origin")]
+        allow_origin: Vec<String>,
+        /// Whose response period applies to new requests: gdpr (one month), quebec (30 days), california (45 days), or one added with --due.
+        #[arg(long, default_value = "gdpr")]
+        jurisdiction: String,
+        /// Add or replace a response period: NAME=30d (days) or NAME=1m (months) (repeatable).
+        #[arg(long)]
+        due: Vec<String>,
+    },
+    /// List, show, export and update the rights requests `receive` stored.
+    Requests {
+        #[command(subcommand)]
+        action: RequestsAction,
+    },
+    /// Export the consent records `receive` stored.
+    Consents {
+        #[command(subcommand)]
+        action: ConsentsAction,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArg {
+    /// Where receipts are stored: a SQLite file, or a postgres://user@host/database URL.
+    #[arg(long, default_value = "receipts.sqlite")]
+    db: String,
+}
+
+#[derive(Subcommand)]
+enum RequestsAction {
+    /// The requests, oldest first, overdue ones marked.
+    List {
+        #[command(flatten)]
+        db: DbArg,
+        /// Only requests with this status (received, identity_verified, completed, refused).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: cmd::requests::Format,
+    },
+    /// One request, with the person's answers and its status history.
+    Show {
+        /// Its reference (REQ-…) or request id.
+        reference: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Every request with the person's answers, as CSV or JSON Lines.
+    Export {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: cmd::requests::Format,
+    },
+    /// Record a request's new status: received, identity_verified, completed or refused.
+    SetStatus {
+        /// Its reference (REQ-…) or request id.
+        reference: String,
+        status: String,
+        /// Why, for the history (e.g. the reason for a refusal).
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsentsAction {
+    /// The stored consent records as JSON Lines, oldest first, each with its record_id and receipt time.
+    Export {
+        #[command(flatten)]
+        db: DbArg,
+        /// Only this browser's records (its consent_id, from the ps_consent cookie).
+        #[arg(long)]
+        consent_id: Option<String>,
     },
     /// Generate a synthetic site for measuring scale (see scripts/compare-hugo.sh).
     #[command(hide = true)]
@@ -188,7 +266,26 @@ fn main() -> ExitCode {
             lang,
             section,
         } => cmd::translated::run(&root_only(cli.root), &policy, version, &lang, &section),
-        Command::Receive { port, dir } => cmd::receive::run(&cli.root, port, dir),
+        Command::Receive {
+            port,
+            db,
+            allow_origin,
+            jurisdiction,
+            due,
+        } => cmd::receive::run(
+            &cli.root,
+            &cmd::receive::Settings {
+                port,
+                db: db.db,
+                allow_origins: allow_origin,
+                jurisdiction,
+                due,
+            },
+        ),
+        Command::Requests { action } => requests(action),
+        Command::Consents {
+            action: ConsentsAction::Export { db, consent_id },
+        } => cmd::requests::consents(&db.db, consent_id.as_deref()),
         Command::Corpus { dir, spec, hugo } => {
             policy_site::corpus::generate(&spec, &dir, hugo.as_deref()).map_err(|e| {
                 policy_site::error::Diagnostic::new(&dir, format!("cannot write the corpus: {e}"))
@@ -204,6 +301,25 @@ fn main() -> ExitCode {
             eprintln!("{diagnostics}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn requests(action: RequestsAction) -> Result<(), policy_site::error::Diagnostics> {
+    use cmd::requests as r;
+    match action {
+        RequestsAction::List { db, status, format } => {
+            r::list(&db.db, status.as_deref(), format, false)
+        }
+        RequestsAction::Show { reference, db } => r::show(&db.db, &reference),
+        RequestsAction::Export { db, status, format } => {
+            r::list(&db.db, status.as_deref(), format, true)
+        }
+        RequestsAction::SetStatus {
+            reference,
+            status,
+            note,
+            db,
+        } => r::set_status(&db.db, &reference, &status, &note),
     }
 }
 

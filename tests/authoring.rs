@@ -1,10 +1,9 @@
 //! The authoring loop (issue 6): `check` on one fixture site per check,
-//! `revise`, `init`, the receiver, and `serve` run for real as a child process.
+//! `revise`, `init`, and `serve` run for real as a child process (the
+//! receiver's own tests are in `tests/receive.rs`).
 
 use policy_site::build::Options;
 use policy_site::check::{self, Format};
-use policy_site::http::Request;
-use policy_site::receive::{self, Receiver};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -614,130 +613,9 @@ fn init_scaffolds_a_site_that_builds_whose_stubs_are_findings_and_refuses_a_full
     assert!(String::from_utf8_lossy(&again.stderr).contains("this folder is not empty"));
 }
 
-// ---------------------------------------------------------------- receive
-
-fn post(path: &str, content_type: &str, body: &str) -> Request {
-    Request {
-        method: "POST".into(),
-        path: path.into(),
-        query: String::new(),
-        headers: vec![("content-type".into(), content_type.into())],
-        body: body.as_bytes().to_vec(),
-    }
-}
+// ---------------------------------------------------------------- serve
 
 const REQUEST: &str = r#"{"schema":"rights-request.v1","request_id":"4f1c2d3e-0000-4000-8000-000000000001","right":"access","policy":"privacy","version":"2025-01-30","lang":"en","submitted_at":"2025-02-01T10:00:00Z","fields":{"name":"Ana Lima","email":"ana@example.org"},"website":""}"#;
-
-fn lines_of(file: PathBuf) -> usize {
-    std::fs::read_to_string(file)
-        .map(|t| t.lines().count())
-        .unwrap_or(0)
-}
-
-#[test]
-fn the_receiver_stores_a_request_once_and_answers_a_retry_with_the_same_reference() {
-    let dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::open(Some(dir.path().to_path_buf())).unwrap();
-    let first = receiver
-        .handle(&post("/requests", "application/json", REQUEST))
-        .unwrap();
-    assert_eq!(first.status, 201);
-    let answer: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
-    let reference = receive::reference("4f1c2d3e-0000-4000-8000-000000000001");
-    assert_eq!(answer["reference"], reference.as_str());
-    let retry = receiver
-        .handle(&post("/requests", "application/json", REQUEST))
-        .unwrap();
-    assert_eq!(retry.body, first.body);
-    assert_eq!(lines_of(dir.path().join(receive::REQUESTS_FILE)), 1);
-    // A restarted receiver still knows the request.
-    let restarted = Receiver::open(Some(dir.path().to_path_buf())).unwrap();
-    restarted
-        .handle(&post("/requests", "application/json", REQUEST))
-        .unwrap();
-    assert_eq!(lines_of(dir.path().join(receive::REQUESTS_FILE)), 1);
-}
-
-#[test]
-fn the_receiver_takes_a_plain_form_post_and_redirects_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::open(Some(dir.path().to_path_buf())).unwrap();
-    let form = "schema=rights-request.v1&request_id=&right=erasure&policy=privacy&version=2025-01-30&lang=fr&name=Ana+Lima&email=ana%40example.org&website=&return_to=%2Ffr%2Frequests%2Fthanks%2F";
-    let mut request = post("/requests", "application/x-www-form-urlencoded", form);
-    // The browser says which site the form was on: the visitor goes back there.
-    request
-        .headers
-        .push(("origin".into(), "https://example.com".into()));
-    let answer = receiver.handle(&request).unwrap();
-    assert_eq!(answer.status, 303);
-    let location = &answer
-        .headers
-        .iter()
-        .find(|(n, _)| n == "Location")
-        .unwrap()
-        .1;
-    assert!(
-        location.starts_with("https://example.com/fr/requests/thanks/?reference=REQ-"),
-        "{location}"
-    );
-    let stored: serde_json::Value = serde_json::from_str(
-        std::fs::read_to_string(dir.path().join(receive::REQUESTS_FILE))
-            .unwrap()
-            .trim(),
-    )
-    .unwrap();
-    assert_eq!(stored["fields"]["email"], "ana@example.org");
-    assert_eq!(stored["request_id"].as_str().unwrap().len(), 36);
-    // Never to another host: that would be an open redirect.
-    let elsewhere = form.replace(
-        "return_to=%2Ffr",
-        "return_to=https%3A%2F%2Fevil.example%2Ffr",
-    );
-    let refused = receiver
-        .handle(&post(
-            "/requests",
-            "application/x-www-form-urlencoded",
-            &elsewhere,
-        ))
-        .unwrap();
-    assert_eq!(refused.status, 400);
-}
-
-#[test]
-fn the_receiver_refuses_what_it_cannot_answer_and_ignores_robots() {
-    let dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::open(Some(dir.path().to_path_buf())).unwrap();
-    let no_email = REQUEST.replace("ana@example.org", "");
-    let refused = receiver
-        .handle(&post("/requests", "application/json", &no_email))
-        .unwrap();
-    assert_eq!(refused.status, 400);
-    assert!(String::from_utf8_lossy(&refused.body).contains("email"));
-    let robot = REQUEST.replace(r#""website":"""#, r#""website":"http://spam""#);
-    assert_eq!(
-        receiver
-            .handle(&post("/requests", "application/json", &robot))
-            .unwrap()
-            .status,
-        201
-    );
-    assert_eq!(lines_of(dir.path().join(receive::REQUESTS_FILE)), 0);
-}
-
-#[test]
-fn the_receiver_takes_consent_records_sent_as_beacons_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::open(Some(dir.path().to_path_buf())).unwrap();
-    let record = r#"{"schema":"consent-record.v1","record_id":"r-1","consent_id":"c-1","action":"accept_all","categories":["necessary","analytics"],"policy":"privacy","version":"2025-01-30","lang":"en","gpc":false,"time":"2025-02-01T10:00:00Z","banner_hash":"abc","revision":1,"page":"/en/privacy/"}"#;
-    for _ in 0..2 {
-        let answer = receiver
-            .handle(&post("/consent", "text/plain;charset=UTF-8", record))
-            .unwrap();
-        assert_eq!(answer.status, 201);
-        assert_eq!(answer.body, br#"{"ok":true}"#);
-    }
-    assert_eq!(lines_of(dir.path().join(receive::CONSENT_FILE)), 1);
-}
 
 /// A child process killed when the test ends, however it ends.
 struct Running(Child);
@@ -813,39 +691,6 @@ fn exchange(port: u16, request: &str) -> String {
     stream.read_to_string(&mut answer).unwrap();
     answer
 }
-
-#[test]
-fn receive_answers_a_cors_preflight_and_a_post_over_http() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_server, line) = start(
-        &["receive", "--port", "0", "--dir", "receipts"],
-        dir.path(),
-        "Receiving on",
-    );
-    let port = port_in(&line);
-    let preflight = exchange(port, "OPTIONS /requests HTTP/1.1\r\nHost: x\r\nOrigin: https://legal.example.com\r\nAccess-Control-Request-Method: POST\r\n\r\n");
-    assert!(preflight.starts_with("HTTP/1.1 204"), "{preflight}");
-    assert!(preflight.contains("Access-Control-Allow-Origin: https://legal.example.com"));
-    assert!(preflight.contains("Access-Control-Allow-Methods: POST, OPTIONS"));
-    assert!(preflight.contains("Access-Control-Allow-Headers: Content-Type"));
-    assert!(preflight.contains("Access-Control-Max-Age:"));
-    let posted = exchange(
-        port,
-        &format!(
-            "POST /requests HTTP/1.1\r\nHost: x\r\nOrigin: https://legal.example.com\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{REQUEST}",
-            REQUEST.len()
-        ),
-    );
-    assert!(posted.starts_with("HTTP/1.1 201"), "{posted}");
-    assert!(posted.contains("Access-Control-Allow-Origin: https://legal.example.com"));
-    assert!(posted.contains("\"reference\":\"REQ-"));
-    assert_eq!(
-        lines_of(dir.path().join("receipts").join(receive::REQUESTS_FILE)),
-        1
-    );
-}
-
-// ---------------------------------------------------------------- serve
 
 /// The event stream of a running `serve`, read with bounded waits.
 struct Events {
@@ -971,6 +816,31 @@ fn serve_receives_form_posts_itself() {
         ),
     );
     assert!(posted.starts_with("HTTP/1.1 201"), "{posted}");
+    // Only its own origin: another page open in the browser can neither
+    // read the drafts nor post.
+    let foreign = exchange(
+        port,
+        "GET /en/terms/ HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n",
+    );
+    assert!(foreign.starts_with("HTTP/1.1 200"), "{foreign}");
+    assert!(!foreign
+        .to_lowercase()
+        .contains("access-control-allow-origin"));
+    let own = exchange(
+        port,
+        &format!("GET /en/terms/ HTTP/1.1\r\nHost: x\r\nOrigin: http://127.0.0.1:{port}\r\n\r\n"),
+    );
+    assert!(own.to_lowercase().contains(&format!(
+        "access-control-allow-origin: http://127.0.0.1:{port}"
+    )));
+    let forged = exchange(
+        port,
+        &format!(
+            "POST /__policy-site/requests HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{REQUEST}",
+            REQUEST.len()
+        ),
+    );
+    assert!(forged.starts_with("HTTP/1.1 403"), "{forged}");
 }
 
 // ---------------------------------------------------------------- import

@@ -6,6 +6,8 @@
 mod common;
 #[path = "browser/http.rs"]
 mod http;
+#[path = "common/receive.rs"]
+mod receiving;
 #[path = "browser/webdriver.rs"]
 mod webdriver;
 
@@ -13,6 +15,7 @@ use common::{example_copy, Fixture};
 use http::{Endpoint, Received, StaticSite};
 use policy_site::build::{self, Options};
 use policy_site::date::Date;
+use receiving::{postgres_database, Receiving};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -474,7 +477,12 @@ const FILL_FORM: &str = "
   return filled;";
 
 fn rights(site: &Site) -> Vec<String> {
-    let mut rights: Vec<String> = std::fs::read_dir(site.out().join("en/requests"))
+    rights_built_in(&site.out())
+}
+
+/// The rights with a form page in a built site, by id.
+fn rights_built_in(out: &Path) -> Vec<String> {
+    let mut rights: Vec<String> = std::fs::read_dir(out.join("en/requests"))
         .unwrap()
         .filter_map(Result::ok)
         .filter(|e| e.path().is_dir())
@@ -1386,4 +1394,137 @@ fn screenshots_of_the_policy_a_redline_the_banner_and_the_dialog_are_written() {
         save(&browser, "redline", screen);
     }
     eprintln!("screenshots in {}", dir.display());
+}
+
+// ---- Against `policy-site receive` on SQLite and PostgreSQL (issue 10)
+
+/// Fills every required field of the page's form by typing, as a person
+/// without JavaScript would.
+fn type_required_answers(browser: &Browser) {
+    for id in browser.find_all("form.ps-request [required]") {
+        let kind = browser.property(&id, "type");
+        let text = match kind.as_str().unwrap() {
+            "select-one" => {
+                let select = browser.property(&id, "id");
+                let option = browser.find(&format!(
+                    "#{} option:nth-child(2)",
+                    select.as_str().unwrap()
+                ));
+                browser
+                    .property(&option, "text")
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            }
+            "email" => "ada@example.com".to_string(),
+            "date" => "01022025".to_string(),
+            _ => "Ada Lovelace asks about her data".to_string(),
+        };
+        browser.type_into(&id, &text);
+    }
+}
+
+/// Every form on its own page, with and without JavaScript, and a consent
+/// choice, posted to a real `receive`; the operator commands find them all.
+fn forms_and_consent_reach_receive_and_operators_find_them(db: impl FnOnce(&Path) -> String) {
+    let fixture = example_copy();
+    let server = StaticSite::start(fixture.root().join("public"));
+    let receiving = Receiving::start(&db(fixture.root()), &server.origin, fixture.root(), &[]);
+    let endpoint = format!("http://127.0.0.1:{}", receiving.port);
+    let options = Options {
+        root: fixture.root().to_path_buf(),
+        out: Some(PathBuf::from("public")),
+        date: Date::new(2030, 1, 1),
+        requests_endpoint: Some(format!("{endpoint}/requests")),
+        consent_endpoint: Some(format!("{endpoint}/consent")),
+        base_url: Some(server.origin.clone()),
+        ..Default::default()
+    };
+    build::build(&options).unwrap_or_else(|e| panic!("build failed: {e:?}"));
+    let rights = rights_built_in(&fixture.root().join("public"));
+    assert_eq!(rights.len(), 8, "{rights:?}");
+
+    let browser = Browser::start(webdriver::Options::default());
+    browser.goto(&server.url("/en/privacy/"));
+    browser.wait_for(BANNER_OPEN);
+    browser.click("#ps-consent [data-ps-action=accept_all]");
+    browser.wait_for("!localStorage.getItem('ps_consent_queue') || localStorage.getItem('ps_consent_queue') === '[]'");
+    let consent_id = consent_cookie(&browser)["id"].as_str().unwrap().to_string();
+    let mut references = Vec::new();
+    for right in &rights {
+        browser.goto(&server.url(&format!("/en/requests/{right}/")));
+        browser.wait_for("document.querySelector('form.ps-request[data-ps-enhanced]')");
+        browser.js(FILL_FORM, json!(["form.ps-request"]));
+        browser.click("form.ps-request [data-ps-submit]");
+        browser.wait_for(RECEIPT_SHOWN);
+        let reference = browser.js(
+            "return document.querySelector('[data-ps-receipt-reference]').textContent;",
+            json!([]),
+        );
+        references.push(reference.as_str().unwrap().to_string());
+    }
+    let plain = Browser::start(webdriver::Options {
+        javascript_off: true,
+        ..Default::default()
+    });
+    for right in &rights {
+        plain.goto(&server.url(&format!("/fr/requests/{right}/")));
+        type_required_answers(&plain);
+        plain.click("form.ps-request [data-ps-submit]");
+        let deadline = std::time::Instant::now() + webdriver::WAIT;
+        while plain.find_all("#reference").is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{right}: no receipt page at {}",
+                plain.url()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(plain.url().starts_with(&endpoint), "{}", plain.url());
+        let page = plain.find("html");
+        assert_eq!(plain.property(&page, "lang"), "fr");
+        let shown = plain.property(&plain.find("#reference"), "textContent");
+        references.push(shown.as_str().unwrap().to_string());
+    }
+
+    let stored = receiving.operator(&["requests", "list", "--format", "jsonl"]);
+    let mut found: Vec<(String, String, String)> = stored
+        .iter()
+        .map(|r| {
+            (
+                r["reference"].as_str().unwrap().to_string(),
+                r["right"].as_str().unwrap().to_string(),
+                r["lang"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut expected: Vec<(String, String, String)> = references
+        .iter()
+        .zip(
+            rights
+                .iter()
+                .map(|r| (r, "en"))
+                .chain(rights.iter().map(|r| (r, "fr"))),
+        )
+        .map(|(reference, (right, lang))| (reference.clone(), right.clone(), lang.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected);
+    assert!(stored.iter().all(|r| r["origin"] == server.origin.as_str()));
+    let consents = receiving.operator(&["consents", "export", "--consent-id", &consent_id]);
+    assert_eq!(consents.len(), 1, "{consents:?}");
+    assert_eq!(consents[0]["record"]["action"], "accept_all");
+}
+
+#[test]
+fn every_form_and_a_consent_choice_reach_receive_on_sqlite() {
+    forms_and_consent_reach_receive_and_operators_find_them(|dir| {
+        dir.join("receipts.sqlite").display().to_string()
+    });
+}
+
+#[test]
+fn every_form_and_a_consent_choice_reach_receive_on_postgres() {
+    forms_and_consent_reach_receive_and_operators_find_them(|_| postgres_database("browser"));
 }

@@ -2,6 +2,8 @@
 # Installs what tests/browser.rs needs, only when missing: Debian's Chromium and
 # chromedriver, poppler-utils (pdftotext), and (with npm) axe-core and the Nu
 # HTML checker (vnu, run with java).
+# Starts the PostgreSQL server tests/receive.rs and tests/browser.rs store into
+# (Debian's postgresql; a throwaway cluster on 127.0.0.1:54329) when it is not running.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,6 +28,28 @@ if [[ ! -f "$here/browser/node_modules/axe-core/axe.min.js" || ! -f "$here/brows
   npm install --no-audit --no-fund --prefix "$here/browser"
 fi
 
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+pg_port=54329
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+if [[ -z "$(pg_bin)" ]]; then
+  $sudo apt-get update
+  $sudo apt-get install -y postgresql
+fi
+bin="$(pg_bin)"
+if ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; then
+  data=/var/tmp/policy-site-pg
+  as=()
+  if [[ $(id -u) -eq 0 ]]; then as=(runuser -u postgres --); fi
+  if [[ ! -f "$data/PG_VERSION" ]]; then
+    mkdir -p "$data"
+    if [[ $(id -u) -eq 0 ]]; then chown postgres "$data"; fi
+    "${as[@]}" "$bin/initdb" -D "$data" -U postgres --auth=trust >/dev/null
+  fi
+  "${as[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
+    -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
+fi
+
 missing=()
 [[ -x /usr/bin/chromium ]] || missing+=("/usr/bin/chromium (apt package chromium)")
 [[ -x /usr/bin/chromedriver ]] || missing+=("/usr/bin/chromedriver (apt package chromium-driver)")
@@ -33,9 +57,10 @@ missing=()
 [[ -f "$here/browser/node_modules/vnu-jar/build/dist/vnu.jar" ]] || missing+=("vnu-jar (npm, tests/browser)")
 command -v pdftotext >/dev/null || missing+=("pdftotext (apt package poppler-utils)")
 command -v java >/dev/null || missing+=("java (needed by vnu; apt package default-jre-headless)")
+"$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || missing+=("PostgreSQL on 127.0.0.1:$pg_port (apt package postgresql)")
 if (( ${#missing[@]} )); then
   printf 'setup: still missing after setup:\n' >&2
   printf '  - %s\n' "${missing[@]}" >&2
   exit 1
 fi
-echo "setup: chromium, chromedriver, pdftotext, axe-core, vnu and java are ready"
+echo "setup: chromium, chromedriver, pdftotext, axe-core, vnu, java and PostgreSQL (127.0.0.1:$pg_port) are ready"

@@ -8,6 +8,7 @@ pub mod import;
 pub mod init;
 pub mod lock;
 pub mod receive;
+pub mod requests;
 pub mod revise;
 pub mod serve;
 pub mod translated;

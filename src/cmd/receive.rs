@@ -1,42 +1,84 @@
-//! `policy-site receive`: a small endpoint for the site's forms and banner.
+//! `policy-site receive`: the endpoint for the site's forms and banner,
+//! storing into SQLite or PostgreSQL (`--db`).
 
 use crate::error::{Diagnostic, Diagnostics};
-use crate::http::{self, Reply, Response};
-use crate::receive::Receiver;
-use std::path::{Path, PathBuf};
+use crate::receive::due::DueTable;
+use crate::receive::store::{self, Store};
+use crate::receive::{routes, Receiver};
+use crate::server::{self, Limits};
+use std::path::Path;
 use std::sync::Arc;
 
-pub fn run(root: &Path, port: u16, dir: PathBuf) -> Result<(), Diagnostics> {
-    let receiver = Receiver::open(Some(dir.clone()))
-        .map_err(|e| Diagnostic::new(&dir, format!("cannot use the folder for receipts: {e}")))?;
-    // In a site's folder, accept the rights of its own catalogue.
-    let receiver = match crate::config::load(root) {
-        Ok(config) => receiver.for_site(&config),
-        Err(_) => receiver,
-    };
-    let listener = http::bind(port, false).map_err(|e| {
-        Diagnostic::new(
-            "policy-site receive",
-            format!("cannot listen on 127.0.0.1:{port}: {e}"),
-        )
-        .with_hint("another program uses that port: pass --port")
+pub struct Settings {
+    pub port: u16,
+    /// A SQLite file, or a `postgres://` URL.
+    pub db: String,
+    /// Origins whose pages may post; default: the site's `base_url`.
+    pub allow_origins: Vec<String>,
+    pub jurisdiction: String,
+    /// `NAME=PERIOD` entries added to the table of response periods.
+    pub due: Vec<String>,
+}
+
+pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
+    let fail = |message: String| Diagnostic::new("policy-site receive", message);
+    let due = DueTable::with(&settings.due, &settings.jurisdiction)
+        .map_err(|e| fail(e).with_hint("see --due and --jurisdiction in --help"))?;
+    // In a site's folder, accept its own rights and speak its languages.
+    let config = crate::config::load(root).ok();
+    let mut origins = settings.allow_origins.clone();
+    if origins.is_empty() {
+        origins.extend(config.as_ref().map(|c| c.base_url.clone()));
+    }
+    if let Some(bad) = origins
+        .iter()
+        .find(|o| crate::receive::origin_of(o).is_none())
+    {
+        return Err(fail(format!("`{bad}` is not an http(s) origin")).into());
+    }
+    let store = Store::open(&settings.db)
+        .map_err(|e| Diagnostic::new(shown(&settings.db), format!("cannot open the store: {e}")))?;
+    let receiver = Arc::new(Receiver::new(Some(store), config.as_ref(), &origins, due));
+    let listener = server::bind(settings.port, false).map_err(|e| {
+        fail(format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))
+            .with_hint("another program uses that port: pass --port")
     })?;
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+    let port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or(settings.port);
     println!(
-        "Receiving on http://127.0.0.1:{port}/requests and /consent; storing in {}",
-        dir.display()
+        "Receiving on http://127.0.0.1:{port}/requests and /consent; storing in {}; allowing {}",
+        shown(&settings.db),
+        if origins.is_empty() {
+            "no browser origin (pass --allow-origin)".to_string()
+        } else {
+            receiver.origins().join(", ")
+        }
     );
-    let receiver = Arc::new(receiver);
-    http::run(
-        listener,
-        Arc::new(move |request| {
-            Reply::Full(receiver.handle(request).unwrap_or_else(|| {
-                Response::json(
-                    404,
-                    &serde_json::json!({"error": "POST to /requests or /consent"}),
-                )
-            }))
-        }),
-    );
+    let runtime = server::runtime().map_err(|e| fail(format!("cannot start: {e}")))?;
+    runtime
+        .block_on(server::serve(
+            listener,
+            routes::app(receiver),
+            Limits::default(),
+            server::stop_signal(),
+        ))
+        .map_err(|e| fail(format!("stopped: {e}")))?;
+    println!("Stopped; every acknowledged receipt is stored.");
     Ok(())
+}
+
+/// The database as it may be printed: a PostgreSQL URL without its password.
+pub fn shown(db: &str) -> String {
+    if !store::is_postgres(db) {
+        return db.to_string();
+    }
+    match url::Url::parse(db) {
+        Ok(mut url) => {
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => "PostgreSQL".to_string(),
+    }
 }

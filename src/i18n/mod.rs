@@ -17,26 +17,18 @@ const BUILT_IN: &[(&str, &str, &str)] = &[
     ("en", "banner", include_str!("en/banner.yaml")),
     ("en", "forms", include_str!("en/forms.yaml")),
     ("en", "diff", include_str!("en/diff.yaml")),
+    ("en", "receive", include_str!("en/receive.yaml")),
     ("fr", "site", include_str!("fr/site.yaml")),
     ("fr", "banner", include_str!("fr/banner.yaml")),
     ("fr", "forms", include_str!("fr/forms.yaml")),
     ("fr", "diff", include_str!("fr/diff.yaml")),
+    ("fr", "receive", include_str!("fr/receive.yaml")),
 ];
 
 /// The strings of every configured language; a language that lacks a key
 /// English has is an error naming the key.
 pub fn load(config: &Config, config_file: &Path) -> Result<BTreeMap<String, Strings>, Diagnostics> {
-    let mut all: BTreeMap<String, Strings> = BTreeMap::new();
-    for (lang, namespace, text) in BUILT_IN {
-        let file = Path::new("src/i18n")
-            .join(lang)
-            .join(format!("{namespace}.yaml"));
-        let map: BTreeMap<String, String> =
-            yaml::parse(text, &file, 1).expect("built-in strings are valid");
-        all.entry(lang.to_string())
-            .or_default()
-            .insert(namespace.to_string(), map);
-    }
+    let mut all = built_in();
     for (lang, namespaces) in &config.strings {
         let strings = all.entry(lang.clone()).or_default();
         for (namespace, keys) in namespaces {
@@ -71,6 +63,22 @@ pub fn load(config: &Config, config_file: &Path) -> Result<BTreeMap<String, Stri
         result.insert(lang.clone(), strings);
     }
     found.into_result(result)
+}
+
+/// The strings that ship in the binary, per language.
+pub fn built_in() -> BTreeMap<String, Strings> {
+    let mut all: BTreeMap<String, Strings> = BTreeMap::new();
+    for (lang, namespace, text) in BUILT_IN {
+        let file = Path::new("src/i18n")
+            .join(lang)
+            .join(format!("{namespace}.yaml"));
+        let map: BTreeMap<String, String> =
+            yaml::parse(text, &file, 1).expect("built-in strings are valid");
+        all.entry(lang.to_string())
+            .or_default()
+            .insert(namespace.to_string(), map);
+    }
+    all
 }
 
 /// "January 30, 2025", "30 janvier 2025", from the language's own strings.

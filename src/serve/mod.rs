@@ -3,31 +3,32 @@
 //! server-sent events to reload (or, when the build breaks, to show the
 //! errors over the last good site, which keeps being served). Forms and the
 //! cookie banner post to the server itself, which prints what they send.
+//! This file builds and watches; `http` answers requests.
+
+mod http;
 
 use crate::build::{self, Options};
 use crate::config;
 use crate::content::{self, SectionCache};
 use crate::error::Diagnostics;
-use crate::http::{self, Reply, Request, Response};
+use crate::receive::due::DueTable;
 use crate::receive::Receiver;
+use crate::server::{self, Limits};
 use notify::{RecursiveMode, Watcher};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// Where the server's own files and endpoints live, beside the site's.
 pub const PREFIX: &str = "/__policy-site";
-const LIVE_JS: &[u8] = include_bytes!("live.js");
-const LIVE_CSS: &[u8] = include_bytes!("live.css");
 /// Changes closer together than this are one rebuild (editors write in steps).
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// Once a file is closed after writing, the editor is done with it: only
 /// this long is left for a write to a second file to join the rebuild.
 const SETTLE_AFTER_CLOSE: Duration = Duration::from_millis(5);
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub struct Settings {
     pub root: PathBuf,
@@ -39,6 +40,7 @@ pub struct Settings {
 /// A running server.
 pub struct Running {
     pub port: u16,
+    server: std::thread::JoinHandle<()>,
 }
 
 /// The last good site and who is watching it.
@@ -47,14 +49,19 @@ struct State {
     files: RwLock<Arc<BTreeMap<String, Vec<u8>>>>,
     /// The `error` event of a broken build, until the next good one.
     error: Mutex<Option<String>>,
-    tabs: Mutex<Vec<Sender<String>>>,
+    tabs: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<String>>>,
     builds: Mutex<u64>,
-    receiver: Receiver,
+    receiver: Arc<Receiver>,
 }
 
 /// Builds, starts serving and watching, and returns once the server listens.
 pub fn start(settings: Settings) -> Result<Running, Diagnostics> {
-    let listener = http::bind(settings.port, true).map_err(|e| {
+    start_until(settings, false)
+}
+
+/// As `start`; with `on_signal`, the server stops on SIGINT/SIGTERM.
+fn start_until(settings: Settings, on_signal: bool) -> Result<Running, Diagnostics> {
+    let listener = server::bind(settings.port, true).map_err(|e| {
         crate::error::Diagnostic::new(
             "policy-site serve",
             format!(
@@ -94,37 +101,46 @@ pub fn start(settings: Settings) -> Result<Running, Diagnostics> {
         error: Mutex::new(None),
         tabs: Mutex::new(Vec::new()),
         builds: Mutex::new(0),
-        receiver: {
-            let receiver = Receiver::open(None).expect("a receiver without files cannot fail");
-            match build::load_config(&options) {
-                Ok(config) => receiver.for_site(&config),
-                Err(_) => receiver,
-            }
-        },
+        receiver: Arc::new(Receiver::new(
+            None,
+            build::load_config(&options).ok().as_ref(),
+            std::slice::from_ref(&origin),
+            DueTable::default(),
+        )),
     });
     rebuild(&options, &state, settings.quiet, "start");
     let watched = watch(&root, options, state.clone(), settings.quiet)?;
-    let handler_state = state.clone();
-    std::thread::spawn(move || {
+    let runtime = server::runtime().map_err(|e| {
+        crate::error::Diagnostic::new("policy-site serve", format!("cannot start: {e}"))
+    })?;
+    let app = http::router(state, &origin);
+    let limits = Limits {
+        drain: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let server = std::thread::spawn(move || {
         // The watcher lives as long as the server.
         let _watched = watched;
-        http::run(
-            listener,
-            Arc::new(move |request| handle(&handler_state, request)),
-        );
+        let stop = async move {
+            if on_signal {
+                server::stop_signal().await
+            } else {
+                std::future::pending().await
+            }
+        };
+        let _ = runtime.block_on(server::serve(listener, app, limits, stop));
     });
     if !settings.quiet {
         say(&format!("Serving on {origin}/ (Ctrl-C to stop)"));
     }
-    Ok(Running { port })
+    Ok(Running { port, server })
 }
 
-/// Serves until the process ends.
+/// Serves until SIGINT or SIGTERM.
 pub fn run(settings: Settings) -> Result<(), Diagnostics> {
-    start(settings)?;
-    loop {
-        std::thread::park();
-    }
+    let running = start_until(settings, true)?;
+    let _ = running.server.join();
+    Ok(())
 }
 
 fn rebuild(options: &Options, state: &State, quiet: bool, cause: &str) {
@@ -287,98 +303,7 @@ fn inject(html: &[u8]) -> Vec<u8> {
     }
 }
 
-fn handle(state: &State, request: &Request) -> Reply {
-    if let Some(own) = request.path.strip_prefix(PREFIX) {
-        return match own {
-            "/events" => events(state),
-            "/live.js" => Reply::Full(Response::new(
-                200,
-                "text/javascript; charset=utf-8",
-                LIVE_JS,
-            )),
-            "/live.css" => Reply::Full(Response::new(200, "text/css; charset=utf-8", LIVE_CSS)),
-            _ => Reply::Full(
-                state
-                    .receiver
-                    .handle(request)
-                    .unwrap_or_else(|| not_found(state)),
-            ),
-        };
-    }
-    if request.method != "GET" && request.method != "HEAD" {
-        return Reply::Full(Response::text(405, "only GET is served here"));
-    }
-    let files = state.files.read().expect("not poisoned").clone();
-    let mut key = request.path.trim_start_matches('/').to_string();
-    if key.is_empty() || key.ends_with('/') {
-        key.push_str("index.html");
-    }
-    let found = files.get(&key).map(|b| (key.clone(), b)).or_else(|| {
-        let index = format!("{key}/index.html");
-        files.get(&index).map(|b| (index, b))
-    });
-    Reply::Full(match found {
-        Some((file, bytes)) => Response::new(200, content_type(&file), bytes.clone())
-            .with_header("Cache-Control", "no-store"),
-        None => not_found(state),
-    })
-}
-
-fn not_found(state: &State) -> Response {
-    let files = state.files.read().expect("not poisoned").clone();
-    let body = files.get("404.html").cloned().unwrap_or_else(|| {
-        // No good build yet: a page that shows the errors and reloads when fixed.
-        inject(b"<!doctype html><title>policy-site</title><body></body>")
-    });
-    Response::new(404, "text/html; charset=utf-8", body).with_header("Cache-Control", "no-store")
-}
-
-/// A server-sent event stream: `hello` at once (and the standing error, if
-/// the site is broken), then `reload` and `error` as builds finish.
-fn events(state: &State) -> Reply {
-    let (tx, rx) = mpsc::channel::<String>();
-    let builds = *state.builds.lock().expect("not poisoned");
-    let _ = tx.send(format!("event: hello\ndata: {{\"build\":{builds}}}\n\n"));
-    if let Some(error) = state.error.lock().expect("not poisoned").clone() {
-        let _ = tx.send(error);
-    }
-    state.tabs.lock().expect("not poisoned").push(tx);
-    let head = Response::new(200, "text/event-stream", Vec::new())
-        .with_header("Cache-Control", "no-store");
-    Reply::Stream(
-        head,
-        Box::new(move |mut stream| loop {
-            let chunk = match rx.recv_timeout(KEEP_ALIVE) {
-                Ok(message) => message,
-                Err(RecvTimeoutError::Timeout) => ": keep-alive\n\n".to_string(),
-                Err(RecvTimeoutError::Disconnected) => return,
-            };
-            if stream
-                .write_all(chunk.as_bytes())
-                .and_then(|()| stream.flush())
-                .is_err()
-            {
-                return;
-            }
-        }),
-    )
-}
-
 /// A line on the terminal; a closed terminal must not stop the server.
 fn say(line: &str) {
     let _ = writeln!(std::io::stdout(), "{line}");
-}
-
-fn content_type(file: &str) -> &'static str {
-    match file.rsplit('.').next().unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "xml" => "application/xml; charset=utf-8",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "txt" | "" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
 }

@@ -145,7 +145,8 @@
       try {
         response = await fetch(endpoint, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          // The page's language: the endpoint words its refusals in it.
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Accept-Language': meta('lang').value },
           body: JSON.stringify(payload()),
           signal: abort.signal,
         });

@@ -1,91 +1,57 @@
 //! The two HTTP servers the browser tests talk to, on 127.0.0.1: the built site
 //! (with the CSP of its `_headers` file on every response) and a scriptable
-//! endpoint that records every request the pages send.
+//! endpoint that records every request the pages send. Both are axum routers
+//! on hyper, as `receive` and `serve` are; each answers one request per
+//! connection, so an endpoint set "down" refuses the very next one.
 
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub struct Request {
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Request {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn read_request(stream: &TcpStream) -> Option<Request> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (n, v) = h.split_once(':')?;
-        headers.push((n.trim().to_string(), v.trim().to_string()));
-    }
-    let mut request = Request {
-        method,
-        path,
-        headers,
-        body: Vec::new(),
-    };
-    let length: usize = request
-        .header("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    request.body = vec![0; length];
-    reader.read_exact(&mut request.body).ok()?;
-    Some(request)
-}
-
-fn respond(mut stream: &TcpStream, status: u16, headers: &[(&str, String)], body: &[u8]) {
-    let mut head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (n, v) in headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = stream
-        .write_all(head.as_bytes())
-        .and_then(|_| stream.write_all(body));
-}
-
-fn serve(listener: TcpListener, handle: impl Fn(TcpStream) + Send + Sync + 'static) {
-    let handle = Arc::new(handle);
+/// Serves `app` on a free port of 127.0.0.1 from a thread of its own;
+/// while `down` is set, connections are closed unanswered (a network error
+/// for the page). Returns the origin.
+fn serve(app: Router, down: Arc<AtomicBool>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
     thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let handle = handle.clone();
-            thread::spawn(move || handle(stream));
-        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                if down.load(Ordering::SeqCst) {
+                    continue; // dropped unanswered
+                }
+                let service = TowerToHyperService::new(app.clone());
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(false)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
     });
+    origin
 }
 
 /// Serves a built site's folder, as a static host would with its `_headers`.
@@ -95,62 +61,61 @@ pub struct StaticSite {
 
 impl StaticSite {
     pub fn start(root: PathBuf) -> StaticSite {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
-        serve(listener, move |stream| {
-            let Some(request) = read_request(&stream) else {
-                return;
-            };
-            let path = request
-                .path
-                .split(['?', '#'])
-                .next()
-                .unwrap_or("/")
-                .to_string();
-            let mut file = root.join(path.trim_start_matches('/'));
-            if file.is_dir() {
-                file = file.join("index.html");
-            }
-            let csp = std::fs::read_to_string(root.join("_headers"))
-                .ok()
-                .and_then(|h| {
-                    h.lines().find_map(|l| {
-                        l.trim()
-                            .strip_prefix("Content-Security-Policy:")
-                            .map(|v| v.trim().to_string())
-                    })
-                });
-            let Some(csp) = csp else {
-                return respond(&stream, 500, &[], b"no Content-Security-Policy in _headers");
-            };
-            let (status, body) = match std::fs::read(&file) {
-                Ok(body) => (200, body),
-                Err(_) => (
-                    404,
-                    std::fs::read(root.join("404.html")).unwrap_or_default(),
-                ),
-            };
-            let kind = match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
-                "html" => "text/html; charset=utf-8",
-                "js" => "text/javascript; charset=utf-8",
-                "css" => "text/css; charset=utf-8",
-                "json" => "application/json",
-                "xml" => "application/atom+xml",
-                _ => "application/octet-stream",
-            };
-            let headers = [
-                ("Content-Type", kind.to_string()),
-                ("Content-Security-Policy", csp),
-                ("Cache-Control", "no-store".to_string()),
-            ];
-            respond(&stream, status, &headers, &body);
-        });
-        StaticSite { origin }
+        let app = Router::new()
+            .fallback(static_file)
+            .with_state(Arc::new(root));
+        StaticSite {
+            origin: serve(app, Arc::default()),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.origin)
     }
+}
+
+async fn static_file(State(root): State<Arc<PathBuf>>, uri: Uri) -> Response {
+    let mut file = root.join(uri.path().trim_start_matches('/'));
+    if file.is_dir() {
+        file = file.join("index.html");
+    }
+    let csp = std::fs::read_to_string(root.join("_headers"))
+        .ok()
+        .and_then(|h| {
+            h.lines().find_map(|l| {
+                l.trim()
+                    .strip_prefix("Content-Security-Policy:")
+                    .map(|v| v.trim().to_string())
+            })
+        });
+    let Some(csp) = csp else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no Content-Security-Policy in _headers",
+        )
+            .into_response();
+    };
+    let (status, body) = match std::fs::read(&file) {
+        Ok(body) => (StatusCode::OK, body),
+        Err(_) => (
+            StatusCode::NOT_FOUND,
+            std::fs::read(root.join("404.html")).unwrap_or_default(),
+        ),
+    };
+    let kind = match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "xml" => "application/atom+xml",
+        _ => "application/octet-stream",
+    };
+    let headers = [
+        ("Content-Type", kind.to_string()),
+        ("Content-Security-Policy", csp),
+        ("Cache-Control", "no-store".to_string()),
+    ];
+    (status, headers, body).into_response()
 }
 
 /// One POST the endpoint received, with the status it answered.
@@ -200,7 +165,6 @@ fn decode(text: &str) -> String {
 struct Script {
     received: Vec<Received>,
     statuses: HashMap<String, VecDeque<u16>>,
-    down: bool,
     delay: Duration,
 }
 
@@ -221,82 +185,19 @@ impl Script {
 pub struct Endpoint {
     pub origin: String,
     state: Arc<(Mutex<Script>, Condvar)>,
+    down: Arc<AtomicBool>,
 }
 
 impl Endpoint {
     pub fn start() -> Endpoint {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         let state: Arc<(Mutex<Script>, Condvar)> = Arc::default();
-        let shared = state.clone();
-        serve(listener, move |stream| {
-            if shared.0.lock().unwrap().down {
-                return; // dropped unanswered: a network error for the page
-            }
-            let Some(request) = read_request(&stream) else {
-                return;
-            };
-            let cors = |request: &Request| {
-                vec![
-                    (
-                        "Access-Control-Allow-Origin",
-                        request.header("origin").unwrap_or("*").to_string(),
-                    ),
-                    ("Access-Control-Allow-Methods", "POST, OPTIONS".to_string()),
-                    ("Access-Control-Allow-Headers", "Content-Type".to_string()),
-                    ("Vary", "Origin".to_string()),
-                ]
-            };
-            if request.method == "OPTIONS" {
-                return respond(&stream, 204, &cors(&request), b"");
-            }
-            let (status, delay, count) = {
-                let mut script = shared.0.lock().unwrap();
-                let status = script
-                    .statuses
-                    .get_mut(&request.path)
-                    .and_then(VecDeque::pop_front)
-                    .unwrap_or(201);
-                script.received.push(Received {
-                    path: request.path.clone(),
-                    content_type: request.header("content-type").unwrap_or("").to_string(),
-                    body: String::from_utf8_lossy(&request.body).into_owned(),
-                    status,
-                });
-                shared.1.notify_all();
-                (status, script.delay, script.received.len())
-            };
-            thread::sleep(delay);
-            let mut headers = cors(&request);
-            let urlencoded = request
-                .header("content-type")
-                .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
-            if urlencoded && status < 300 {
-                let received = Received {
-                    path: String::new(),
-                    content_type: String::new(),
-                    body: String::from_utf8_lossy(&request.body).into_owned(),
-                    status,
-                };
-                let back = received
-                    .form()
-                    .into_iter()
-                    .find(|(k, _)| k == "return_to")
-                    .map(|(_, v)| v)
-                    .unwrap_or_default();
-                let origin = request.header("origin").unwrap_or("").to_string();
-                headers.push(("Location", format!("{origin}{back}")));
-                return respond(&stream, 303, &headers, b"");
-            }
-            headers.push(("Content-Type", "application/json".to_string()));
-            let body = if status < 300 {
-                format!("{{\"reference\":\"REF-{count}\"}}")
-            } else {
-                "{\"error\":\"scripted failure\"}".to_string()
-            };
-            respond(&stream, status, &headers, body.as_bytes());
-        });
-        Endpoint { origin, state }
+        let down = Arc::new(AtomicBool::new(false));
+        let app = Router::new().fallback(answer).with_state(state.clone());
+        Endpoint {
+            origin: serve(app, down.clone()),
+            state,
+            down,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -316,7 +217,7 @@ impl Endpoint {
     }
 
     pub fn set_down(&self, down: bool) {
-        self.state.0.lock().unwrap().down = down;
+        self.down.store(down, Ordering::SeqCst);
     }
 
     pub fn set_delay(&self, delay: Duration) {
@@ -343,4 +244,89 @@ impl Endpoint {
         }
         script.on_path(path)
     }
+}
+
+async fn answer(
+    State(shared): State<Arc<(Mutex<Script>, Condvar)>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let origin = header("origin");
+    let mut reply = vec![
+        (
+            "Access-Control-Allow-Origin",
+            if origin.is_empty() {
+                "*".to_string()
+            } else {
+                origin.clone()
+            },
+        ),
+        ("Access-Control-Allow-Methods", "POST, OPTIONS".to_string()),
+        ("Access-Control-Allow-Headers", "Content-Type".to_string()),
+        ("Vary", "Origin".to_string()),
+    ];
+    if method == Method::OPTIONS {
+        return (StatusCode::NO_CONTENT, headers_of(reply)).into_response();
+    }
+    let path = uri.path().to_string();
+    let posted = String::from_utf8_lossy(&body).into_owned();
+    let (status, delay, count) = {
+        let mut script = shared.0.lock().unwrap();
+        let status = script
+            .statuses
+            .get_mut(&path)
+            .and_then(VecDeque::pop_front)
+            .unwrap_or(201);
+        script.received.push(Received {
+            path,
+            content_type: header("content-type"),
+            body: posted.clone(),
+            status,
+        });
+        shared.1.notify_all();
+        (status, script.delay, script.received.len())
+    };
+    tokio::time::sleep(delay).await;
+    let status_code = StatusCode::from_u16(status).unwrap();
+    let urlencoded = header("content-type").starts_with("application/x-www-form-urlencoded");
+    if urlencoded && status < 300 {
+        let received = Received {
+            path: String::new(),
+            content_type: String::new(),
+            body: posted,
+            status,
+        };
+        let back = received
+            .form()
+            .into_iter()
+            .find(|(k, _)| k == "return_to")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        reply.push(("Location", format!("{origin}{back}")));
+        return (StatusCode::SEE_OTHER, headers_of(reply)).into_response();
+    }
+    reply.push(("Content-Type", "application/json".to_string()));
+    let body = if status < 300 {
+        format!("{{\"reference\":\"REF-{count}\"}}")
+    } else {
+        "{\"error\":\"scripted failure\"}".to_string()
+    };
+    (status_code, headers_of(reply), body).into_response()
+}
+
+fn headers_of(pairs: Vec<(&'static str, String)>) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.append(name, value.parse().unwrap());
+    }
+    map
 }

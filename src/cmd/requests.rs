@@ -1,0 +1,208 @@
+//! `policy-site requests` and `policy-site consents`: what operators do with
+//! the receipts `receive` stored (same `--db`): list, show, export (CSV or
+//! JSON Lines, overdue requests marked) and record a request's status.
+
+use crate::error::{Diagnostic, Diagnostics};
+use crate::receive::due;
+use crate::receive::store::{self, Backend, StoredRequest, STATUSES};
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    Table,
+    Csv,
+    /// JSON Lines: one JSON object a line.
+    Jsonl,
+}
+
+fn open(db: &str) -> Result<Box<dyn Backend>, Diagnostics> {
+    let place = super::receive::shown(db);
+    if !store::is_postgres(db) && !std::path::Path::new(db).is_file() {
+        return Err(Diagnostic::new(&place, "no receipts are stored here")
+            .with_hint("pass the --db that `policy-site receive` stores into")
+            .into());
+    }
+    store::connect(db)
+        .map_err(|e| Diagnostic::new(&place, format!("cannot open the store: {e}")).into())
+}
+
+fn failed(db: &str, e: String) -> Diagnostics {
+    Diagnostic::new(super::receive::shown(db), e).into()
+}
+
+/// Every request (or those with `status`), oldest first.
+pub fn list(
+    db: &str,
+    status: Option<&str>,
+    format: Format,
+    answers: bool,
+) -> Result<(), Diagnostics> {
+    let today = due::today().to_string();
+    let found = store::requests(open(db)?.as_mut(), status, &today).map_err(|e| failed(db, e))?;
+    let mut out = std::io::stdout().lock();
+    let written = match format {
+        Format::Table => table(&mut out, &found),
+        Format::Csv => csv(&mut out, &found, answers),
+        Format::Jsonl => found.iter().try_for_each(|r| {
+            let mut line = serde_json::to_value(r).expect("plain data");
+            if !answers {
+                line["payload"] = serde_json::Value::Null;
+            }
+            writeln!(out, "{line}")
+        }),
+    };
+    written.map_err(|e| failed(db, format!("cannot write: {e}")))
+}
+
+const COLUMNS: [&str; 11] = [
+    "reference",
+    "right",
+    "status",
+    "overdue",
+    "received_at",
+    "due_on",
+    "lang",
+    "origin",
+    "jurisdiction",
+    "request_id",
+    "policy_version",
+];
+
+fn row(r: &StoredRequest) -> [String; 11] {
+    [
+        r.reference.clone(),
+        r.right.clone(),
+        r.status.clone(),
+        if r.overdue { "overdue" } else { "" }.to_string(),
+        r.received_at.clone(),
+        r.due_on.clone(),
+        r.lang.clone(),
+        r.origin.clone(),
+        r.jurisdiction.clone(),
+        r.request_id.clone(),
+        format!("{} {}", r.policy, r.version),
+    ]
+}
+
+fn table(out: &mut impl Write, found: &[StoredRequest]) -> std::io::Result<()> {
+    let rows: Vec<_> = found.iter().map(row).collect();
+    let shown = 6;
+    let widths: Vec<usize> = (0..shown)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([COLUMNS[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(out, "{}", line(COLUMNS[..shown].to_vec()))?;
+    for r in &rows {
+        writeln!(
+            out,
+            "{}",
+            line(r[..shown].iter().map(String::as_str).collect())
+        )?;
+    }
+    writeln!(
+        out,
+        "{} request(s), {} overdue",
+        found.len(),
+        found.iter().filter(|r| r.overdue).count()
+    )
+}
+
+/// RFC 4180 quoting of one cell: a few lines, not worth a dependency.
+fn csv_cell(cell: &str) -> String {
+    if cell.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_string()
+    }
+}
+
+fn csv(out: &mut impl Write, found: &[StoredRequest], answers: bool) -> std::io::Result<()> {
+    let mut header: Vec<&str> = COLUMNS.to_vec();
+    if answers {
+        header.push("answers");
+    }
+    writeln!(out, "{}", header.join(","))?;
+    for r in found {
+        let mut cells: Vec<String> = row(r).to_vec();
+        if answers {
+            cells.push(r.payload["fields"].to_string());
+        }
+        let cells: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        writeln!(out, "{}", cells.join(","))?;
+    }
+    Ok(())
+}
+
+/// One request with its answers and its status history.
+pub fn show(db: &str, key: &str) -> Result<(), Diagnostics> {
+    let today = due::today().to_string();
+    let Some((found, history)) =
+        store::request(open(db)?.as_mut(), key, &today).map_err(|e| failed(db, e))?
+    else {
+        return Err(failed(db, format!("no request has the reference `{key}`")));
+    };
+    let mut text = String::new();
+    for (name, value) in COLUMNS.iter().zip(row(&found)) {
+        text.push_str(&format!("{name:<15} {value}\n"));
+    }
+    if let Some(fields) = found.payload["fields"].as_object() {
+        for (name, value) in fields {
+            text.push_str(&format!("  {name:<13} {}\n", value.as_str().unwrap_or("")));
+        }
+    }
+    text.push_str("history:\n");
+    for change in history {
+        text.push_str(&format!(
+            "  {} {} {}\n",
+            change.at, change.status, change.note
+        ));
+    }
+    print!("{text}");
+    Ok(())
+}
+
+pub fn set_status(db: &str, key: &str, status: &str, note: &str) -> Result<(), Diagnostics> {
+    if !STATUSES.contains(&status) {
+        return Err(failed(
+            db,
+            format!(
+                "`{status}` is not a status; use one of {}",
+                STATUSES.join(", ")
+            ),
+        ));
+    }
+    let at = due::now().0;
+    let changed =
+        store::set_status(open(db)?.as_mut(), key, status, &at, note).map_err(|e| failed(db, e))?;
+    if !changed {
+        return Err(failed(db, format!("no request has the reference `{key}`")));
+    }
+    println!("{key}: {status} at {at}");
+    Ok(())
+}
+
+/// Every stored consent record (or one browser's), as JSON Lines.
+pub fn consents(db: &str, consent_id: Option<&str>) -> Result<(), Diagnostics> {
+    let found = store::consents(open(db)?.as_mut(), consent_id).map_err(|e| failed(db, e))?;
+    let mut out = std::io::stdout().lock();
+    found
+        .iter()
+        .try_for_each(|c| writeln!(out, "{}", serde_json::to_string(c).expect("plain data")))
+        .map_err(|e| failed(db, format!("cannot write: {e}")))
+}

@@ -1,0 +1,514 @@
+//! Where receipts are kept: SQLite (the default, one file) or PostgreSQL
+//! (`postgres://…`, for several receivers), with one schema, shipped as
+//! migrations in the binary, and one set of SQL statements for both. The
+//! database enforces idempotency (unique `request_id` / `record_id`). One
+//! writer thread commits many receipts per transaction (group commit), and
+//! a receipt is acknowledged only once its transaction is durable.
+
+use super::{postgres, sqlite};
+use std::thread;
+use tokio::sync::{mpsc, oneshot};
+
+/// A value bound to a statement or read from a row: every column is text.
+pub type Cell = Option<String>;
+
+/// What the store needs from a database connection: statements with text
+/// parameters (`$1`, `$2`, … in both dialects) and text results.
+pub trait Backend: Send {
+    /// Runs statements without parameters (`BEGIN`, migrations).
+    fn batch(&mut self, sql: &str) -> Result<(), String>;
+    fn execute(&mut self, sql: &str, params: &[Cell]) -> Result<u64, String>;
+    fn rows(&mut self, sql: &str, params: &[Cell]) -> Result<Vec<Vec<Cell>>, String>;
+    /// Starts a write transaction.
+    fn begin_write(&mut self) -> Result<(), String>;
+    /// Starts the transaction that brings the schema up to date, one
+    /// receiver at a time.
+    fn begin_migration(&mut self) -> Result<(), String> {
+        self.begin_write()
+    }
+    /// The schema's migrations, in order, in this dialect.
+    fn migrations(&self) -> Vec<String>;
+}
+
+/// The schema; `{seq}` is each dialect's auto-increasing key.
+const SCHEMA_V1: &str = "
+CREATE TABLE requests (
+    seq {seq},
+    request_id TEXT NOT NULL UNIQUE,
+    reference TEXT NOT NULL UNIQUE,
+    right_id TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    version TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    jurisdiction TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('received', 'identity_verified', 'completed', 'refused')),
+    fingerprint TEXT,
+    payload TEXT NOT NULL
+);
+CREATE INDEX requests_by_fingerprint ON requests (fingerprint, received_at);
+CREATE TABLE request_events (
+    seq {seq},
+    request_id TEXT NOT NULL REFERENCES requests (request_id),
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE INDEX request_events_by_request ON request_events (request_id, seq);
+CREATE TABLE consents (
+    seq {seq},
+    record_id TEXT NOT NULL UNIQUE,
+    consent_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    version TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX consents_by_consent_id ON consents (consent_id, seq);
+";
+
+pub fn schema(seq: &str) -> Vec<String> {
+    vec![SCHEMA_V1.replace("{seq}", seq)]
+}
+
+/// The statuses of a request, in the order they usually follow.
+pub const STATUSES: &[&str] = &["received", "identity_verified", "completed", "refused"];
+
+/// A rights request ready to store.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub request_id: String,
+    pub reference: String,
+    pub right: String,
+    pub policy: String,
+    pub version: String,
+    pub lang: String,
+    pub origin: String,
+    pub jurisdiction: String,
+    pub received_at: String,
+    pub due_on: String,
+    /// For posts without JavaScript: same right and answers is the same request…
+    pub fingerprint: Option<String>,
+    /// … when stored at or after this time.
+    pub same_since: Option<String>,
+    pub payload: String,
+}
+
+/// A consent record ready to store.
+#[derive(Debug, Clone)]
+pub struct NewConsent {
+    pub record_id: String,
+    pub consent_id: String,
+    pub action: String,
+    pub policy: String,
+    pub version: String,
+    pub lang: String,
+    pub origin: String,
+    pub received_at: String,
+    pub payload: String,
+}
+
+enum Job {
+    Request(NewRequest, oneshot::Sender<Result<String, String>>),
+    Consent(NewConsent, oneshot::Sender<Result<String, String>>),
+}
+
+/// The handle receivers use: jobs go to the writer thread.
+#[derive(Clone)]
+pub struct Store {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Receipts committed per transaction at most.
+const BATCH: usize = 512;
+
+/// Opens `db` (a SQLite file, or a `postgres://` URL), brings its schema up
+/// to date, and returns a connection for reading or operator changes.
+pub fn connect(db: &str) -> Result<Box<dyn Backend>, String> {
+    let mut backend: Box<dyn Backend> = if is_postgres(db) {
+        Box::new(postgres::Postgres::connect(db)?)
+    } else {
+        Box::new(sqlite::Sqlite::open(db)?)
+    };
+    migrate(backend.as_mut())?;
+    Ok(backend)
+}
+
+pub fn is_postgres(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+fn migrate(db: &mut dyn Backend) -> Result<(), String> {
+    db.begin_migration()?;
+    let done = (|| {
+        db.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)")?;
+        let applied = db.rows("SELECT version FROM schema_migrations", &[])?.len();
+        for (number, migration) in db.migrations().iter().enumerate().skip(applied) {
+            db.batch(migration)?;
+            db.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[Some(format!("{:04}", number + 1))],
+            )?;
+        }
+        Ok(())
+    })();
+    finish(db, done)
+}
+
+/// Commits on success, rolls back on failure.
+fn finish<T>(db: &mut dyn Backend, done: Result<T, String>) -> Result<T, String> {
+    match done {
+        Ok(value) => db.batch("COMMIT").map(|()| value),
+        Err(e) => {
+            let _ = db.batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+impl Store {
+    /// Starts the writer thread on its own connection to `db`.
+    pub fn open(db: &str) -> Result<Store, String> {
+        let backend = connect(db)?;
+        let (jobs, queue) = mpsc::channel(4 * BATCH);
+        thread::Builder::new()
+            .name("receipts-writer".into())
+            .spawn(move || write_loop(backend, queue))
+            .map_err(|e| format!("cannot start the writer: {e}"))?;
+        Ok(Store { jobs })
+    }
+
+    /// Stores a request unless its id (or, without JavaScript, the same
+    /// answers just before) is stored already; the reference it is known by.
+    pub async fn save_request(&self, request: NewRequest) -> Result<String, String> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Request(request, reply), answer).await
+    }
+
+    pub async fn save_consent(&self, consent: NewConsent) -> Result<String, String> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Consent(consent, reply), answer).await
+    }
+
+    async fn submit(
+        &self,
+        job: Job,
+        answer: oneshot::Receiver<Result<String, String>>,
+    ) -> Result<String, String> {
+        let stopped = || "the store has stopped".to_string();
+        self.jobs.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// Takes every waiting job (up to `BATCH`), commits them in one
+/// transaction, then answers each: acknowledged means durable.
+fn write_loop(mut db: Box<dyn Backend>, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.blocking_recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < BATCH {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcomes = commit(db.as_mut(), &jobs);
+        for (job, outcome) in jobs.into_iter().zip(outcomes) {
+            let reply = match job {
+                Job::Request(_, reply) | Job::Consent(_, reply) => reply,
+            };
+            let _ = reply.send(outcome);
+        }
+    }
+}
+
+/// All jobs in one transaction. Should one fail (a statement refused), the
+/// transaction is undone and each job is tried in its own, so that one bad
+/// receipt cannot cost the others their acknowledgement.
+fn commit(db: &mut dyn Backend, jobs: &[Job]) -> Vec<Result<String, String>> {
+    match in_one_transaction(db, jobs) {
+        Ok(references) => references.into_iter().map(Ok).collect(),
+        Err(e) if jobs.len() == 1 => vec![Err(e)],
+        Err(_) => jobs
+            .iter()
+            .map(|job| {
+                in_one_transaction(db, std::slice::from_ref(job))
+                    .map(|mut references| references.remove(0))
+            })
+            .collect(),
+    }
+}
+
+fn in_one_transaction(db: &mut dyn Backend, jobs: &[Job]) -> Result<Vec<String>, String> {
+    db.begin_write()?;
+    let done = jobs
+        .iter()
+        .map(|job| match job {
+            Job::Request(request, _) => insert_request(db, request),
+            Job::Consent(consent, _) => insert_consent(db, consent),
+        })
+        .collect();
+    finish(db, done)
+}
+
+fn first_text(rows: Vec<Vec<Cell>>) -> Option<String> {
+    rows.into_iter().next()?.into_iter().next()?
+}
+
+fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<String, String> {
+    let find = "SELECT reference FROM requests WHERE request_id = $1";
+    if let Some(reference) = first_text(db.rows(find, &[Some(r.request_id.clone())])?) {
+        return Ok(reference);
+    }
+    if let (Some(fingerprint), Some(since)) = (&r.fingerprint, &r.same_since) {
+        let same = "SELECT reference FROM requests WHERE fingerprint = $1 AND received_at >= $2 ORDER BY seq LIMIT 1";
+        let params = [Some(fingerprint.clone()), Some(since.clone())];
+        if let Some(reference) = first_text(db.rows(same, &params)?) {
+            return Ok(reference);
+        }
+    }
+    let inserted = db.execute(
+        "INSERT INTO requests (request_id, reference, right_id, policy, version, lang, origin, \
+         jurisdiction, received_at, due_on, status, fingerprint, payload) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'received', $11, $12) \
+         ON CONFLICT (request_id) DO NOTHING",
+        &[
+            Some(r.request_id.clone()),
+            Some(r.reference.clone()),
+            Some(r.right.clone()),
+            Some(r.policy.clone()),
+            Some(r.version.clone()),
+            Some(r.lang.clone()),
+            Some(r.origin.clone()),
+            Some(r.jurisdiction.clone()),
+            Some(r.received_at.clone()),
+            Some(r.due_on.clone()),
+            r.fingerprint.clone(),
+            Some(r.payload.clone()),
+        ],
+    )?;
+    if inserted == 0 {
+        // Another receiver stored it between our look-up and our insert.
+        return first_text(db.rows(find, &[Some(r.request_id.clone())])?)
+            .ok_or_else(|| "the request vanished".to_string());
+    }
+    add_event(db, &r.request_id, "received", &r.received_at, "")?;
+    Ok(r.reference.clone())
+}
+
+fn add_event(
+    db: &mut dyn Backend,
+    request_id: &str,
+    status: &str,
+    at: &str,
+    note: &str,
+) -> Result<u64, String> {
+    db.execute(
+        "INSERT INTO request_events (request_id, status, at, note) VALUES ($1, $2, $3, $4)",
+        &[
+            Some(request_id.into()),
+            Some(status.into()),
+            Some(at.into()),
+            Some(note.into()),
+        ],
+    )
+}
+
+fn insert_consent(db: &mut dyn Backend, c: &NewConsent) -> Result<String, String> {
+    db.execute(
+        "INSERT INTO consents (record_id, consent_id, action, policy, version, lang, origin, \
+         received_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (record_id) DO NOTHING",
+        &[
+            Some(c.record_id.clone()),
+            Some(c.consent_id.clone()),
+            Some(c.action.clone()),
+            Some(c.policy.clone()),
+            Some(c.version.clone()),
+            Some(c.lang.clone()),
+            Some(c.origin.clone()),
+            Some(c.received_at.clone()),
+            Some(c.payload.clone()),
+        ],
+    )?;
+    Ok(c.record_id.clone())
+}
+
+// ---- What operators read and change (`policy-site requests`, `consents`).
+
+/// A stored request as operators see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredRequest {
+    pub reference: String,
+    pub request_id: String,
+    pub right: String,
+    pub policy: String,
+    pub version: String,
+    pub lang: String,
+    pub origin: String,
+    pub jurisdiction: String,
+    pub received_at: String,
+    pub due_on: String,
+    pub status: String,
+    pub overdue: bool,
+    /// The request as received (JSON), with the person's answers.
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusChange {
+    pub status: String,
+    pub at: String,
+    pub note: String,
+}
+
+const REQUEST_COLUMNS: &str = "reference, request_id, right_id, policy, version, lang, origin, \
+     jurisdiction, received_at, due_on, status, payload";
+
+fn text(cell: &mut Cell) -> String {
+    cell.take().unwrap_or_default()
+}
+
+fn stored_request(mut row: Vec<Cell>, today: &str) -> StoredRequest {
+    let mut next = row.iter_mut();
+    let mut take = || text(next.next().expect("as many cells as columns"));
+    let (reference, request_id, right, policy, version, lang) =
+        (take(), take(), take(), take(), take(), take());
+    let (origin, jurisdiction, received_at, due_on, status, payload) =
+        (take(), take(), take(), take(), take(), take());
+    let open = status == "received" || status == "identity_verified";
+    StoredRequest {
+        overdue: open && due_on.as_str() < today,
+        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+        reference,
+        request_id,
+        right,
+        policy,
+        version,
+        lang,
+        origin,
+        jurisdiction,
+        received_at,
+        due_on,
+        status,
+    }
+}
+
+/// Every request, oldest first; only those with `status` when given.
+pub fn requests(
+    db: &mut dyn Backend,
+    status: Option<&str>,
+    today: &str,
+) -> Result<Vec<StoredRequest>, String> {
+    let rows = match status {
+        Some(status) => db.rows(
+            &format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE status = $1 ORDER BY seq"),
+            &[Some(status.into())],
+        )?,
+        None => db.rows(
+            &format!("SELECT {REQUEST_COLUMNS} FROM requests ORDER BY seq"),
+            &[],
+        )?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| stored_request(row, today))
+        .collect())
+}
+
+/// One request by its reference (or request id), with its status history.
+pub fn request(
+    db: &mut dyn Backend,
+    key: &str,
+    today: &str,
+) -> Result<Option<(StoredRequest, Vec<StatusChange>)>, String> {
+    let rows = db.rows(
+        &format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE reference = $1 OR request_id = $2"),
+        &[Some(key.into()), Some(key.into())],
+    )?;
+    let Some(row) = rows.into_iter().next() else {
+        return Ok(None);
+    };
+    let found = stored_request(row, today);
+    let history = db
+        .rows(
+            "SELECT status, at, note FROM request_events WHERE request_id = $1 ORDER BY seq",
+            &[Some(found.request_id.clone())],
+        )?
+        .into_iter()
+        .map(|mut row| StatusChange {
+            status: text(&mut row[0]),
+            at: text(&mut row[1]),
+            note: text(&mut row[2]),
+        })
+        .collect();
+    Ok(Some((found, history)))
+}
+
+/// Records a new status for a request; false when no request has that reference.
+pub fn set_status(
+    db: &mut dyn Backend,
+    key: &str,
+    status: &str,
+    at: &str,
+    note: &str,
+) -> Result<bool, String> {
+    db.begin_write()?;
+    let done = (|| {
+        let ids = db.rows(
+            "SELECT request_id FROM requests WHERE reference = $1 OR request_id = $2",
+            &[Some(key.into()), Some(key.into())],
+        )?;
+        let Some(request_id) = first_text(ids) else {
+            return Ok(false);
+        };
+        db.execute(
+            "UPDATE requests SET status = $1 WHERE request_id = $2",
+            &[Some(status.into()), Some(request_id.clone())],
+        )?;
+        add_event(db, &request_id, status, at, note)?;
+        Ok(true)
+    })();
+    finish(db, done)
+}
+
+/// A stored consent record: the record as the browser sent it, with the
+/// receiver's `record_id`, receipt time and origin.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredConsent {
+    pub record_id: String,
+    pub consent_id: String,
+    pub received_at: String,
+    pub origin: String,
+    pub record: serde_json::Value,
+}
+
+/// Every consent record, oldest first; only one browser's with `consent_id`.
+pub fn consents(
+    db: &mut dyn Backend,
+    consent_id: Option<&str>,
+) -> Result<Vec<StoredConsent>, String> {
+    let columns = "record_id, consent_id, received_at, origin, payload";
+    let rows = match consent_id {
+        Some(id) => db.rows(
+            &format!("SELECT {columns} FROM consents WHERE consent_id = $1 ORDER BY seq"),
+            &[Some(id.into())],
+        )?,
+        None => db.rows(&format!("SELECT {columns} FROM consents ORDER BY seq"), &[])?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|mut row| StoredConsent {
+            record_id: text(&mut row[0]),
+            consent_id: text(&mut row[1]),
+            received_at: text(&mut row[2]),
+            origin: text(&mut row[3]),
+            record: serde_json::from_str(&text(&mut row[4])).unwrap_or(serde_json::Value::Null),
+        })
+        .collect())
+}

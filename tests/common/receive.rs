@@ -1,0 +1,161 @@
+//! Running `policy-site receive` for tests and the load benchmark: the
+//! process on a free port, a fresh PostgreSQL database on the server
+//! `tests/setup.sh` starts (127.0.0.1:54329, or `POLICY_SITE_TEST_POSTGRES`),
+//! and the operator commands' JSON Lines.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_policy-site");
+
+/// A `receive` process, killed when dropped.
+pub struct Receiving {
+    pub child: Child,
+    pub port: u16,
+    pub db: String,
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Receiving {
+    /// Starts `receive` in `dir` on `db`, allowing `origin`, and waits
+    /// (at most 30 s) until it listens.
+    pub fn start(db: &str, origin: &str, dir: &Path, extra: &[&str]) -> Receiving {
+        Receiving::start_with(Command::new(BIN), db, origin, dir, extra)
+    }
+
+    /// As `start`, with at most `files` open file descriptors.
+    pub fn start_with_open_files(db: &str, origin: &str, dir: &Path, files: u64) -> Receiving {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(BIN);
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: files,
+                    rlim_max: files,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        Receiving::start_with(command, db, origin, dir, &[])
+    }
+
+    fn start_with(
+        mut command: Command,
+        db: &str,
+        origin: &str,
+        dir: &Path,
+        extra: &[&str],
+    ) -> Receiving {
+        let mut child = command
+            .args([
+                "receive",
+                "--port",
+                "0",
+                "--db",
+                db,
+                "--allow-origin",
+                origin,
+            ])
+            .args(extra)
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep draining, so the receiver never waits on its terminal.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("receive did not start in time");
+        assert!(line.starts_with("Receiving on"), "{line}");
+        let port = line
+            .split("127.0.0.1:")
+            .nth(1)
+            .unwrap()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap();
+        Receiving {
+            child,
+            port,
+            db: db.to_string(),
+        }
+    }
+
+    /// What an operator command prints as JSON Lines, on this store.
+    pub fn operator(&self, args: &[&str]) -> Vec<Value> {
+        operator(&self.db, args)
+    }
+}
+
+/// `policy-site ARGS --db DB`, which must succeed and print JSON Lines.
+pub fn operator(db: &str, args: &[&str]) -> Vec<Value> {
+    let out = Command::new(BIN)
+        .args(args)
+        .args(["--db", db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line {l:?}: {e}")))
+        .collect()
+}
+
+/// A fresh, empty database on the test PostgreSQL server; its URL.
+pub fn postgres_database(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let server = std::env::var("POLICY_SITE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:54329".into());
+    let name = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) =
+            tokio_postgres::connect(&format!("{server}/postgres"), tokio_postgres::NoTls)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("no PostgreSQL at {server} ({e}): run `bash tests/setup.sh`")
+                });
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+    });
+    format!("{server}/{name}")
+}

@@ -1,0 +1,841 @@
+//! `policy-site receive` over real HTTP, on SQLite and on PostgreSQL (the
+//! server `tests/setup.sh` starts on 127.0.0.1:54329, or
+//! `POLICY_SITE_TEST_POSTGRES`): each id stored once across retries,
+//! concurrent duplicates, restarts and `kill -9`; slow clients; bad input;
+//! and the operator commands that read the store.
+
+use policy_site::date::Date;
+use policy_site::receive::due::Period;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+#[path = "common/receive.rs"]
+mod receiving;
+
+use receiving::{operator, postgres_database, Receiving, BIN};
+const SITE: &str = "https://policies.example.org";
+
+// ---------------------------------------------------------------- helpers
+
+/// Where a test stores: a SQLite file in its own folder, or a fresh
+/// PostgreSQL database; `receive` runs in that folder.
+struct Db {
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("receipts.sqlite").display().to_string();
+        Db { url, dir }
+    }
+
+    fn postgres() -> Db {
+        Db {
+            url: postgres_database("receive"),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn start(&self, extra: &[&str]) -> Receiver {
+        Receiver(Receiving::start(&self.url, SITE, self.dir.path(), extra))
+    }
+}
+
+/// A `receive` process on the site's origin, killed when the test ends.
+struct Receiver(Receiving);
+
+impl Receiver {
+    fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+        post(self.0.port, path, headers, body)
+    }
+
+    fn post_json(&self, path: &str, body: &Value) -> Answer {
+        self.post(
+            path,
+            &[("Content-Type", "application/json"), ("Origin", SITE)],
+            body.to_string().as_bytes(),
+        )
+    }
+}
+
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {self:?}"))
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection; status 0 when the
+/// connection failed or closed without an answer.
+fn post(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    let failed = || Answer {
+        status: 0,
+        head: String::new(),
+        body: String::new(),
+    };
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return failed();
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    if stream.write_all(&bytes).is_err() {
+        return failed();
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return failed();
+    };
+    Answer {
+        status: head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        head: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+fn request(id: &str) -> Value {
+    json!({
+        "schema": "rights-request.v1", "request_id": id, "right": "access",
+        "policy": "privacy", "version": "2025-01-30", "lang": "en",
+        "submitted_at": "2025-02-01T10:00:00Z",
+        "fields": {"name": "Ana Lima", "email": "ana@example.org"}, "website": ""
+    })
+}
+
+fn consent(record_id: &str, consent_id: &str) -> Value {
+    json!({
+        "schema": "consent-record.v1", "record_id": record_id, "consent_id": consent_id,
+        "action": "accept_all", "categories": {"necessary": true, "analytics": true},
+        "policy": "privacy", "version": "2025-01-30", "lang": "en", "gpc": false,
+        "time": "2025-02-01T10:00:00Z", "banner_hash": "ab", "revision": "cd", "page": "/en/privacy/"
+    })
+}
+
+fn policy_site(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn stored_requests(db: &Db) -> Vec<Value> {
+    operator(&db.url, &["requests", "export", "--format", "jsonl"])
+}
+
+fn stored_consents(db: &Db) -> Vec<Value> {
+    operator(&db.url, &["consents", "export"])
+}
+
+/// How many times each id was stored.
+fn counts(rows: &[Value], key: &str) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for row in rows {
+        *counts
+            .entry(row[key].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    counts
+}
+
+// ---------------------------------------------------------------- storing once
+
+fn a_request_is_stored_once_with_its_receipt_and_due_date(db: Db) {
+    let receiver = db.start(&[]);
+    let id = "4f1c2d3e-0000-4000-8000-000000000001";
+    let first = receiver.post_json("/requests", &request(id));
+    assert_eq!(first.status, 201, "{first:?}");
+    assert!(first
+        .head
+        .contains(&format!("access-control-allow-origin: {SITE}")));
+    let answer = first.json();
+    let reference = answer["reference"].as_str().unwrap().to_string();
+    assert!(reference.starts_with("REQ-"));
+    // Concurrent duplicates and retries get the same reference.
+    let receiver = Arc::new(receiver);
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let receiver = receiver.clone();
+            thread::spawn(move || receiver.post_json("/requests", &request(id)).json())
+        })
+        .collect();
+    for handle in handles {
+        assert_eq!(handle.join().unwrap()["reference"], reference.as_str());
+    }
+    drop(Arc::try_unwrap(receiver).ok().unwrap());
+    // And so does a retry after a restart.
+    let restarted = db.start(&[]);
+    assert_eq!(
+        restarted.post_json("/requests", &request(id)).json()["reference"],
+        reference.as_str()
+    );
+    let stored = stored_requests(&db);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let row = &stored[0];
+    assert_eq!(row["reference"], reference.as_str());
+    assert_eq!(row["status"], "received");
+    assert_eq!(row["origin"], SITE);
+    assert_eq!(row["lang"], "en");
+    assert_eq!(row["jurisdiction"], "gdpr");
+    assert_eq!(row["payload"]["fields"]["email"], "ana@example.org");
+    let received: Date = row["received_at"].as_str().unwrap()[..10].parse().unwrap();
+    assert_eq!(
+        row["due_on"],
+        Period::Months(1).due(received).to_string().as_str()
+    );
+    assert_eq!(answer["due"], row["due_on"]);
+}
+
+#[test]
+fn a_request_is_stored_once_on_sqlite() {
+    a_request_is_stored_once_with_its_receipt_and_due_date(Db::sqlite());
+}
+
+#[test]
+fn a_request_is_stored_once_on_postgres() {
+    a_request_is_stored_once_with_its_receipt_and_due_date(Db::postgres());
+}
+
+fn consent_records_are_stored_once_and_exported_per_browser(db: Db) {
+    let receiver = db.start(&[]);
+    for (record, browser) in [
+        ("r-1", "c-1"),
+        ("r-2", "c-2"),
+        ("r-3", "c-1"),
+        ("r-1", "c-1"),
+    ] {
+        // As `navigator.sendBeacon` sends it.
+        let answer = receiver.post(
+            "/consent",
+            &[
+                ("Content-Type", "text/plain;charset=UTF-8"),
+                ("Origin", SITE),
+            ],
+            consent(record, browser).to_string().as_bytes(),
+        );
+        assert_eq!(answer.status, 201, "{answer:?}");
+    }
+    assert_eq!(stored_consents(&db).len(), 3);
+    let one = operator(&db.url, &["consents", "export", "--consent-id", "c-1"]);
+    let ids: Vec<_> = one
+        .iter()
+        .map(|r| r["record_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["r-1", "r-3"]);
+    assert_eq!(one[0]["record"]["action"], "accept_all");
+    assert!(one[0]["received_at"].as_str().unwrap().ends_with('Z'));
+}
+
+#[test]
+fn consent_records_are_stored_once_on_sqlite() {
+    consent_records_are_stored_once_and_exported_per_browser(Db::sqlite());
+}
+
+#[test]
+fn consent_records_are_stored_once_on_postgres() {
+    consent_records_are_stored_once_and_exported_per_browser(Db::postgres());
+}
+
+#[test]
+fn two_receivers_on_one_postgres_store_each_id_once() {
+    let db = Db::postgres();
+    let (a, b) = (db.start(&[]), db.start(&[]));
+    let ports = [a.0.port, b.0.port];
+    let handles: Vec<_> = (0..16)
+        .map(|t| {
+            thread::spawn(move || {
+                for i in 0..25 {
+                    let id = format!("shared-{i}");
+                    let answer = post(
+                        ports[t % 2],
+                        "/consent",
+                        &[("Content-Type", "application/json"), ("Origin", SITE)],
+                        consent(&id, "c").to_string().as_bytes(),
+                    );
+                    assert_eq!(answer.status, 201, "{answer:?}");
+                    let answer = post(
+                        ports[(t + 1) % 2],
+                        "/requests",
+                        &[("Content-Type", "application/json"), ("Origin", SITE)],
+                        request(&id).to_string().as_bytes(),
+                    );
+                    assert_eq!(answer.status, 201, "{answer:?}");
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let consents = counts(&stored_consents(&db), "record_id");
+    assert_eq!(consents.len(), 25);
+    assert!(consents.values().all(|n| *n == 1), "{consents:?}");
+    let requests = counts(&stored_requests(&db), "request_id");
+    assert_eq!(requests.len(), 25);
+    assert!(requests.values().all(|n| *n == 1), "{requests:?}");
+}
+
+// ---------------------------------------------------------------- without JavaScript
+
+const FORM: &str = "schema=rights-request.v1&request_id=&right=erasure&policy=privacy&version=2025-01-30&lang=fr&name=Ana+Lima&email=ana%40example.org&details=tout&website=&return_to=%2Ffr%2Frequests%2Fthanks%2F";
+
+#[test]
+fn a_plain_form_post_gets_a_page_in_french_and_a_double_submit_is_one_request() {
+    let db = Db::sqlite();
+    let receiver = db.start(&[]);
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Origin", SITE),
+        (
+            "Referer",
+            "https://policies.example.org/fr/confidentialite/",
+        ),
+    ];
+    let first = receiver.post("/requests", &headers, FORM.as_bytes());
+    assert_eq!(first.status, 201, "{first:?}");
+    assert!(first.head.contains("text/html"));
+    assert!(first.body.contains("<html lang=\"fr\">"));
+    assert!(first.body.contains("Votre demande a bien été reçue"));
+    assert!(first
+        .body
+        .replace("&#x2F;", "/")
+        .contains("href=\"https://policies.example.org/fr/confidentialite/\""));
+    let reference = first.body.split("id=\"reference\">").nth(1).unwrap()[..14].to_string();
+    assert!(reference.starts_with("REQ-"), "{reference}");
+    let second = receiver.post("/requests", &headers, FORM.as_bytes());
+    assert!(second.body.contains(&reference), "{second:?}");
+    let stored = stored_requests(&db);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["payload"]["fields"]["details"], "tout");
+    // Other answers are another request.
+    let other = receiver.post(
+        "/requests",
+        &headers,
+        FORM.replace("tout", "rien").as_bytes(),
+    );
+    assert!(!other.body.contains(&reference));
+    assert_eq!(stored_requests(&db).len(), 2);
+}
+
+// ---------------------------------------------------------------- bad input
+
+/// A path, headers, a body, and the status and code it must get.
+type BadPost<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<u8>, u16, &'a str);
+
+fn every_bad_input_is_refused_with_a_code_and_nothing_is_stored(db: Db) {
+    let receiver = db.start(&[]);
+    let json = [("Content-Type", "application/json"), ("Origin", SITE)];
+    let too_many: serde_json::Map<String, Value> = (0..100)
+        .map(|i| (format!("f{i}"), json!("x")))
+        .chain([("email".to_string(), json!("a@example.org"))])
+        .collect();
+    let mut many = request("many");
+    many["fields"] = Value::Object(too_many);
+    let mut unknown = request("unknown");
+    unknown["right"] = json!("teleport");
+    let cases: Vec<BadPost> = vec![
+        (
+            "/requests",
+            json.to_vec(),
+            b"{\"schema\":".to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "/requests",
+            json.to_vec(),
+            b"[1,2]".to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "/requests",
+            vec![("Content-Type", "text/xml"), ("Origin", SITE)],
+            b"<x/>".to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "/requests",
+            json.to_vec(),
+            vec![b'a'; 200_000],
+            413,
+            "body_too_large",
+        ),
+        (
+            "/requests",
+            json.to_vec(),
+            many.to_string().into_bytes(),
+            400,
+            "too_many_fields",
+        ),
+        (
+            "/requests",
+            json.to_vec(),
+            b"{\"a\":\"\xff\xfe\"}".to_vec(),
+            400,
+            "invalid_utf8",
+        ),
+        (
+            "/requests",
+            json.to_vec(),
+            unknown.to_string().into_bytes(),
+            400,
+            "unknown_right",
+        ),
+        (
+            "/requests",
+            vec![
+                ("Content-Type", "application/json"),
+                ("Origin", "https://evil.example"),
+            ],
+            request("evil").to_string().into_bytes(),
+            403,
+            "foreign_origin",
+        ),
+        (
+            "/requests",
+            vec![
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", SITE),
+            ],
+            FORM.replace(
+                "return_to=%2Ffr",
+                "return_to=https%3A%2F%2Fevil.example%2Ffr",
+            )
+            .into_bytes(),
+            400,
+            "bad_return_to",
+        ),
+        (
+            "/requests",
+            json.to_vec(),
+            request("no-mail")
+                .to_string()
+                .replace("ana@example.org", "")
+                .into_bytes(),
+            400,
+            "email_required",
+        ),
+        (
+            "/consent",
+            json.to_vec(),
+            b"{}".to_vec(),
+            400,
+            "wrong_schema",
+        ),
+        (
+            "/consent",
+            json.to_vec(),
+            consent("<script>", "c").to_string().into_bytes(),
+            400,
+            "invalid_id",
+        ),
+        (
+            "/elsewhere",
+            json.to_vec(),
+            b"{}".to_vec(),
+            404,
+            "not_found",
+        ),
+    ];
+    for (path, headers, body, status, code) in &cases {
+        let answer = receiver.post(path, headers, body);
+        assert_eq!(answer.status, *status, "{code}: {answer:?}");
+        if headers
+            .iter()
+            .any(|(_, v)| *v == "application/x-www-form-urlencoded")
+        {
+            assert!(answer.body.contains("id=\"error\""), "{code}: {answer:?}");
+        } else {
+            assert_eq!(answer.json()["code"], *code, "{answer:?}");
+            assert!(!answer.json()["error"].as_str().unwrap().is_empty());
+        }
+    }
+    // In the form's language.
+    let mut french = request("fr-1");
+    french["lang"] = json!("fr");
+    french["right"] = json!("teleport");
+    let answer = receiver.post_json("/requests", &french).json();
+    assert_eq!(
+        answer["error"],
+        "Ce site ne reçoit pas de demandes pour ce droit."
+    );
+    // A foreign origin gets no CORS permission either.
+    let foreign = receiver.post(
+        "/requests",
+        &[
+            ("Content-Type", "application/json"),
+            ("Origin", "https://evil.example"),
+        ],
+        b"{}",
+    );
+    assert!(!foreign
+        .head
+        .to_lowercase()
+        .contains("access-control-allow-origin"));
+    // The honeypot is thanked and dropped.
+    let mut robot = request("robot");
+    robot["website"] = json!("http://spam.example");
+    assert_eq!(receiver.post_json("/requests", &robot).status, 201);
+    // Oversized headers are refused by the HTTP layer.
+    let big = "x".repeat(64 << 10);
+    let answer = receiver.post("/requests", &[("X-Big", &big)], b"{}");
+    assert!(answer.status == 431 || answer.status == 0, "{answer:?}");
+    // Nothing was stored, and the server still answers.
+    assert!(stored_requests(&db).is_empty());
+    assert!(stored_consents(&db).is_empty());
+    assert_eq!(
+        receiver.post_json("/requests", &request("good")).status,
+        201
+    );
+    assert_eq!(stored_requests(&db).len(), 1);
+}
+
+#[test]
+fn bad_input_is_refused_on_sqlite() {
+    every_bad_input_is_refused_with_a_code_and_nothing_is_stored(Db::sqlite());
+}
+
+#[test]
+fn bad_input_is_refused_on_postgres() {
+    every_bad_input_is_refused_with_a_code_and_nothing_is_stored(Db::postgres());
+}
+
+#[test]
+fn cors_preflights_are_answered_for_the_allowed_origin_only() {
+    let db = Db::sqlite();
+    let receiver = db.start(&[]);
+    let preflight = |origin: &str| {
+        let mut stream = TcpStream::connect(("127.0.0.1", receiver.0.port)).unwrap();
+        write!(stream, "OPTIONS /requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type\r\n\r\n").unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        text.to_lowercase()
+    };
+    let allowed = preflight(SITE);
+    assert!(
+        allowed.contains(&format!("access-control-allow-origin: {SITE}")),
+        "{allowed}"
+    );
+    assert!(allowed.contains("access-control-allow-methods: post"));
+    assert!(allowed.contains("access-control-allow-headers: content-type"));
+    assert!(!preflight("https://evil.example").contains("access-control-allow-origin"));
+}
+
+// ---------------------------------------------------------------- operators
+
+#[test]
+fn operators_list_show_export_and_set_the_status_of_requests() {
+    let db = Db::sqlite();
+    let receiver = db.start(&["--jurisdiction", "california"]);
+    let reference = receiver.post_json("/requests", &request("op-1")).json()["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    receiver.post_json("/requests", &request("op-2"));
+    drop(receiver);
+    for (status, note) in [("identity_verified", "passport seen"), ("completed", "")] {
+        let out = policy_site(&[
+            "requests",
+            "set-status",
+            &reference,
+            status,
+            "--note",
+            note,
+            "--db",
+            &db.url,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let refused = policy_site(&[
+        "requests",
+        "set-status",
+        &reference,
+        "lost",
+        "--db",
+        &db.url,
+    ]);
+    assert!(!refused.status.success());
+    let shown =
+        String::from_utf8(policy_site(&["requests", "show", &reference, "--db", &db.url]).stdout)
+            .unwrap();
+    let history: Vec<_> = shown
+        .lines()
+        .skip_while(|l| *l != "history:")
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        history,
+        ["received", "identity_verified", "completed"],
+        "{shown}"
+    );
+    assert!(shown.contains("passport seen"));
+    // An open request past its due date is marked overdue.
+    let connection = rusqlite::Connection::open(&db.url).unwrap();
+    connection
+        .execute("UPDATE requests SET due_on = '2000-01-01'", [])
+        .unwrap();
+    let csv =
+        String::from_utf8(policy_site(&["requests", "export", "--db", &db.url]).stdout).unwrap();
+    let lines: Vec<_> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("reference,right,status,overdue,"),
+        "{csv}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{reference},access,completed,,")),
+        "{csv}"
+    );
+    assert!(lines[2].contains(",received,overdue,"), "{csv}");
+    assert!(lines[2].contains("california"), "{csv}");
+    let table =
+        String::from_utf8(policy_site(&["requests", "list", "--db", &db.url]).stdout).unwrap();
+    assert!(table.contains("2 request(s), 1 overdue"), "{table}");
+    let missing = policy_site(&["requests", "list", "--db", "nowhere.sqlite"]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no receipts are stored here"));
+}
+
+// ---------------------------------------------------------------- faults and load
+
+/// Posts consent records with ids `prefix-0…` as fast as `threads` clients
+/// can until the receiver dies; returns the ids that got a 2xx.
+fn post_until_killed(port: u16, prefix: &str, threads: usize) -> BTreeSet<String> {
+    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let acknowledged = acknowledged.clone();
+            let prefix = prefix.to_string();
+            thread::spawn(move || {
+                for i in 0.. {
+                    let id = format!("{prefix}-{t}-{i}");
+                    let answer = post(
+                        port,
+                        "/consent",
+                        &[("Content-Type", "application/json")],
+                        consent(&id, "kill").to_string().as_bytes(),
+                    );
+                    if answer.status == 0 {
+                        return;
+                    }
+                    assert_eq!(answer.status, 201, "{answer:?}");
+                    acknowledged.lock().unwrap().insert(id);
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    Arc::try_unwrap(acknowledged).unwrap().into_inner().unwrap()
+}
+
+fn kill_9_in_a_stream_of_posts_loses_and_repeats_nothing(db: Db) {
+    let mut acknowledged = BTreeSet::new();
+    for round in 0..5 {
+        let mut receiver = db.start(&[]);
+        let port = receiver.0.port;
+        let stream = thread::spawn(move || post_until_killed(port, &format!("k{round}"), 8));
+        thread::sleep(Duration::from_millis(300 + 97 * round as u64));
+        receiver.0.child.kill().unwrap(); // SIGKILL
+        receiver.0.child.wait().unwrap();
+        acknowledged.extend(stream.join().unwrap());
+        // Retries of everything acknowledged so far are still one each.
+        let restarted = db.start(&[]);
+        for id in acknowledged.iter().step_by(50) {
+            assert_eq!(
+                restarted.post_json("/consent", &consent(id, "kill")).status,
+                201
+            );
+        }
+    }
+    let stored = counts(&stored_consents(&db), "record_id");
+    assert!(
+        acknowledged.len() > 100,
+        "only {} posts",
+        acknowledged.len()
+    );
+    for id in &acknowledged {
+        assert_eq!(
+            stored.get(id),
+            Some(&1),
+            "{id} acknowledged but stored {:?} times",
+            stored.get(id)
+        );
+    }
+    assert!(stored.values().all(|n| *n == 1));
+}
+
+#[test]
+fn kill_9_loses_and_repeats_nothing_on_sqlite() {
+    kill_9_in_a_stream_of_posts_loses_and_repeats_nothing(Db::sqlite());
+}
+
+#[test]
+fn kill_9_loses_and_repeats_nothing_on_postgres() {
+    kill_9_in_a_stream_of_posts_loses_and_repeats_nothing(Db::postgres());
+}
+
+/// Lets this process (and the receiver it starts) open a few thousand sockets.
+fn raise_open_file_limit(wanted: u64) {
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted.min(limit.rlim_max);
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        }
+        assert!(
+            limit.rlim_cur >= wanted,
+            "open file limit {} is too low",
+            limit.rlim_cur
+        );
+    }
+}
+
+#[test]
+fn two_thousand_slow_clients_do_not_stop_a_normal_request() {
+    raise_open_file_limit(5000);
+    let db = Db::sqlite();
+    let receiver = db.start(&[]);
+    let mut slow: Vec<TcpStream> = (0..2000)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", receiver.0.port)).unwrap();
+            s.write_all(b"POST /consent HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    for round in 0..3 {
+        // Every slow client trickles one more byte of its headers.
+        for s in &mut slow {
+            let _ = s.write_all(b"X");
+        }
+        let started = Instant::now();
+        let answer = receiver.post_json("/consent", &consent(&format!("normal-{round}"), "c"));
+        assert_eq!(answer.status, 201, "{answer:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "a normal request took {:?} beside 2,000 slow clients",
+            started.elapsed()
+        );
+    }
+    drop(slow);
+    assert_eq!(stored_consents(&db).len(), 3);
+}
+
+/// CPU time (user + system, in clock ticks) a process has used so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn running_out_of_file_descriptors_neither_spins_nor_crashes() {
+    let db = Db::sqlite();
+    let mut receiver = Receiving::start_with_open_files(&db.url, SITE, db.dir.path(), 48);
+    let idle: Vec<TcpStream> = (0..200)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", receiver.port)).ok())
+        .collect();
+    assert!(
+        idle.len() > 48,
+        "the test needs more connections than descriptors"
+    );
+    thread::sleep(Duration::from_millis(300));
+    let before = cpu_ticks(receiver.child.id());
+    thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(receiver.child.id()) - before;
+    assert!(
+        used < 30,
+        "the receiver used {used} ticks of CPU in 1 s while out of descriptors"
+    );
+    assert!(
+        receiver.child.try_wait().unwrap().is_none(),
+        "the receiver died"
+    );
+    drop(idle);
+    // Once descriptors are free again, it answers.
+    let started = Instant::now();
+    loop {
+        let answer = post(
+            receiver.port,
+            "/consent",
+            &[("Content-Type", "application/json"), ("Origin", SITE)],
+            consent("after", "c").to_string().as_bytes(),
+        );
+        if answer.status == 201 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "{answer:?}");
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(stored_consents(&db).len(), 1);
+}
+
+#[test]
+fn sigterm_finishes_what_is_in_flight_and_stops() {
+    let db = Db::sqlite();
+    let receiver = db.start(&[]);
+    assert_eq!(
+        receiver
+            .post_json("/consent", &consent("before", "c"))
+            .status,
+        201
+    );
+    let started = Instant::now();
+    unsafe {
+        libc::kill(receiver.0.child.id() as i32, libc::SIGTERM);
+    }
+    let mut receiver = receiver;
+    let status = loop {
+        if let Some(status) = receiver.0.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "still running after SIGTERM"
+        );
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    assert_eq!(stored_consents(&db).len(), 1);
+    assert!(Path::new(&db.url).is_file());
+}
