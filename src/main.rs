@@ -146,6 +146,17 @@ enum Command {
         #[command(subcommand)]
         action: ConsentsAction,
     },
+    /// Generate a synthetic site for measuring scale (see scripts/compare-hugo.sh).
+    #[command(hide = true)]
+    Corpus {
+        /// Folder to write the site into (should be empty).
+        dir: PathBuf,
+        #[command(flatten)]
+        spec: policy_site::corpus::Spec,
+        /// Also write the same text as a plain Hugo site into this folder.
+        #[arg(long)]
+        hugo: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -205,17 +216,6 @@ enum ConsentsAction {
         /// Only this browser's records (its consent_id, from the ps_consent cookie).
         #[arg(long)]
         consent_id: Option<String>,
-    },
-    /// Generate a synthetic site for measuring scale (see scripts/compare-hugo.sh).
-    #[command(hide = true)]
-    Corpus {
-        /// Folder to write the site into (should be empty).
-        dir: PathBuf,
-        #[command(flatten)]
-        spec: policy_site::corpus::Spec,
-        /// Also write the same text as a plain Hugo site into this folder.
-        #[arg(long)]
-        hugo: Option<PathBuf>,
     },
 }
 
