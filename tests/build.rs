@@ -944,3 +944,47 @@ fn forms_without_a_requests_endpoint_are_one_error_at_the_first_form() {
         errors[0]
     );
 }
+
+/// `build` streams pages to disk as they are rendered; what it writes must be
+/// exactly what `compile` holds in memory (for `serve` and `check`).
+#[test]
+fn a_streamed_build_writes_exactly_what_compile_produces() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = policy_site::corpus::Spec {
+        policies: 3,
+        versions: 6,
+        sections: 4,
+        words: 12,
+        ..Default::default()
+    };
+    policy_site::corpus::generate(&spec, dir.path(), None).unwrap();
+    let options = Options {
+        root: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    let compiled = build::compile(&options).unwrap();
+    let built = build::build(&options).unwrap();
+    assert!(built.outputs.is_empty(), "build keeps no outputs in memory");
+    let public = dir.path().join("public");
+    let mut written: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(&public)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let file = e.path().strip_prefix(&public).unwrap();
+            (file.display().to_string(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    written.sort();
+    let expected: Vec<(String, Vec<u8>)> = compiled
+        .outputs
+        .into_iter()
+        .map(|o| (o.file, o.bytes))
+        .collect();
+    assert!(expected.len() > 3 * 6 * 2 * 2, "{} files", expected.len());
+    assert_eq!(
+        written.iter().map(|(f, _)| f).collect::<Vec<_>>(),
+        expected.iter().map(|(f, _)| f).collect::<Vec<_>>()
+    );
+    assert!(written == expected, "a written file differs from compile's");
+}

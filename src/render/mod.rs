@@ -1,17 +1,18 @@
-//! Model to pages: `plan` lists every page of the site with the context its
-//! template receives (only what that page shows, never the whole site), and
-//! `render_all` renders them in parallel through Tera.
+//! Model to pages: lists the pages of the site (or of one policy), builds
+//! each one's context (only what that page shows, never the whole site) and
+//! renders it through Tera, in parallel, handing every page on as soon as it
+//! is rendered so that no more than a few pages are held at once.
 
 pub mod files;
 mod pages;
 pub mod templates;
 pub mod urls;
 
-pub use pages::plan;
+pub use pages::Shared;
 pub use urls::Urls;
 
 use crate::assets::Assets;
-use crate::content::Site;
+use crate::content::{Policy, Site};
 use crate::date::Date;
 use crate::diff::DiffIndex;
 use crate::error::{Diagnostic, Diagnostics};
@@ -20,6 +21,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 use tera::Tera;
 
 /// Everything the render stage reads besides templates.
@@ -51,44 +53,77 @@ pub struct Page {
     pub context: Value,
 }
 
-/// One output file.
-#[derive(Debug, Clone)]
-pub struct Output {
-    pub file: String,
-    pub bytes: Vec<u8>,
+pub use crate::output::Output;
+
+/// Where rendered pages go, one by one, from many threads.
+pub type Emit<'a> = dyn Fn(Output) -> Result<(), Diagnostic> + Sync + 'a;
+
+/// Renders the pages that belong to no policy (home, 404, language indexes,
+/// request forms); returns their URLs. Call it before the policies' pages:
+/// it computes the values every page of a language shares from the whole site.
+pub fn render_site(tera: &Tera, env: &Env, emit: &Emit) -> Result<Rendered, Diagnostics> {
+    pages::prepare_shared(env);
+    render_jobs(tera, env, pages::site_jobs(env), emit)
 }
 
-impl Output {
-    pub fn is_html(&self) -> bool {
-        self.file.ends_with(".html")
-    }
+/// Renders one policy's pages (versions, history, feed, redlines), whose
+/// diffs `env.diffs` holds; returns their URLs.
+pub fn render_policy(
+    tera: &Tera,
+    env: &Env,
+    policy: &Policy,
+    emit: &Emit,
+) -> Result<Rendered, Diagnostics> {
+    render_jobs(tera, env, pages::policy_jobs(env, policy), emit)
 }
 
-/// Renders every page in parallel; every failing page is reported.
-pub fn render_all(tera: &Tera, env: &Env, pages: Vec<Page>) -> Result<Vec<Output>, Diagnostics> {
-    let results: Vec<Result<Output, Diagnostic>> = pages
+/// The pages a pass rendered, and the time its threads spent building and
+/// rendering them (not emitting them).
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub urls: Vec<String>,
+    pub busy: Duration,
+}
+
+/// Builds, renders and emits every job's pages in parallel; every failing
+/// page is reported.
+fn render_jobs(
+    tera: &Tera,
+    env: &Env,
+    jobs: Vec<pages::Job>,
+    emit: &Emit,
+) -> Result<Rendered, Diagnostics> {
+    let results: Vec<Result<Rendered, Diagnostics>> = jobs
         .into_par_iter()
-        .map(|page| {
-            let context =
-                tera::Context::from_value(page.context).expect("page contexts are objects");
-            tera.render(page.template, &context)
-                .map(|html| Output {
-                    file: env.urls.file_of(&page.url),
-                    bytes: html.into_bytes(),
-                })
-                .map_err(|e| render_error(&env.site.root, page.template, &page.url, &e))
+        .map(|job| {
+            let mut done = Rendered::default();
+            let mut started = Instant::now();
+            for page in pages::pages_of(env, tera, job)? {
+                let url = page.url.clone();
+                let bytes = render_page(tera, env, page)?;
+                done.busy += started.elapsed();
+                emit(Output {
+                    file: env.urls.file_of(&url),
+                    bytes,
+                })?;
+                done.urls.push(url);
+                started = Instant::now();
+            }
+            Ok(done)
         })
         .collect();
-    let mut outputs = Vec::with_capacity(results.len());
+    let mut rendered = Rendered::default();
     let mut found = Diagnostics::default();
     for r in results {
         match r {
-            Ok(o) => outputs.push(o),
-            Err(d) => found.push(d),
+            Ok(r) => {
+                rendered.urls.extend(r.urls);
+                rendered.busy += r.busy;
+            }
+            Err(d) => found.extend(d),
         }
     }
     // One broken template fails every page that uses it: report it once.
-    found.0.sort_by(|a, b| a.message.cmp(&b.message));
     found
         .0
         .sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
@@ -97,7 +132,14 @@ pub fn render_all(tera: &Tera, env: &Env, pages: Vec<Page>) -> Result<Vec<Output
             && a.message.split(" (while rendering").next()
                 == b.message.split(" (while rendering").next()
     });
-    found.into_result(outputs)
+    found.into_result(rendered)
+}
+
+fn render_page(tera: &Tera, env: &Env, page: Page) -> Result<Vec<u8>, Diagnostic> {
+    let context = tera::Context::from_value(page.context).expect("page contexts are objects");
+    tera.render(page.template, &context)
+        .map(String::into_bytes)
+        .map_err(|e| render_error(&env.site.root, page.template, &page.url, &e))
 }
 
 fn render_error(

@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use tera::Tera;
 
-/// One page (or two, for a redline published at two addresses) to plan.
-enum Job<'s> {
+/// One page (or two, for a redline published at two addresses) to render.
+pub(super) enum Job<'s> {
     Root,
     NotFound,
     Language(&'s str),
@@ -37,116 +37,118 @@ enum Job<'s> {
     Thanks(&'s str),
 }
 
-/// Every page of the site, in a stable order. The list of jobs is cheap;
-/// the contexts (and the widgets inside sections) are built in parallel.
-pub fn plan(env: &Env, tera: &Tera) -> Result<Vec<Page>, crate::error::Diagnostics> {
-    use rayon::prelude::*;
+/// The pages that belong to no policy: home, 404, language indexes, the
+/// request forms and their thanks page. The list of jobs is cheap; pages are
+/// built from it in parallel.
+pub(super) fn site_jobs<'s>(env: &Env<'s>) -> Vec<Job<'s>> {
     let site = env.site;
     let mut jobs = vec![Job::Root, Job::NotFound];
+    let has_forms = env.endpoints.requests.is_some() && site.sections().any(Section::has_form);
     for lang in &site.config.languages {
         jobs.push(Job::Language(lang));
-        for policy in &site.policies {
-            let current = policy.current_index(env.today);
-            for (index, version) in policy.versions.iter().enumerate() {
-                if !version.translations.contains_key(lang) {
-                    continue;
-                }
-                jobs.push(Job::Version {
-                    policy,
-                    index,
-                    lang,
-                    as_current: false,
-                });
-                if index == current {
-                    jobs.push(Job::Version {
-                        policy,
-                        index,
-                        lang,
-                        as_current: true,
-                    });
-                }
-            }
-            if policy
-                .versions
-                .iter()
-                .any(|v| v.translations.contains_key(lang))
-            {
-                jobs.push(Job::History(policy, lang));
-                jobs.push(Job::Feed(policy, lang));
-            }
-            for (from, to) in diff::published_pairs(policy, env.today) {
-                if env.diffs.get(&policy.slug, lang, from, to).is_some() {
-                    jobs.push(Job::Changes {
-                        policy,
-                        lang,
-                        from,
-                        to,
-                    });
-                }
-            }
-        }
-        if env.endpoints.requests.is_some() && site.sections().any(Section::has_form) {
+        if has_forms {
             for right in &env.catalogue.rights {
                 jobs.push(Job::Request(lang, right.id.clone()));
             }
             jobs.push(Job::Thanks(lang));
         }
     }
-    let planned: Vec<Result<Vec<Page>, crate::error::Diagnostics>> = jobs
-        .into_par_iter()
-        .map(|job| {
-            Ok(match job {
-                Job::Root => vec![root_index(env)],
-                Job::NotFound => vec![not_found(env)],
-                Job::Language(lang) => vec![language_index(env, lang)],
-                Job::Version {
-                    policy,
-                    index,
-                    lang,
-                    as_current,
-                } => vec![version_page(env, tera, policy, index, lang, as_current)?],
-                Job::History(policy, lang) => vec![history(env, policy, lang)],
-                Job::Feed(policy, lang) => vec![feed(env, policy, lang)],
-                Job::Changes {
+    jobs
+}
+
+/// A policy's pages in every language: its versions, history, feed and
+/// redlines (whose diffs `env.diffs` must hold).
+pub(super) fn policy_jobs<'s>(env: &Env<'s>, policy: &'s Policy) -> Vec<Job<'s>> {
+    let mut jobs = Vec::new();
+    let current = policy.current_index(env.today);
+    for lang in &env.site.config.languages {
+        for (index, version) in policy.versions.iter().enumerate() {
+            if !version.translations.contains_key(lang) {
+                continue;
+            }
+            for as_current in [false, true] {
+                if !as_current || index == current {
+                    jobs.push(Job::Version {
+                        policy,
+                        index,
+                        lang,
+                        as_current,
+                    });
+                }
+            }
+        }
+        if policy
+            .versions
+            .iter()
+            .any(|v| v.translations.contains_key(lang))
+        {
+            jobs.push(Job::History(policy, lang));
+            jobs.push(Job::Feed(policy, lang));
+        }
+        for (from, to) in diff::published_pairs(policy, env.today) {
+            if env.diffs.get(&policy.slug, lang, from, to).is_some() {
+                jobs.push(Job::Changes {
                     policy,
                     lang,
                     from,
                     to,
-                } => {
-                    let d = env
-                        .diffs
-                        .get(&policy.slug, lang, from, to)
-                        .expect("listed above");
-                    let page = changes(env, policy, lang, d);
-                    // "Since the version I agreed to" links always take the
-                    // from/to form, also when the two versions are neighbours.
-                    let current = policy.versions[policy.current_index(env.today)].date;
-                    let between = env.urls.changes_between(lang, &policy.slug, from, to);
-                    if to == current && page.url != between {
-                        let twin = Page {
-                            url: between,
-                            template: page.template,
-                            context: page.context.clone(),
-                        };
-                        vec![twin, page]
-                    } else {
-                        vec![page]
-                    }
-                }
-                Job::Request(lang, right) => vec![request_page(env, tera, lang, &right)?],
-                Job::Thanks(lang) => vec![thanks(env, lang)],
-            })
-        })
-        .collect();
-    let mut pages = Vec::new();
-    let mut found = crate::error::Diagnostics::default();
-    for result in planned {
-        match result {
-            Ok(p) => pages.extend(p),
-            Err(d) => found.extend(d),
+                });
+            }
         }
     }
-    found.into_result(pages)
+    jobs
+}
+
+/// The page (or pages) one job produces, with their contexts.
+pub(super) fn pages_of(
+    env: &Env,
+    tera: &Tera,
+    job: Job,
+) -> Result<Vec<Page>, crate::error::Diagnostics> {
+    Ok(match job {
+        Job::Root => vec![root_index(env)],
+        Job::NotFound => vec![not_found(env)],
+        Job::Language(lang) => vec![language_index(env, lang)],
+        Job::Version {
+            policy,
+            index,
+            lang,
+            as_current,
+        } => vec![version_page(env, tera, policy, index, lang, as_current)?],
+        Job::History(policy, lang) => vec![history(env, policy, lang)],
+        Job::Feed(policy, lang) => vec![feed(env, policy, lang)],
+        Job::Changes {
+            policy,
+            lang,
+            from,
+            to,
+        } => changes_pages(env, policy, lang, from, to),
+        Job::Request(lang, right) => vec![request_page(env, tera, lang, &right)?],
+        Job::Thanks(lang) => vec![thanks(env, lang)],
+    })
+}
+
+/// A redline's page; the one against the current version is also published
+/// at the from/to address, which "since the version I agreed to" links take
+/// also when the two versions are neighbours.
+fn changes_pages(env: &Env, policy: &Policy, lang: &str, from: Date, to: Date) -> Vec<Page> {
+    let d = env
+        .diffs
+        .get(&policy.slug, lang, from, to)
+        .expect("listed by policy_jobs");
+    let page = changes(env, policy, lang, d);
+    let current = policy.versions[policy.current_index(env.today)].date;
+    let between = env.urls.changes_between(lang, &policy.slug, from, to);
+    if to == current && page.url != between {
+        let twin = Page {
+            url: between,
+            template: page.template,
+            context: page.context.clone(),
+        };
+        vec![twin, page]
+    } else {
+        vec![page]
+    }
 }
 
 /// What every page in one language shares, computed once per build rather
@@ -158,12 +160,26 @@ struct LanguageValues {
     csp: Value,
 }
 
-/// The per-language values, filled on first use.
+/// The per-language values and widgets, filled on first use and shared by
+/// every page (also across the per-policy passes of a build, hence the `Arc`).
+#[derive(Default, Clone)]
+pub struct Shared(std::sync::Arc<SharedValues>);
+
 #[derive(Default)]
-pub struct Shared(std::sync::OnceLock<BTreeMap<String, LanguageValues>>);
+struct SharedValues {
+    languages: std::sync::OnceLock<BTreeMap<String, LanguageValues>>,
+    /// The cookie table's HTML per language: the same in every section that shows it.
+    cookie_tables: std::sync::Mutex<BTreeMap<String, String>>,
+}
+
+/// Computes the shared values from the whole site (before the per-policy
+/// passes, which see one policy at a time).
+pub(super) fn prepare_shared(env: &Env) {
+    shared(env, env.site.config.default_language());
+}
 
 fn shared<'e>(env: &'e Env, lang: &str) -> &'e LanguageValues {
-    let all = env.shared.0.get_or_init(|| {
+    let all = env.shared.0.languages.get_or_init(|| {
         let mut assets = serde_json::Map::new();
         for (key, path) in crate::assets::LINKED {
             assets.insert(
@@ -512,17 +528,34 @@ fn section_html(
                 )?);
             }
             Fragment::Directive(Directive::CookieTable) => {
-                let context = json!({"lang": lang, "t": t(env, lang), "consent": consent_inventory(env, lang)});
-                html.push_str(&render_partial(
-                    env,
-                    tera,
-                    "partials/cookie_table.html",
-                    context,
-                    section,
-                )?);
+                html.push_str(&cookie_table(env, tera, lang, section)?);
             }
         }
     }
+    Ok(html)
+}
+
+/// The cookie table in `lang`, rendered once per build.
+fn cookie_table(
+    env: &Env,
+    tera: &Tera,
+    lang: &str,
+    section: &Section,
+) -> Result<String, crate::error::Diagnostics> {
+    if let Some(html) = env
+        .shared
+        .0
+        .cookie_tables
+        .lock()
+        .expect("not poisoned")
+        .get(lang)
+    {
+        return Ok(html.clone());
+    }
+    let context = json!({"lang": lang, "t": t(env, lang), "consent": consent_inventory(env, lang)});
+    let html = render_partial(env, tera, "partials/cookie_table.html", context, section)?;
+    let mut tables = env.shared.0.cookie_tables.lock().expect("not poisoned");
+    tables.insert(lang.to_string(), html.clone());
     Ok(html)
 }
 
