@@ -306,45 +306,18 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         &fixed.env(&site, &no_diffs),
         &emit_page,
     ));
-    let (mut diff_time, mut diffs_made) = (Duration::ZERO, 0);
-    for policy in std::mem::take(&mut site.policies) {
-        let one = Site {
-            root: site.root.clone(),
-            config: site.config.clone(),
-            policies: vec![policy],
-        };
-        let diff_started = Instant::now();
-        let diffs = diff::index(&one, today);
-        diff_time += diff_started.elapsed();
-        diffs_made += diffs.len();
-        let env = fixed.env(&one, &diffs);
-        pages.add(render::render_policy(
-            &tera,
-            &env,
-            &one.policies[0],
-            &emit_page,
-        ));
-        site.policies.extend(one.policies);
-    }
+    let (diff_time, diffs_made) = render_policies(&mut site, &tera, &fixed, &emit_page, &mut pages);
     pages.urls.sort();
     let env = fixed.env(&site, &no_diffs);
-    for o in render::files::all(&env, &pages.urls) {
-        pages.add(
-            emit_file(o)
-                .map(|()| Default::default())
-                .map_err(Into::into),
-        );
-    }
-    for (path, bytes) in &assets.files {
-        let o = Output {
-            file: path.clone(),
-            bytes: bytes.clone(),
-        };
-        pages.add(
-            emit_file(o)
-                .map(|()| Default::default())
-                .map_err(Into::into),
-        );
+    let files = render::files::all(&env, &pages.urls);
+    let copies = assets.files.iter().map(|(path, bytes)| Output {
+        file: path.clone(),
+        bytes: bytes.clone(),
+    });
+    for o in files.into_iter().chain(copies) {
+        if let Err(d) = emit_file(o) {
+            pages.found.push(d);
+        }
     }
     pages
         .found
@@ -366,6 +339,34 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         },
         pages: count,
     })
+}
+
+/// Renders the policies one at a time: each one's diffs are made, its pages
+/// rendered and emitted, and the diffs dropped before the next. Returns the
+/// time spent diffing and the number of diffs.
+fn render_policies(
+    site: &mut Site,
+    tera: &Tera,
+    fixed: &Fixed,
+    emit: &Emit,
+    pages: &mut Pages,
+) -> (Duration, usize) {
+    let (mut diff_time, mut diffs_made) = (Duration::ZERO, 0);
+    for policy in std::mem::take(&mut site.policies) {
+        let one = Site {
+            root: site.root.clone(),
+            config: site.config.clone(),
+            policies: vec![policy],
+        };
+        let started = Instant::now();
+        let diffs = diff::index(&one, fixed.today);
+        diff_time += started.elapsed();
+        diffs_made += diffs.len();
+        let env = fixed.env(&one, &diffs);
+        pages.add(render::render_policy(tera, &env, &one.policies[0], emit));
+        site.policies.extend(one.policies);
+    }
+    (diff_time, diffs_made)
 }
 
 /// What every render pass shares.

@@ -3,6 +3,7 @@
 //! renders it through Tera, in parallel, handing every page on as soon as it
 //! is rendered so that no more than a few pages are held at once.
 
+pub mod context;
 pub mod files;
 mod pages;
 pub mod templates;
@@ -18,7 +19,6 @@ use crate::diff::DiffIndex;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::i18n::Strings;
 use rayon::prelude::*;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -46,11 +46,12 @@ pub struct Endpoints {
     pub consent: Option<String>,
 }
 
-/// One output file to produce from a template.
+/// One output file to produce from a template, with its context (one of
+/// the structs in `context`, serialised).
 pub struct Page {
     pub url: String,
     pub template: &'static str,
-    pub context: Value,
+    pub context: tera::Context,
 }
 
 pub use crate::output::Output;
@@ -136,8 +137,7 @@ fn render_jobs(
 }
 
 fn render_page(tera: &Tera, env: &Env, page: Page) -> Result<Vec<u8>, Diagnostic> {
-    let context = tera::Context::from_value(page.context).expect("page contexts are objects");
-    tera.render(page.template, &context)
+    tera.render(page.template, &page.context)
         .map(String::into_bytes)
         .map_err(|e| render_error(&env.site.root, page.template, &page.url, &e))
 }

@@ -2,13 +2,16 @@
 //! only what that page shows (its version's sections, its languages), so the
 //! work per page does not grow with the size of the site.
 
+use super::context::*;
 use super::{Env, Page};
+use crate::content::Status;
 use crate::content::{Policy, Section, Version};
 use crate::date::Date;
-use crate::diff::{self, present, VersionDiff};
+use crate::diff::{self, present, SectionChange, VersionDiff};
 use crate::i18n::format_date;
 use crate::markdown::{Directive, Fragment};
 use crate::rights;
+use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -239,23 +242,52 @@ fn common(
     url: &str,
     alternates: Vec<(String, String)>,
     title: String,
-) -> Value {
+) -> Base {
     let config = &env.site.config;
-    let languages: Vec<Value> = alternates
-        .iter()
-        .map(|(code, href)| json!({"code": code, "name": env.strings[code]["site"]["language_name"], "url": href, "current": code == lang}))
+    let languages = alternates
+        .into_iter()
+        .map(|(code, url)| LanguageLink {
+            name: env.strings[&code]["site"]["language_name"].clone(),
+            current: code == lang,
+            code,
+            url,
+        })
         .collect();
     let values = shared(env, lang);
-    json!({
-        "lang": lang,
-        "t": values.t.clone(),
-        "site": {"title": config.title.get(lang).cloned().unwrap_or_default(), "base_url": config.base_url_trimmed(), "origin": origin(config), "default_language": config.default_language(), "home": env.urls.root(), "language_home": env.urls.language(lang)},
-        "page": {"url": url, "canonical": format!("{}{}", origin(config), url), "title": title},
-        "languages": languages,
-        "assets": values.assets.clone(),
-        "csp": values.csp.clone(),
-        "consent": values.consent.clone(),
-    })
+    Base {
+        lang: lang.to_string(),
+        t: values.t.clone(),
+        site: SiteView {
+            title: config.title.get(lang).cloned().unwrap_or_default(),
+            base_url: config.base_url_trimmed().to_string(),
+            origin: origin(config),
+            default_language: config.default_language().to_string(),
+            home: env.urls.root(),
+            language_home: env.urls.language(lang),
+        },
+        page: PageView {
+            url: url.to_string(),
+            canonical: format!("{}{}", origin(config), url),
+            title,
+        },
+        languages,
+        assets: values.assets.clone(),
+        csp: values.csp.clone(),
+        consent: values.consent.clone(),
+    }
+}
+
+/// A page built on `base.html`: the common context plus the page's own.
+fn page_with_base<T: Serialize>(url: String, template: &'static str, base: Base, own: T) -> Page {
+    page(url, template, &WithBase { base, page: own })
+}
+
+fn page<T: Serialize>(url: String, template: &'static str, context: &T) -> Page {
+    Page {
+        url,
+        template,
+        context: tera::Context::from_serialize(context).expect("page contexts are structs"),
+    }
 }
 
 /// The same page in every language of the site, for the switcher.
@@ -273,13 +305,6 @@ fn origin(config: &crate::config::Config) -> String {
     base.strip_suffix(&config.base_path())
         .unwrap_or(base)
         .to_string()
-}
-
-fn merge(mut base: Value, extra: Value) -> Value {
-    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
-        b.extend(e);
-    }
-    base
 }
 
 /// The banner's view: the inventory in this language, plus what re-consent
@@ -342,55 +367,60 @@ fn cookies_url(env: &Env, policy: &Policy, version: &Version, lang: &str) -> Str
 fn root_index(env: &Env) -> Page {
     let lang = env.site.config.default_language();
     let url = env.urls.root();
-    let policies: Vec<Value> = env
+    let policies = env
         .site
         .policies
         .iter()
-        .map(|p| {
-            let langs: Vec<Value> = env
+        .map(|p| IndexPolicy {
+            slug: p.slug.clone(),
+            title: p.title_in(lang).to_string(),
+            languages: env
                 .site
                 .config
                 .languages
                 .iter()
-                .filter(|l| p.versions[p.current_index(env.today)].translations.contains_key(*l))
-                .map(|l| json!({"code": l, "name": env.strings[l]["site"]["language_name"], "title": p.title_in(l), "url": env.urls.policy(l, &p.slug)}))
-                .collect();
-            json!({"slug": p.slug, "title": p.title_in(lang), "languages": langs})
+                .filter(|l| {
+                    p.versions[p.current_index(env.today)]
+                        .translations
+                        .contains_key(*l)
+                })
+                .map(|l| IndexLanguage {
+                    code: l.clone(),
+                    name: env.strings[l]["site"]["language_name"].clone(),
+                    title: p.title_in(l).to_string(),
+                    url: env.urls.policy(l, &p.slug),
+                })
+                .collect(),
         })
         .collect();
     let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
-    Page {
-        url: url.clone(),
-        template: "index.html",
-        context: merge(
-            common(env, lang, &url, alternates, title),
-            json!({"policies": policies}),
-        ),
-    }
+    let base = common(env, lang, &url, alternates, title);
+    page_with_base(url, "index.html", base, IndexPage { policies })
 }
 
 fn language_index(env: &Env, lang: &str) -> Page {
     let url = env.urls.language(lang);
-    let policies: Vec<Value> = env
+    let policies = env
         .site
         .policies
         .iter()
         .filter_map(|p| {
             let v = &p.versions[p.current_index(env.today)];
-            v.translations.contains_key(lang).then(|| json!({"slug": p.slug, "title": p.title_in(lang), "url": env.urls.policy(lang, &p.slug), "date": v.date.to_string(), "date_text": date_text(env, lang, v.date), "history_url": env.urls.history(lang, &p.slug)}))
+            v.translations.contains_key(lang).then(|| LanguagePolicy {
+                slug: p.slug.clone(),
+                title: p.title_in(lang).to_string(),
+                url: env.urls.policy(lang, &p.slug),
+                date: v.date.to_string(),
+                date_text: date_text(env, lang, v.date),
+                history_url: env.urls.history(lang, &p.slug),
+            })
         })
         .collect();
     let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
-    Page {
-        url: url.clone(),
-        template: "language.html",
-        context: merge(
-            common(env, lang, &url, alternates, title),
-            json!({"policies": policies}),
-        ),
-    }
+    let base = common(env, lang, &url, alternates, title);
+    page_with_base(url, "language.html", base, LanguagePage { policies })
 }
 
 fn not_found(env: &Env) -> Page {
@@ -398,11 +428,8 @@ fn not_found(env: &Env) -> Page {
     let url = env.urls.asset("404.html");
     let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = text(env, lang, "not_found_title").to_string();
-    Page {
-        url: url.clone(),
-        template: "404.html",
-        context: common(env, lang, &url, alternates, title),
-    }
+    let base = common(env, lang, &url, alternates, title);
+    page(url, "404.html", &base)
 }
 
 /// A version's page; `as_current` renders it at the policy's own URL.
@@ -437,71 +464,114 @@ fn version_page(
         })
         .collect();
     let translation = &version.translations[lang];
-    let mut sections = Vec::new();
-    let mut preamble = Value::Null;
-    for s in &translation.sections {
-        let html = section_html(env, tera, s, lang, policy, version)?;
-        if s.is_preamble() {
-            preamble = json!({"id": s.id, "title": s.title, "html": html});
-        } else {
-            let subheadings: Vec<Value> = s
-                .rendered
-                .headings
-                .iter()
-                .map(|h| json!({"id": h.id, "text": h.text}))
-                .collect();
-            sections.push(json!({"number": s.number, "label": s.label(), "id": s.id, "title": s.title, "html": html, "subheadings": subheadings}));
-        }
-    }
+    let (preamble, sections) = section_views(env, tera, policy, version, lang)?;
     let current = &policy.versions[current_index];
-    let upcoming: Vec<Value> = policy
-        .upcoming(env.today)
-        .iter()
-        .filter(|u| u.translations.contains_key(lang))
-        .map(|u| json!({"date": u.date.to_string(), "effective_text": date_text(env, lang, u.effective), "url": env.urls.version(lang, slug, u.date), "changes_url": env.urls.changes(lang, slug, u.date)}))
-        .collect();
-    let status = if index == current_index {
-        "current"
-    } else if index > current_index {
-        "upcoming"
-    } else {
-        "archived"
+    let status = policy.status(index, env.today);
+    let upcoming = match status {
+        Status::Current => policy
+            .upcoming(env.today)
+            .iter()
+            .filter(|u| u.translations.contains_key(lang))
+            .map(|u| UpcomingLink {
+                date: u.date.to_string(),
+                effective_text: date_text(env, lang, u.effective),
+                url: env.urls.version(lang, slug, u.date),
+                changes_url: env.urls.changes(lang, slug, u.date),
+            })
+            .collect(),
+        _ => Vec::new(),
     };
     let previous = index
         .checked_sub(1)
         .map(|p| &policy.versions[p])
         .filter(|p| p.translations.contains_key(lang));
     let title = policy.title_in(lang).to_string();
-    let context = json!({
-        "policy": {"slug": slug, "title": title, "url": env.urls.policy(lang, slug), "history_url": env.urls.history(lang, slug), "feed_url": env.urls.feed(lang, slug)},
-        "version": version_view(env, policy, version, lang),
-        "status": status,
-        "is_current_url": as_current,
-        "current": {"date": current.date.to_string(), "url": env.urls.policy(lang, slug), "date_text": date_text(env, lang, current.date)},
-        "changes_url": previous.map(|_| env.urls.changes(lang, slug, version.date)),
-        "previous": previous.map(|p| json!({"date": p.date.to_string(), "url": env.urls.version(lang, slug, p.date)})),
-        "upcoming": if status == "current" { upcoming } else { Vec::new() },
-        "preamble": preamble,
-        "sections": sections,
-        "has_forms": translation.sections.iter().any(Section::has_form),
-    });
-    Ok(Page {
-        url: url.clone(),
-        template: "policy.html",
-        context: merge(common(env, lang, &url, alternates, title), context),
-    })
+    let own = PolicyPage {
+        policy: policy_links(env, policy, lang),
+        version: version_view(env, policy, version, lang),
+        status: status.as_str(),
+        is_current_url: as_current,
+        current: CurrentLink {
+            date: current.date.to_string(),
+            url: env.urls.policy(lang, slug),
+            date_text: date_text(env, lang, current.date),
+        },
+        changes_url: previous.map(|_| env.urls.changes(lang, slug, version.date)),
+        previous: previous.map(|p| DateLink {
+            date: p.date.to_string(),
+            url: env.urls.version(lang, slug, p.date),
+        }),
+        upcoming,
+        preamble,
+        sections,
+        has_forms: translation.sections.iter().any(Section::has_form),
+    };
+    let base = common(env, lang, &url, alternates, title);
+    Ok(page_with_base(url, "policy.html", base, own))
 }
 
-fn version_view(env: &Env, policy: &Policy, version: &Version, lang: &str) -> Value {
-    json!({
-        "date": version.date.to_string(),
-        "date_text": date_text(env, lang, version.date),
-        "effective": version.effective.to_string(),
-        "effective_text": date_text(env, lang, version.effective),
-        "material": version.material,
-        "summary": version.summary.get(lang).cloned().unwrap_or_default(),
-        "url": env.urls.version(lang, &policy.slug, version.date),
-    })
+fn policy_links(env: &Env, policy: &Policy, lang: &str) -> PolicyLinks {
+    let slug = &policy.slug;
+    PolicyLinks {
+        slug: slug.clone(),
+        title: policy.title_in(lang).to_string(),
+        url: env.urls.policy(lang, slug),
+        history_url: env.urls.history(lang, slug),
+        feed_url: env.urls.feed(lang, slug),
+    }
+}
+
+/// A version's untitled preamble and numbered sections in one language,
+/// with their widgets in place.
+fn section_views(
+    env: &Env,
+    tera: &Tera,
+    policy: &Policy,
+    version: &Version,
+    lang: &str,
+) -> Result<(Option<Preamble>, Vec<SectionView>), crate::error::Diagnostics> {
+    let mut preamble = None;
+    let mut sections = Vec::new();
+    for s in &version.translations[lang].sections {
+        let html = section_html(env, tera, s, lang, policy, version)?;
+        if s.is_preamble() {
+            preamble = Some(Preamble {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                html,
+            });
+        } else {
+            sections.push(SectionView {
+                number: s.number,
+                label: s.label(),
+                id: s.id.clone(),
+                title: s.title.clone(),
+                html,
+                subheadings: s
+                    .rendered
+                    .headings
+                    .iter()
+                    .map(|h| Subheading {
+                        id: h.id.clone(),
+                        text: h.text.clone(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Ok((preamble, sections))
+}
+
+fn version_view(env: &Env, policy: &Policy, version: &Version, lang: &str) -> VersionView {
+    VersionView {
+        date: version.date.to_string(),
+        date_text: date_text(env, lang, version.date),
+        effective: version.effective.to_string(),
+        effective_text: date_text(env, lang, version.effective),
+        material: version.material,
+        summary: version.summary.get(lang).cloned().unwrap_or_default(),
+        url: env.urls.version(lang, &policy.slug, version.date),
+    }
 }
 
 /// A section's HTML with its directives replaced by their widgets.
@@ -523,7 +593,7 @@ fn section_html(
                     env,
                     tera,
                     "partials/form.html",
-                    context,
+                    &context,
                     section,
                 )?);
             }
@@ -552,8 +622,12 @@ fn cookie_table(
     {
         return Ok(html.clone());
     }
-    let context = json!({"lang": lang, "t": t(env, lang), "consent": consent_inventory(env, lang)});
-    let html = render_partial(env, tera, "partials/cookie_table.html", context, section)?;
+    let context = CookieTablePartial {
+        lang: lang.to_string(),
+        t: t(env, lang),
+        consent: consent_inventory(env, lang),
+    };
+    let html = render_partial(env, tera, "partials/cookie_table.html", &context, section)?;
     let mut tables = env.shared.0.cookie_tables.lock().expect("not poisoned");
     tables.insert(lang.to_string(), html.clone());
     Ok(html)
@@ -570,10 +644,10 @@ fn render_partial(
     env: &Env,
     tera: &Tera,
     name: &str,
-    context: Value,
+    context: &impl Serialize,
     section: &Section,
 ) -> Result<String, crate::error::Diagnostics> {
-    let context = tera::Context::from_value(context).expect("object");
+    let context = tera::Context::from_serialize(context).expect("partial contexts are structs");
     tera.render(name, &context).map_err(|e| {
         let d = super::templates::template_error(
             &env.site.root.join(super::templates::TEMPLATES_DIR),
@@ -599,31 +673,30 @@ fn form_context(
     policy: &str,
     version: Date,
     standalone: bool,
-) -> Value {
+) -> FormPartial {
     let catalogue = &env.catalogue;
     let right = catalogue
         .get(right_id)
         .expect("directives are checked when loading");
-    let common: Vec<Value> = catalogue
-        .common_fields
-        .iter()
-        .map(|f| rights::field_view(f, lang))
-        .collect();
-    json!({
-        "lang": lang,
-        "t": t(env, lang),
-        "form": {
-            "right": rights::right_view(right, lang),
-            "common_fields": common,
-            "endpoint": env.endpoints.requests.clone().unwrap_or_default(),
-            "thanks_url": env.urls.thanks(lang),
-            "standalone_url": env.urls.request(lang, right_id),
-            "policy": policy,
-            "version": version.to_string(),
-            "standalone": standalone,
-            "anchor": format!("form-{right_id}"),
-        }
-    })
+    FormPartial {
+        lang: lang.to_string(),
+        t: t(env, lang),
+        form: FormView {
+            right: rights::right_view(right, lang),
+            common_fields: catalogue
+                .common_fields
+                .iter()
+                .map(|f| rights::field_view(f, lang))
+                .collect(),
+            endpoint: env.endpoints.requests.clone().unwrap_or_default(),
+            thanks_url: env.urls.thanks(lang),
+            standalone_url: env.urls.request(lang, right_id),
+            policy: policy.to_string(),
+            version: version.to_string(),
+            standalone,
+            anchor: format!("form-{right_id}"),
+        },
+    }
 }
 
 fn request_page(
@@ -647,7 +720,7 @@ fn request_page(
     let form_html = tera
         .render(
             "partials/form.html",
-            &tera::Context::from_value(context.clone()).expect("object"),
+            &tera::Context::from_serialize(&context).expect("a struct"),
         )
         .map_err(|e| {
             crate::error::Diagnostics::from(super::templates::template_error(
@@ -657,16 +730,20 @@ fn request_page(
             ))
         })?;
     let alternates = in_every_language(env, |l| env.urls.request(l, right_id));
-    let title = context["form"]["right"]["label"]
+    let title = context.form.right["label"]
         .as_str()
         .unwrap_or(right_id)
         .to_string();
-    let extra = json!({"form": context["form"], "form_html": form_html, "policy": {"title": policy.title_in(lang), "url": env.urls.policy(lang, &policy_slug)}});
-    Ok(Page {
-        url: url.clone(),
-        template: "request.html",
-        context: merge(common(env, lang, &url, alternates, title), extra),
-    })
+    let own = RequestPage {
+        form: context.form,
+        form_html,
+        policy: TitleLink {
+            title: policy.title_in(lang).to_string(),
+            url: env.urls.policy(lang, &policy_slug),
+        },
+    };
+    let base = common(env, lang, &url, alternates, title);
+    Ok(page_with_base(url, "request.html", base, own))
 }
 
 fn thanks(env: &Env, lang: &str) -> Page {
@@ -676,11 +753,8 @@ fn thanks(env: &Env, lang: &str) -> Page {
         .get("thanks_title")
         .cloned()
         .unwrap_or_default();
-    Page {
-        url: url.clone(),
-        template: "thanks.html",
-        context: common(env, lang, &url, alternates, title),
-    }
+    let base = common(env, lang, &url, alternates, title);
+    page(url, "thanks.html", &base)
 }
 
 /// Words changed by each version against its predecessor, in this language.
@@ -695,34 +769,21 @@ fn change_size(env: &Env, policy: &Policy, lang: &str, index: usize) -> Option<(
 fn history(env: &Env, policy: &Policy, lang: &str) -> Page {
     let slug = &policy.slug;
     let url = env.urls.history(lang, slug);
-    let current = policy.current_index(env.today);
     let sizes: Vec<Option<(usize, usize)>> = (0..policy.versions.len())
         .map(|i| change_size(env, policy, lang, i))
         .collect();
-    let versions: Vec<Value> = policy
+    let versions = policy
         .versions
         .iter()
         .enumerate()
         .rev()
         .filter(|(_, v)| v.translations.contains_key(lang))
-        .map(|(i, v)| {
-            let status = if i == current {
-                "current"
-            } else if i > current {
-                "upcoming"
-            } else {
-                "archived"
-            };
-            let size = sizes[i];
-            merge(
-                version_view(env, policy, v, lang),
-                json!({
-                    "status": status,
-                    "changes_url": size.map(|_| env.urls.changes(lang, slug, v.date)),
-                    "words_added": size.map(|s| s.0),
-                    "words_removed": size.map(|s| s.1),
-                }),
-            )
+        .map(|(i, v)| HistoryVersion {
+            version: version_view(env, policy, v, lang),
+            status: policy.status(i, env.today).as_str(),
+            changes_url: sizes[i].map(|_| env.urls.changes(lang, slug, v.date)),
+            words_added: sizes[i].map(|s| s.0),
+            words_removed: sizes[i].map(|s| s.1),
         })
         .collect();
     let chart = chart(policy, &sizes, env, lang);
@@ -744,20 +805,23 @@ fn history(env: &Env, policy: &Policy, lang: &str) -> Page {
         policy.title_in(lang),
         text(env, lang, "history_title")
     );
-    let context = json!({
-        "policy": {"slug": slug, "title": policy.title_in(lang), "url": env.urls.policy(lang, slug), "feed_url": env.urls.feed(lang, slug), "versions_json": env.urls.versions_json(slug)},
-        "versions": versions,
-        "chart": chart,
-    });
-    Page {
-        url: url.clone(),
-        template: "history.html",
-        context: merge(common(env, lang, &url, alternates, title), context),
-    }
+    let own = HistoryPage {
+        policy: HistoryLinks {
+            slug: slug.clone(),
+            title: policy.title_in(lang).to_string(),
+            url: env.urls.policy(lang, slug),
+            feed_url: env.urls.feed(lang, slug),
+            versions_json: env.urls.versions_json(slug),
+        },
+        versions,
+        chart,
+    };
+    let base = common(env, lang, &url, alternates, title);
+    page_with_base(url, "history.html", base, own)
 }
 
 /// Bars of words changed per version, as plain SVG shapes (no script).
-fn chart(policy: &Policy, sizes: &[Option<(usize, usize)>], env: &Env, lang: &str) -> Value {
+fn chart(policy: &Policy, sizes: &[Option<(usize, usize)>], env: &Env, lang: &str) -> Chart {
     let max = sizes
         .iter()
         .flatten()
@@ -768,7 +832,7 @@ fn chart(policy: &Policy, sizes: &[Option<(usize, usize)>], env: &Env, lang: &st
     let bar = 28.0;
     let gap = 8.0;
     let height = 80.0;
-    let bars: Vec<Value> = policy
+    let bars = policy
         .versions
         .iter()
         .zip(sizes)
@@ -777,23 +841,33 @@ fn chart(policy: &Policy, sizes: &[Option<(usize, usize)>], env: &Env, lang: &st
             let (added, removed) = size.unwrap_or((0, 0));
             let h_added = (added as f64 / max * height).round();
             let h_removed = (removed as f64 / max * height).round();
-            json!({
-                "x": i as f64 * (bar + gap), "width": bar,
-                "y_added": height - h_added - h_removed, "h_added": h_added,
-                "y_removed": height - h_removed, "h_removed": h_removed,
-                "date": v.date.to_string(), "date_text": date_text(env, lang, v.date),
-                "added": added, "removed": removed, "first": size.is_none(),
-            })
+            Bar {
+                x: i as f64 * (bar + gap),
+                width: bar,
+                y_added: height - h_added - h_removed,
+                h_added,
+                y_removed: height - h_removed,
+                h_removed,
+                date: v.date.to_string(),
+                date_text: date_text(env, lang, v.date),
+                added,
+                removed,
+                first: size.is_none(),
+            }
         })
         .collect();
-    json!({"width": (policy.versions.len() as f64 * (bar + gap)).max(bar), "height": height, "bars": bars})
+    Chart {
+        width: (policy.versions.len() as f64 * (bar + gap)).max(bar),
+        height,
+        bars,
+    }
 }
 
 fn feed(env: &Env, policy: &Policy, lang: &str) -> Page {
     let slug = &policy.slug;
     let url = env.urls.feed(lang, slug);
     let base = origin(&env.site.config);
-    let entries: Vec<Value> = policy
+    let entries = policy
         .versions
         .iter()
         .enumerate()
@@ -805,14 +879,18 @@ fn feed(env: &Env, policy: &Policy, lang: &str) -> Page {
             } else {
                 env.urls.version(lang, slug, v.date)
             };
-            json!({
-                "id": format!("{base}{}", env.urls.version(lang, slug, v.date)),
-                "title": format!("{} — {}", policy.title_in(lang), date_text(env, lang, v.date)),
-                "updated": v.date.rfc3339(),
-                "link": format!("{base}{link}"),
-                "summary": v.summary.get(lang).cloned().unwrap_or_default(),
-                "material": v.material,
-            })
+            FeedEntry {
+                id: format!("{base}{}", env.urls.version(lang, slug, v.date)),
+                title: format!(
+                    "{} — {}",
+                    policy.title_in(lang),
+                    date_text(env, lang, v.date)
+                ),
+                updated: v.date.rfc3339(),
+                link: format!("{base}{link}"),
+                summary: v.summary.get(lang).cloned().unwrap_or_default(),
+                material: v.material,
+            }
         })
         .collect();
     let updated = policy
@@ -820,17 +898,24 @@ fn feed(env: &Env, policy: &Policy, lang: &str) -> Page {
         .last()
         .map(|v| v.date.rfc3339())
         .unwrap_or_default();
-    let context = json!({
-        "lang": lang,
-        "t": t(env, lang),
-        "feed": {"id": format!("{base}{url}"), "self": format!("{base}{url}"), "alternate": format!("{base}{}", env.urls.history(lang, slug)), "title": format!("{} — {}", policy.title_in(lang), text(env, lang, "history_title")), "updated": updated, "author": env.site.config.title.get(lang).cloned().unwrap_or_default()},
-        "entries": entries,
-    });
-    Page {
-        url,
-        template: "feed.xml",
-        context,
-    }
+    let context = FeedPage {
+        lang: lang.to_string(),
+        t: t(env, lang),
+        feed: FeedHead {
+            id: format!("{base}{url}"),
+            self_url: format!("{base}{url}"),
+            alternate: format!("{base}{}", env.urls.history(lang, slug)),
+            title: format!(
+                "{} — {}",
+                policy.title_in(lang),
+                text(env, lang, "history_title")
+            ),
+            updated,
+            author: env.site.config.title.get(lang).cloned().unwrap_or_default(),
+        },
+        entries,
+    };
+    page(url, "feed.xml", &context)
 }
 
 fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
@@ -839,44 +924,23 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
         .versions
         .windows(2)
         .any(|w| w[0].date == d.from && w[1].date == d.to);
-    let url = if is_predecessor_pair {
-        env.urls.changes(lang, slug, d.to)
-    } else {
-        env.urls.changes_between(lang, slug, d.from, d.to)
+    let address = |l: &str| {
+        if is_predecessor_pair {
+            env.urls.changes(l, slug, d.to)
+        } else {
+            env.urls.changes_between(l, slug, d.from, d.to)
+        }
     };
-    let diff_strings = &env.strings[lang]["diff"];
-    let markers = present::Markers {
-        deleted: &diff_strings["deleted"],
-        inserted: &diff_strings["inserted"],
-    };
-    let to = policy.version(d.to).expect("diffed versions exist");
-    let from = policy.version(d.from).expect("diffed versions exist");
-    let sections: Vec<Value> = d
+    let url = address(lang);
+    let sections: Vec<SectionChangeView> = d
         .sections
         .iter()
-        .map(|s| {
-            let status = match (&s.old, &s.new) {
-                (None, _) => "added",
-                (_, None) => "removed",
-                _ if s.is_unchanged() => "unchanged",
-                _ => "changed",
-            };
-            let anchor_url = match status {
-                "removed" => format!("{}#{}", env.urls.version(lang, slug, d.from), s.id),
-                _ => format!("{}#{}", env.urls.version(lang, slug, d.to), s.id),
-            };
-            json!({
-                "id": s.id, "number": s.number(), "label": if s.number() == 0 { String::new() } else { format!("{:02}", s.number()) }, "title": s.title(),
-                "status": status, "moved": s.moved, "renamed": s.renamed(), "renumbered": s.renumbered(),
-                "old_label": s.old.as_ref().map(|(n, _)| format!("{n:02}")), "old_title": s.old.as_ref().map(|(_, t)| t.clone()),
-                "words_added": s.words_added, "words_removed": s.words_removed,
-                "html": present::section_html(s, &markers), "url": anchor_url,
-            })
-        })
+        .map(|s| section_change_view(env, policy, lang, d, s))
         .collect();
-    let changed: Vec<&Value> = sections
+    let changed: Vec<SectionChangeView> = sections
         .iter()
-        .filter(|s| s["status"] != "unchanged")
+        .filter(|s| s.status != "unchanged")
+        .cloned()
         .collect();
     let alternates = env
         .site
@@ -884,16 +948,7 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
         .languages
         .iter()
         .filter(|l| env.diffs.get(slug, l, d.from, d.to).is_some())
-        .map(|l| {
-            (
-                l.clone(),
-                if is_predecessor_pair {
-                    env.urls.changes(l, slug, d.to)
-                } else {
-                    env.urls.changes_between(l, slug, d.from, d.to)
-                },
-            )
-        })
+        .map(|l| (l.clone(), address(l)))
         .collect();
     let title = format!(
         "{} — {} → {}",
@@ -901,20 +956,69 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
         date_text(env, lang, d.from),
         date_text(env, lang, d.to)
     );
-    let context = json!({
-        "policy": {"slug": slug, "title": policy.title_in(lang), "url": env.urls.policy(lang, slug), "history_url": env.urls.history(lang, slug)},
-        "from": version_view(env, policy, from, lang),
-        "to": version_view(env, policy, to, lang),
-        "changed_count": changed.len(),
-        "changed": changed,
-        "sections": sections,
-        "words_added": d.words_added,
-        "words_removed": d.words_removed,
-        "unchanged": d.is_unchanged(),
-    });
-    Page {
-        url: url.clone(),
-        template: "changes.html",
-        context: merge(common(env, lang, &url, alternates, title), context),
+    let to = policy.version(d.to).expect("diffed versions exist");
+    let from = policy.version(d.from).expect("diffed versions exist");
+    let own = ChangesPage {
+        policy: ChangesLinks {
+            slug: slug.clone(),
+            title: policy.title_in(lang).to_string(),
+            url: env.urls.policy(lang, slug),
+            history_url: env.urls.history(lang, slug),
+        },
+        from: version_view(env, policy, from, lang),
+        to: version_view(env, policy, to, lang),
+        changed_count: changed.len(),
+        changed,
+        sections,
+        words_added: d.words_added,
+        words_removed: d.words_removed,
+        unchanged: d.is_unchanged(),
+    };
+    let base = common(env, lang, &url, alternates, title);
+    page_with_base(url, "changes.html", base, own)
+}
+
+/// One section of a redline: its status, numbers, titles and marked-up text.
+fn section_change_view(
+    env: &Env,
+    policy: &Policy,
+    lang: &str,
+    d: &VersionDiff,
+    s: &SectionChange,
+) -> SectionChangeView {
+    let diff_strings = &env.strings[lang]["diff"];
+    let markers = present::Markers {
+        deleted: &diff_strings["deleted"],
+        inserted: &diff_strings["inserted"],
+    };
+    let status = match (&s.old, &s.new) {
+        (None, _) => "added",
+        (_, None) => "removed",
+        _ if s.is_unchanged() => "unchanged",
+        _ => "changed",
+    };
+    let anchor_url = match status {
+        "removed" => format!("{}#{}", env.urls.version(lang, &policy.slug, d.from), s.id),
+        _ => format!("{}#{}", env.urls.version(lang, &policy.slug, d.to), s.id),
+    };
+    SectionChangeView {
+        id: s.id.clone(),
+        number: s.number(),
+        label: if s.number() == 0 {
+            String::new()
+        } else {
+            format!("{:02}", s.number())
+        },
+        title: s.title().to_string(),
+        status,
+        moved: s.moved,
+        renamed: s.renamed(),
+        renumbered: s.renumbered(),
+        old_label: s.old.as_ref().map(|(n, _)| format!("{n:02}")),
+        old_title: s.old.as_ref().map(|(_, t)| t.clone()),
+        words_added: s.words_added,
+        words_removed: s.words_removed,
+        html: present::section_html(s, &markers),
+        url: anchor_url,
     }
 }
