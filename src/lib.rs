@@ -24,4 +24,5 @@ pub mod revise;
 pub mod rights;
 pub mod scaffold;
 pub mod serve;
+pub mod vocabulary;
 pub mod yaml;

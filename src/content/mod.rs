@@ -8,9 +8,10 @@ mod load;
 pub use cache::SectionCache;
 pub use load::{is_editor_litter, load, load_with, split_front_matter, CONTENT_DIR};
 
-use crate::config::{Config, Localized};
+use crate::config::Config;
 use crate::date::Date;
 use crate::markdown::Rendered;
+use crate::vocabulary::Localized;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

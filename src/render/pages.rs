@@ -341,7 +341,7 @@ fn consent(env: &Env, lang: &str) -> Value {
         "material_versions": material,
         "changes_base": env.urls.changes_base(lang, &policy.slug),
         "policy_url": cookies_url(env, policy, current, lang),
-        "banner_hash": crate::consent::hex(&hasher.finalize()),
+        "banner_hash": crate::vocabulary::hex(&hasher.finalize()),
     });
     if let (Some(v), Value::Object(e)) = (view.as_object_mut(), extra) {
         v.extend(e);
