@@ -7,7 +7,6 @@ use crate::config::{self, Config};
 use crate::consent;
 use crate::content::{self, SectionCache, Site};
 use crate::date::{self, Date};
-use crate::diff::{self, DiffIndex};
 use crate::error::{Diagnostic, Diagnostics};
 use crate::i18n;
 use crate::output;
@@ -89,7 +88,7 @@ fn folder_fingerprint(dir: &Path) -> [u8; 32] {
 /// `check`); `build` streams them to disk and keeps none.
 pub struct Compiled {
     pub site: Site,
-    /// Number of diffs computed (each was dropped once its policy's pages were written).
+    /// Number of diffs computed (each was dropped once its page was written).
     pub diffs: usize,
     /// Every output file, sorted by path (empty after `build`, which wrote them).
     pub outputs: Vec<Output>,
@@ -260,11 +259,11 @@ impl Clock {
 
 /// Renders every page and file and hands each to `sink` as soon as it is
 /// ready (minified): the site-wide pages first, then one policy at a time,
-/// whose diffs are computed before and dropped after its pages. What is held
-/// at once is one policy's diffs and the pages being rendered, not the site.
+/// its redlines (each diffed in its own job) before its other pages. What
+/// is held at once, besides the loaded model, is the pages being rendered.
 fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, Diagnostics> {
     let Loaded {
-        mut site,
+        site,
         strings,
         tera,
         assets,
@@ -300,13 +299,13 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         shared: render::Shared::default(),
     };
     let mut pages = Pages::default();
-    let no_diffs = DiffIndex::default();
+    let no_diffs = render::Redlines::default();
     pages.add(render::render_site(
         &tera,
         &fixed.env(&site, &no_diffs),
         &emit_page,
     ));
-    let (diff_time, diffs_made) = render_policies(&mut site, &tera, &fixed, &emit_page, &mut pages);
+    let (diff_time, diffs_made) = render_policies(&site, &tera, &fixed, &emit_page, &mut pages);
     pages.urls.sort();
     let env = fixed.env(&site, &no_diffs);
     let files = render::files::all(&env, &pages.urls);
@@ -332,7 +331,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         timings: Timings {
             load,
             diff: diff_time,
-            render: pages.busy,
+            render: pages.busy.saturating_sub(diff_time),
             minify: minify_clock.get(),
             write: write_clock.get(),
             wall: started.elapsed(),
@@ -341,30 +340,29 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
     })
 }
 
-/// Renders the policies one at a time: each one's diffs are made, its pages
-/// rendered and emitted, and the diffs dropped before the next. Returns the
-/// time spent diffing and the number of diffs.
+/// Renders the policies one at a time. Each redline's diff is made in its
+/// page's job and dropped once the page is written, keeping only its word
+/// counts for the policy's history and feed. Returns the time spent diffing
+/// (summed over threads) and the number of diffs.
 fn render_policies(
-    site: &mut Site,
+    site: &Site,
     tera: &Tera,
     fixed: &Fixed,
     emit: &Emit,
     pages: &mut Pages,
 ) -> (Duration, usize) {
     let (mut diff_time, mut diffs_made) = (Duration::ZERO, 0);
-    for policy in std::mem::take(&mut site.policies) {
-        let one = Site {
-            root: site.root.clone(),
-            config: site.config.clone(),
-            policies: vec![policy],
-        };
-        let started = Instant::now();
-        let diffs = diff::index(&one, fixed.today);
-        diff_time += started.elapsed();
-        diffs_made += diffs.len();
-        let env = fixed.env(&one, &diffs);
-        pages.add(render::render_policy(tera, &env, &one.policies[0], emit));
-        site.policies.extend(one.policies);
+    for policy in &site.policies {
+        let redlines = render::Redlines::default();
+        pages.add(render::render_policy(
+            tera,
+            &fixed.env(site, &redlines),
+            policy,
+            emit,
+        ));
+        let (count, time) = redlines.made();
+        diffs_made += count;
+        diff_time += time;
     }
     (diff_time, diffs_made)
 }
@@ -379,7 +377,7 @@ struct Fixed<'a> {
 }
 
 impl<'a> Fixed<'a> {
-    fn env<'s>(&'s self, site: &'s Site, diffs: &'s DiffIndex) -> Env<'s> {
+    fn env<'s>(&'s self, site: &'s Site, diffs: &'s render::Redlines) -> Env<'s> {
         Env {
             site,
             today: self.today,

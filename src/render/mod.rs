@@ -15,7 +15,6 @@ pub use urls::Urls;
 use crate::assets::Assets;
 use crate::content::{Policy, Site};
 use crate::date::Date;
-use crate::diff::DiffIndex;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::i18n::Strings;
 use rayon::prelude::*;
@@ -32,7 +31,8 @@ pub struct Env<'a> {
     pub urls: Urls,
     pub endpoints: Endpoints,
     pub assets: &'a Assets,
-    pub diffs: &'a DiffIndex,
+    /// Word counts of the policy's redlines, filled as they are rendered.
+    pub diffs: &'a Redlines,
     /// The site's rights catalogue (default, trimmed and extended), built once.
     pub catalogue: crate::rights::Catalogue,
     /// Values every page of a language shares, computed once.
@@ -67,15 +67,79 @@ pub fn render_site(tera: &Tera, env: &Env, emit: &Emit) -> Result<Rendered, Diag
     render_jobs(tera, env, pages::site_jobs(env), emit)
 }
 
-/// Renders one policy's pages (versions, history, feed, redlines), whose
-/// diffs `env.diffs` holds; returns their URLs.
+/// Renders one policy's pages: first its redlines, each diffed in its own
+/// page job and dropped once written (only word counts are kept, in
+/// `env.diffs`), then its versions, history and feed, which list those
+/// counts; returns their URLs.
 pub fn render_policy(
     tera: &Tera,
     env: &Env,
     policy: &Policy,
     emit: &Emit,
 ) -> Result<Rendered, Diagnostics> {
-    render_jobs(tera, env, pages::policy_jobs(env, policy), emit)
+    let redlines = render_jobs(tera, env, pages::redline_jobs(env, policy), emit);
+    let rest = render_jobs(tera, env, pages::policy_jobs(env, policy), emit);
+    match (redlines, rest) {
+        (Ok(mut a), Ok(b)) => {
+            a.urls.extend(b.urls);
+            a.busy += b.busy;
+            Ok(a)
+        }
+        (a, b) => {
+            let mut found = Diagnostics::default();
+            found.extend(a.err().unwrap_or_default());
+            found.extend(b.err().unwrap_or_default());
+            Err(found)
+        }
+    }
+}
+
+/// What the redlines of one policy leave behind once written: the words
+/// each added and removed (for history, feed and chart), and the time spent
+/// diffing.
+#[derive(Debug, Default)]
+pub struct Redlines {
+    sizes: std::sync::Mutex<std::collections::HashMap<(String, Date, Date), (usize, usize)>>,
+    nanos: std::sync::atomic::AtomicU64,
+}
+
+impl Redlines {
+    fn diff(
+        &self,
+        old: &crate::content::Translation,
+        new: &crate::content::Translation,
+        from: Date,
+        to: Date,
+    ) -> crate::diff::VersionDiff {
+        let started = Instant::now();
+        let d = crate::diff::diff_translations(old, new, from, to);
+        let elapsed = started.elapsed().as_nanos() as u64;
+        self.nanos
+            .fetch_add(elapsed, std::sync::atomic::Ordering::Relaxed);
+        self.sizes.lock().expect("not poisoned").insert(
+            (new.lang.clone(), from, to),
+            (d.words_added, d.words_removed),
+        );
+        d
+    }
+
+    /// Words added and removed from `from` to `to` in `lang`, once rendered.
+    pub fn size(&self, lang: &str, from: Date, to: Date) -> Option<(usize, usize)> {
+        self.sizes
+            .lock()
+            .expect("not poisoned")
+            .get(&(lang.to_string(), from, to))
+            .copied()
+    }
+
+    /// How many diffs were made, and the time they took (summed over threads).
+    pub fn made(&self) -> (usize, Duration) {
+        let count = self.sizes.lock().expect("not poisoned").len();
+        (
+            count,
+            Duration::from_nanos(self.nanos.load(std::sync::atomic::Ordering::Relaxed)),
+        )
+    }
 }
 
 /// The pages a pass rendered, and the time its threads spent building and

@@ -59,8 +59,36 @@ pub(super) fn site_jobs<'s>(env: &Env<'s>) -> Vec<Job<'s>> {
     jobs
 }
 
-/// A policy's pages in every language: its versions, history, feed and
-/// redlines (whose diffs `env.diffs` must hold).
+/// A policy's redlines in every language: each version against its
+/// predecessor, and each earlier version against the current one.
+pub(super) fn redline_jobs<'s>(env: &Env<'s>, policy: &'s Policy) -> Vec<Job<'s>> {
+    let mut jobs = Vec::new();
+    for lang in &env.site.config.languages {
+        for (from, to) in diff::published_pairs(policy, env.today) {
+            if in_both(policy, lang, from, to) {
+                jobs.push(Job::Changes {
+                    policy,
+                    lang,
+                    from,
+                    to,
+                });
+            }
+        }
+    }
+    jobs
+}
+
+/// Whether both versions have a translation in `lang` (so a redline).
+fn in_both(policy: &Policy, lang: &str, from: Date, to: Date) -> bool {
+    [from, to].iter().all(|d| {
+        policy
+            .version(*d)
+            .is_some_and(|v| v.translations.contains_key(lang))
+    })
+}
+
+/// A policy's versions, history and feed in every language (after its
+/// redlines, whose word counts the history and feed list).
 pub(super) fn policy_jobs<'s>(env: &Env<'s>, policy: &'s Policy) -> Vec<Job<'s>> {
     let mut jobs = Vec::new();
     let current = policy.current_index(env.today);
@@ -87,16 +115,6 @@ pub(super) fn policy_jobs<'s>(env: &Env<'s>, policy: &'s Policy) -> Vec<Job<'s>>
         {
             jobs.push(Job::History(policy, lang));
             jobs.push(Job::Feed(policy, lang));
-        }
-        for (from, to) in diff::published_pairs(policy, env.today) {
-            if env.diffs.get(&policy.slug, lang, from, to).is_some() {
-                jobs.push(Job::Changes {
-                    policy,
-                    lang,
-                    from,
-                    to,
-                });
-            }
         }
     }
     jobs
@@ -135,11 +153,14 @@ pub(super) fn pages_of(
 /// at the from/to address, which "since the version I agreed to" links take
 /// also when the two versions are neighbours.
 fn changes_pages(env: &Env, policy: &Policy, lang: &str, from: Date, to: Date) -> Vec<Page> {
-    let d = env
-        .diffs
-        .get(&policy.slug, lang, from, to)
-        .expect("listed by policy_jobs");
-    let page = changes(env, policy, lang, d);
+    let translation = |date: Date| {
+        &policy
+            .version(date)
+            .expect("listed by redline_jobs")
+            .translations[lang]
+    };
+    let d = env.diffs.diff(translation(from), translation(to), from, to);
+    let page = changes(env, policy, lang, &d);
     let current = policy.versions[policy.current_index(env.today)].date;
     let between = env.urls.changes_between(lang, &policy.slug, from, to);
     if to == current && page.url != between {
@@ -760,10 +781,7 @@ fn thanks(env: &Env, lang: &str) -> Page {
 /// Words changed by each version against its predecessor, in this language.
 fn change_size(env: &Env, policy: &Policy, lang: &str, index: usize) -> Option<(usize, usize)> {
     let prev = policy.versions.get(index.checked_sub(1)?)?;
-    let d = env
-        .diffs
-        .get(&policy.slug, lang, prev.date, policy.versions[index].date)?;
-    Some((d.words_added, d.words_removed))
+    env.diffs.size(lang, prev.date, policy.versions[index].date)
 }
 
 fn history(env: &Env, policy: &Policy, lang: &str) -> Page {
@@ -947,7 +965,7 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
         .config
         .languages
         .iter()
-        .filter(|l| env.diffs.get(slug, l, d.from, d.to).is_some())
+        .filter(|l| in_both(policy, l, d.from, d.to))
         .map(|l| (l.clone(), address(l)))
         .collect();
     let title = format!(
