@@ -1,10 +1,15 @@
 //! Build benchmarks, reported as ratios measured in one run (the machine is
 //! shared and noisy): `cargo bench --bench build`.
 //!
-//! - the share of build time spent diffing, on the bundled example and on a
-//!   generated corpus with hundreds of versions;
-//! - word-level diffing of a paragraph that was entirely rewritten, against
-//!   one with a single word changed (the bound on pathological input).
+//! - full builds of a generated corpus of 2,000 version-pages (`corpus`
+//!   module): median CPU time and peak memory over fresh processes, each
+//!   stage's share, and the floor (reading the sources and writing the
+//!   output with nothing in between);
+//! - `serve`'s edit-to-reload latency on the bundled example and the corpus;
+//! - the diff stage's share on the bundled example, and word-level diffing
+//!   of a rewritten paragraph against a one-word change.
+//!
+//! `POLICY_SITE_BENCH=quick` uses a corpus of 200 version-pages instead.
 
 use policy_site::build::{self, Options};
 use policy_site::markdown::{Block, BlockKind, Run, Style};
@@ -12,38 +17,169 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 fn main() {
+    // A quick run (`POLICY_SITE_BENCH=quick`) skips the 2,000-page corpus.
+    let quick = std::env::var("POLICY_SITE_BENCH").is_ok_and(|v| v == "quick");
     diff_share(
         "bundled example",
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")),
     );
-    let corpus = tempfile_dir("corpus");
-    generate_corpus(&corpus, 300, 10);
-    diff_share(
-        "generated corpus (300 versions x 2 languages x 10 sections)",
-        &corpus,
-    );
     pathological_paragraph();
-    let _ = std::fs::remove_dir_all(&corpus);
     let example = reload_latency(
         "bundled example",
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        10,
     );
-    let policies = tempfile_dir("policies");
-    generate_policies(&policies, 5, 40, 10);
-    let corpus_copy = reload_latency(
-        "generated corpus (5 policies x 40 versions x 2 languages x 10 sections)",
-        &policies,
+    let _ = std::fs::remove_dir_all(example);
+    let versions = if quick { 10 } else { 100 };
+    let corpus = tempfile_dir("corpus");
+    let spec = policy_site::corpus::Spec {
+        versions,
+        ..Default::default()
+    };
+    policy_site::corpus::generate(&spec, &corpus, None).expect("the corpus is written");
+    let name = format!(
+        "corpus of {} version-pages ({} policies x {versions} versions x 2 languages)",
+        spec.policies * versions * 2,
+        spec.policies
     );
-    for dir in [policies, example, corpus_copy] {
+    full_build(&name, &corpus, if quick { 3 } else { 5 });
+    let served = reload_latency(&name, &corpus, 5);
+    for dir in [corpus, served] {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
 
+/// Full builds of `root` (each in a fresh process, as a user runs them):
+/// median CPU time and peak memory, each stage's share of the build, and the
+/// floor: reading every source and writing every output byte with nothing in
+/// between.
+fn full_build(name: &str, root: &Path, runs: usize) {
+    let out = root.join("public");
+    let measured: Vec<(f64, f64, f64)> = (0..runs)
+        .map(|_| {
+            let _ = std::fs::remove_dir_all(&out);
+            let report = std::process::Command::new("/usr/bin/time")
+                .args([
+                    "-f",
+                    "%U %S %M %e",
+                    env!("CARGO_BIN_EXE_policy-site"),
+                    "build",
+                    "--quiet",
+                    "--root",
+                ])
+                .arg(root)
+                .output()
+                .expect("/usr/bin/time runs (apt-get install time)");
+            assert!(
+                report.status.success(),
+                "{}",
+                String::from_utf8_lossy(&report.stderr)
+            );
+            let text = String::from_utf8_lossy(&report.stderr);
+            let f: Vec<f64> = text
+                .lines()
+                .last()
+                .unwrap()
+                .split(' ')
+                .map(|x| x.parse().unwrap())
+                .collect();
+            (f[0] + f[1], f[2] / 1024.0, f[3])
+        })
+        .collect();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let cpu = median(&mut measured.iter().map(|m| m.0).collect());
+    let peak = median(&mut measured.iter().map(|m| m.1).collect());
+    let wall = median(&mut measured.iter().map(|m| m.2).collect());
+    let options = Options {
+        root: root.to_path_buf(),
+        ..Default::default()
+    };
+    let built = build::build(&options).expect("the bench site builds");
+    let t = &built.timings;
+    let stages = [
+        ("load (read + markdown)", t.load),
+        ("diff", t.diff),
+        ("render", t.render),
+        ("minify", t.minify),
+        ("write", t.write),
+    ];
+    let sum: f64 = stages.iter().map(|(_, d)| d.as_secs_f64()).sum();
+    let shares: Vec<String> = stages
+        .iter()
+        .map(|(n, d)| format!("{n} {:.0}%", d.as_secs_f64() / sum * 100.0))
+        .collect();
+    let floor = floor(root, &out);
+    println!(
+        "full build, {name}: {} pages; median of {runs}: CPU {cpu:.2} s ({:.2} ms per version-page), peak memory {peak:.0} MB, wall {wall:.2} s",
+        built.pages,
+        cpu * 1e3 / (versions_in(root) as f64),
+    );
+    println!(
+        "  stage shares (time summed over threads): {}",
+        shares.join(", ")
+    );
+    println!("  floor (read every source, write every output byte): {floor:.2} s CPU; the build is {:.1}x the floor", cpu / floor);
+}
+
+/// CPU time (user + system) this process has used, from /proc (Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+fn versions_in(root: &Path) -> usize {
+    walk(&root.join("content"))
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| p.parent().unwrap().to_path_buf())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+/// Reads every source file, then writes every file of `built` again into a
+/// fresh folder: the least any build of this site must do.
+fn floor(root: &Path, built: &Path) -> f64 {
+    let outputs: Vec<(PathBuf, Vec<u8>)> = walk(built)
+        .into_iter()
+        .map(|p| {
+            (
+                p.strip_prefix(built).unwrap().to_path_buf(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    let target = tempfile_dir("floor");
+    let started = cpu_seconds();
+    let mut read = 0;
+    for file in walk(&root.join("content")) {
+        read += std::hint::black_box(std::fs::read(&file).unwrap()).len();
+    }
+    for (file, bytes) in &outputs {
+        let path = target.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let elapsed = cpu_seconds() - started;
+    assert!(read > 0);
+    let _ = std::fs::remove_dir_all(target);
+    elapsed
+}
+
 /// Edit-to-reload latency of `serve`: from writing a section to the
-/// `reload` event reaching a client, over ten edits of a copy of `root`
+/// `reload` event reaching a client, over `edits` edits of a copy of `root`
 /// (median and worst), plus a first full build for comparison.
 /// Returns the copy it served, to remove once the bench is done.
-fn reload_latency(name: &str, root: &Path) -> PathBuf {
+fn reload_latency(name: &str, root: &Path, edits: usize) -> PathBuf {
     use std::io::{Read, Write};
     let site = tempfile_dir(&format!("serve-{}", name.len()));
     copy_sources(root, &site);
@@ -74,7 +210,7 @@ fn reload_latency(name: &str, root: &Path) -> PathBuf {
     wait_for("event: hello");
     let section = walk_sections(&site.join("content"));
     let original = std::fs::read_to_string(&section).unwrap();
-    let mut latencies: Vec<f64> = (0..10)
+    let mut latencies: Vec<f64> = (0..edits)
         .map(|i| {
             std::fs::write(&section, format!("{original}\nEdit number {i}.\n")).unwrap();
             let written = Instant::now();
@@ -140,24 +276,6 @@ fn copy_sources(from: &Path, to: &Path) {
     }
 }
 
-/// `policies` policies shaped like `generate_corpus`'s, side by side.
-fn generate_policies(root: &Path, policies: usize, versions: usize, sections: usize) {
-    for p in 0..policies {
-        let one = tempfile_dir(&format!("policy-{p}"));
-        generate_corpus(&one, versions, sections);
-        std::fs::create_dir_all(root.join("content")).unwrap();
-        std::fs::rename(
-            one.join("content/policy"),
-            root.join(format!("content/policy-{p}")),
-        )
-        .unwrap();
-        if p == 0 {
-            std::fs::rename(one.join("policy-site.yaml"), root.join("policy-site.yaml")).unwrap();
-        }
-        let _ = std::fs::remove_dir_all(&one);
-    }
-}
-
 fn tempfile_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("policy-site-bench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -165,80 +283,27 @@ fn tempfile_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Best of five compiles (no writing), with the diff stage's share.
+/// Median of five compiles (no writing), with the diff stage's share.
 fn diff_share(name: &str, root: &Path) {
     let options = Options {
         root: root.to_path_buf(),
         ..Default::default()
     };
-    let mut best = None;
-    for _ in 0..5 {
-        let compiled = build::compile(&options).expect("the bench site builds");
-        let t = compiled.timings.clone();
-        let total = t.total().as_secs_f64();
-        if best.as_ref().is_none_or(|(b, _, _, _)| total < *b) {
-            best = Some((
-                total,
+    let mut runs: Vec<(f64, f64, usize, usize)> = (0..5)
+        .map(|_| {
+            let compiled = build::compile(&options).expect("the bench site builds");
+            let t = &compiled.timings;
+            (
+                t.wall.as_secs_f64(),
                 t.diff.as_secs_f64(),
                 compiled.pages,
-                compiled.diffs.len(),
-            ));
-        }
-    }
-    let (total, diff, pages, diffs) = best.unwrap();
-    println!("{name}: {pages} pages, {diffs} diffs; build {:.1} ms, diffing {:.1} ms = {:.1}% of the build", total * 1e3, diff * 1e3, diff / total * 100.0);
-}
-
-/// A policy with `versions` versions; each changes a few words of one
-/// section, re-wraps another, and every tenth inserts a section.
-fn generate_corpus(root: &Path, versions: usize, sections: usize) {
-    let write = |path: PathBuf, text: String| {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
-    write(
-        root.join("policy-site.yaml"),
-        "title: {en: Bench, fr: Banc}\nbase_url: https://example.com\nlanguages: [en, fr]\n".into(),
-    );
-    write(
-        root.join("content/policy/policy.yaml"),
-        "title: {en: Policy, fr: Politique}\n".into(),
-    );
-    let paragraph = |seed: usize, n: usize| -> String {
-        (0..60)
-            .map(|w| format!("word{}", (w * 7 + seed * 13 + n) % 97))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    for v in 0..versions {
-        let date = format!("{:04}-{:02}-{:02}", 2000 + v / 12, v % 12 + 1, 1 + v % 28);
-        let dir = root.join("content/policy").join(&date);
-        write(
-            dir.join("version.yaml"),
-            format!(
-                "material: {}\nsummary: {{en: Version {v}., fr: Version {v}.}}\n",
-                v % 5 == 0
-            ),
-        );
-        let count = sections + v / 10;
-        for lang in ["en", "fr"] {
-            for s in 1..=count {
-                let body: Vec<String> = (0..4)
-                    .map(|p| {
-                        let changed = if s == v % count + 1 && p == 1 { v } else { 0 };
-                        paragraph(s * 10 + p, changed)
-                    })
-                    .collect();
-                write(
-                    dir.join(lang).join(format!("{s:02}-s{s}.md")),
-                    format!(
-                        "---\ntitle: Section {s}\nid: s{s}\n---\n{}\n",
-                        body.join("\n\n")
-                    ),
-                );
-            }
-        }
-    }
+                compiled.diffs,
+            )
+        })
+        .collect();
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (total, diff, pages, diffs) = runs[runs.len() / 2];
+    println!("{name}: {pages} pages, {diffs} diffs; build {:.1} ms, diffing {:.1} ms = {:.1}% of the build (medians of 5)", total * 1e3, diff * 1e3, diff / total * 100.0);
 }
 
 fn block(text: &str) -> Block {

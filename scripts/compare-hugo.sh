@@ -22,8 +22,11 @@ for tool in /usr/bin/time:time hugo:hugo; do
     fi
 done
 
-cargo build --release --quiet
-bin=${CARGO_TARGET_DIR:-target}/release/policy-site
+# POLICY_SITE_BIN names a binary to time instead of building this checkout.
+if [ -z "${POLICY_SITE_BIN:-}" ]; then
+    cargo build --release --quiet
+fi
+bin=${POLICY_SITE_BIN:-${CARGO_TARGET_DIR:-target}/release/policy-site}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$bin" corpus "$work/site" --policies "$policies" --versions "$versions" --hugo "$work/hugo"

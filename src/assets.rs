@@ -92,7 +92,7 @@ pub fn site_files(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
         .filter_map(Result::ok)
         .filter(|e| {
             e.file_type().is_file()
-                && !crate::content::is_editor_litter(&e.file_name().to_string_lossy())
+                && !crate::vocabulary::is_editor_litter(&e.file_name().to_string_lossy())
         })
         .map(|e| {
             let rel = e

@@ -7,14 +7,15 @@ use crate::config::{self, Config};
 use crate::consent;
 use crate::content::{self, SectionCache, Site};
 use crate::date::{self, Date};
-use crate::diff::{self, DiffIndex};
 use crate::error::{Diagnostic, Diagnostics};
 use crate::i18n;
 use crate::output;
-use crate::render::{self, Endpoints, Env, Output, Urls};
-use rayon::prelude::*;
+use crate::output::Output;
+use crate::render::{self, Emit, Endpoints, Env, Urls};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tera::Tera;
 
@@ -83,16 +84,23 @@ fn folder_fingerprint(dir: &Path) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// A compiled site, ready to write.
+/// A compiled site. `compile` keeps every output in memory (for `serve` and
+/// `check`); `build` streams them to disk and keeps none.
 pub struct Compiled {
     pub site: Site,
-    pub diffs: DiffIndex,
+    /// Number of diffs computed (each was dropped once its page was written).
+    pub diffs: usize,
+    /// Every output file, sorted by path (empty after `build`, which wrote them).
     pub outputs: Vec<Output>,
     pub out_dir: PathBuf,
     pub timings: Timings,
     pub pages: usize,
 }
 
+/// Where the time went. `load` and `diff` are wall time; pages are rendered,
+/// minified and written together in parallel, so `render`, `minify` and
+/// `write` are time summed over the threads that did them, and `wall` is the
+/// whole build's.
 #[derive(Debug, Default, Clone)]
 pub struct Timings {
     pub load: Duration,
@@ -100,6 +108,7 @@ pub struct Timings {
     pub render: Duration,
     pub minify: Duration,
     pub write: Duration,
+    pub wall: Duration,
 }
 
 impl Timings {
@@ -143,7 +152,19 @@ pub fn load_config(options: &Options) -> Result<Config, Diagnostics> {
     found.into_result(config)
 }
 
-pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
+/// Everything rendering needs, loaded and checked.
+struct Loaded {
+    site: Site,
+    strings: BTreeMap<String, i18n::Strings>,
+    tera: Tera,
+    assets: assets::Assets,
+    today: Date,
+    out_dir: PathBuf,
+    started: Instant,
+    load: Duration,
+}
+
+fn load(options: &Options) -> Result<Loaded, Diagnostics> {
     let started = Instant::now();
     let config = load_config(options)?;
     let config_file = options.root.join(config::FILE_NAME);
@@ -182,68 +203,230 @@ pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
         date::build_date(options.date)
             .map_err(|e| Diagnostics::from(Diagnostic::new("SOURCE_DATE_EPOCH", e)))?,
     );
-    let load = started.elapsed();
+    Ok(Loaded {
+        site,
+        strings,
+        tera,
+        assets,
+        today,
+        out_dir,
+        started,
+        load: started.elapsed(),
+    })
+}
 
-    let started = Instant::now();
-    let diffs = diff::index(&site, today);
-    let diff_time = started.elapsed();
+/// Compiles the site in memory: every output, sorted by path.
+pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
+    let loaded = load(options)?;
+    let collected = Mutex::new(Vec::new());
+    let mut compiled = produce(options, loaded, &|o| {
+        collected.lock().expect("not poisoned").push(o);
+        Ok(())
+    })?;
+    compiled.outputs = collected.into_inner().expect("not poisoned");
+    compiled.outputs.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(compiled)
+}
 
-    let started = Instant::now();
-    let endpoints = Endpoints {
-        requests: site.config.endpoints.requests.clone(),
-        consent: site.config.endpoints.consent.clone(),
+/// Compiles and writes the site: pages are written into a staging folder as
+/// they are rendered, which replaces the output only once everything
+/// succeeded, so the previous output survives any failure.
+pub fn build(options: &Options) -> Result<Compiled, Diagnostics> {
+    let loaded = load(options)?;
+    let relative = |d: Diagnostic| Diagnostics::from(d.relative_to(&options.root));
+    output::guard(&options.root, &loaded.out_dir).map_err(relative)?;
+    let staging = output::Staging::create(&loaded.out_dir).map_err(relative)?;
+    let compiled = produce(options, loaded, &|o| staging.write(&o))?;
+    staging.finish().map_err(relative)?;
+    Ok(compiled)
+}
+
+/// Time summed over threads, in nanoseconds.
+#[derive(Default)]
+struct Clock(AtomicU64);
+
+impl Clock {
+    fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        let started = Instant::now();
+        let value = f();
+        self.0
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        value
+    }
+    fn get(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// Renders every page and file and hands each to `sink` as soon as it is
+/// ready (minified): the site-wide pages first, then one policy at a time,
+/// its redlines (each diffed in its own job) before its other pages. What
+/// is held at once, besides the loaded model, is the pages being rendered.
+fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, Diagnostics> {
+    let Loaded {
+        site,
+        strings,
+        tera,
+        assets,
+        today,
+        out_dir,
+        started,
+        load,
+    } = loaded;
+    let minify = options.minify.unwrap_or(site.config.minify);
+    let consent_config = site.config.consent.clone();
+    let (minify_clock, write_clock) = (Clock::default(), Clock::default());
+    let gated = Mutex::new(Diagnostics::default());
+    let emit_file = |mut o: Output| {
+        if minify && o.is_html() {
+            o.bytes = minify_clock.time(|| output::minify(&o.bytes));
+        }
+        write_clock.time(|| sink(o))
     };
-    let env = Env {
-        site: &site,
+    // Scripts gated on a cookie category must name one; checked page by page.
+    let emit_page = |o: Output| {
+        if let Some(consent) = &consent_config {
+            if let Err(d) = consent::check_gated(&options.root, std::slice::from_ref(&o), consent) {
+                gated.lock().expect("not poisoned").extend(d);
+            }
+        }
+        emit_file(o)
+    };
+    let fixed = Fixed {
         today,
         strings: &strings,
-        urls: Urls {
-            base: site.config.base_path(),
-        },
-        endpoints,
         assets: &assets,
-        diffs: &diffs,
         catalogue: site.config.rights.catalogue(),
-        shared: Default::default(),
+        shared: render::Shared::default(),
     };
-    let pages = render::plan(&env, &tera)?;
-    let urls: Vec<String> = pages.iter().map(|p| p.url.clone()).collect();
-    let mut outputs = render::render_all(&tera, &env, pages)?;
-    if let Some(consent) = &site.config.consent {
-        consent::check_gated(&options.root, &outputs, consent)?;
-    }
-    let page_count = outputs.len();
-    outputs.extend(render::files::all(&env, &urls));
-    outputs.extend(assets.files.iter().map(|(path, bytes)| Output {
+    let mut pages = Pages::default();
+    let no_diffs = render::Redlines::default();
+    pages.add(render::render_site(
+        &tera,
+        &fixed.env(&site, &no_diffs),
+        &emit_page,
+    ));
+    let (diff_time, diffs_made) = render_policies(&site, &tera, &fixed, &emit_page, &mut pages);
+    pages.urls.sort();
+    let env = fixed.env(&site, &no_diffs);
+    let files = render::files::all(&env, &pages.urls);
+    let copies = assets.files.iter().map(|(path, bytes)| Output {
         file: path.clone(),
         bytes: bytes.clone(),
-    }));
-    let render_time = started.elapsed();
-
-    let started = Instant::now();
-    if options.minify.unwrap_or(site.config.minify) {
-        outputs
-            .par_iter_mut()
-            .filter(|o| o.is_html())
-            .for_each(|o| o.bytes = output::minify(&o.bytes));
+    });
+    for o in files.into_iter().chain(copies) {
+        if let Err(d) = emit_file(o) {
+            pages.found.push(d);
+        }
     }
-    outputs.sort_by(|a, b| a.file.cmp(&b.file));
-    let minify = started.elapsed();
-    drop(env);
+    pages
+        .found
+        .extend(dedup(gated.into_inner().expect("not poisoned")));
+    let count = pages.urls.len();
+    pages.found.into_result(())?;
     Ok(Compiled {
         site,
-        diffs,
-        outputs,
+        diffs: diffs_made,
+        outputs: Vec::new(),
         out_dir,
         timings: Timings {
             load,
             diff: diff_time,
-            render: render_time,
-            minify,
-            write: Duration::ZERO,
+            render: pages.busy.saturating_sub(diff_time),
+            minify: minify_clock.get(),
+            write: write_clock.get(),
+            wall: started.elapsed(),
         },
-        pages: page_count,
+        pages: count,
     })
+}
+
+/// Renders the policies one at a time. Each redline's diff is made in its
+/// page's job and dropped once the page is written, keeping only its word
+/// counts for the policy's history and feed. Returns the time spent diffing
+/// (summed over threads) and the number of diffs.
+fn render_policies(
+    site: &Site,
+    tera: &Tera,
+    fixed: &Fixed,
+    emit: &Emit,
+    pages: &mut Pages,
+) -> (Duration, usize) {
+    let (mut diff_time, mut diffs_made) = (Duration::ZERO, 0);
+    for policy in &site.policies {
+        let redlines = render::Redlines::default();
+        pages.add(render::render_policy(
+            tera,
+            &fixed.env(site, &redlines),
+            policy,
+            emit,
+        ));
+        let (count, time) = redlines.made();
+        diffs_made += count;
+        diff_time += time;
+    }
+    (diff_time, diffs_made)
+}
+
+/// What every render pass shares.
+struct Fixed<'a> {
+    today: Date,
+    strings: &'a BTreeMap<String, i18n::Strings>,
+    assets: &'a assets::Assets,
+    catalogue: crate::rights::Catalogue,
+    shared: render::Shared,
+}
+
+impl<'a> Fixed<'a> {
+    fn env<'s>(&'s self, site: &'s Site, diffs: &'s render::Redlines) -> Env<'s> {
+        Env {
+            site,
+            today: self.today,
+            strings: self.strings,
+            urls: Urls {
+                base: site.config.base_path(),
+            },
+            endpoints: Endpoints {
+                requests: site.config.endpoints.requests.clone(),
+                consent: site.config.endpoints.consent.clone(),
+            },
+            assets: self.assets,
+            diffs,
+            catalogue: self.catalogue.clone(),
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The pages rendered so far, and the problems found.
+#[derive(Default)]
+struct Pages {
+    urls: Vec<String>,
+    busy: Duration,
+    found: Diagnostics,
+}
+
+impl Pages {
+    fn add(&mut self, result: Result<render::Rendered, Diagnostics>) {
+        match result {
+            Ok(r) => {
+                self.urls.extend(r.urls);
+                self.busy += r.busy;
+            }
+            Err(d) => self.found.extend(d),
+        }
+    }
+}
+
+/// The same finding from many pages, once.
+fn dedup(mut found: Diagnostics) -> Diagnostics {
+    found
+        .0
+        .sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
+    found
+        .0
+        .dedup_by(|a, b| a.file == b.file && a.message == b.message);
+    found
 }
 
 /// Checks that what the content asks for is configured: forms need a
@@ -291,18 +474,6 @@ fn missing_consent_policy(site: &Site, name: &str, config_file: &Path) -> Diagno
     ))
 }
 
-/// Compiles and writes the site; the previous output survives any failure.
-pub fn build(options: &Options) -> Result<Compiled, Diagnostics> {
-    let mut compiled = compile(options)?;
-    let started = Instant::now();
-    output::guard(&options.root, &compiled.out_dir)
-        .map_err(|d| Diagnostics::from(d.relative_to(&options.root)))?;
-    output::write_site(&compiled.out_dir, &compiled.outputs)
-        .map_err(|d| Diagnostics::from(d.relative_to(&options.root)))?;
-    compiled.timings.write = started.elapsed();
-    Ok(compiled)
-}
-
 impl Compiled {
     /// "Built 1 policy, 3 versions, 2 languages: 42 pages in 0.31 s"
     pub fn summary(&self) -> String {
@@ -316,7 +487,7 @@ impl Compiled {
             plural(versions, "version"),
             plural(languages, "language"),
             plural(self.pages, "page"),
-            self.timings.total().as_secs_f64(),
+            self.timings.wall.as_secs_f64(),
             self.out_dir.display()
         )
     }

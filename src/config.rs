@@ -14,7 +14,7 @@ use url::{Host, Url};
 pub const FILE_NAME: &str = "policy-site.yaml";
 
 /// Text given per language code: `{en: "…", fr: "…"}`.
-pub type Localized = BTreeMap<String, String>;
+pub use crate::vocabulary::{line_of, Localized};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -192,11 +192,6 @@ fn is_language_code(code: &str) -> bool {
         && primary.bytes().all(|b| b.is_ascii_lowercase())
         && parts
             .all(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
-/// First line (1-based) of `text` that contains `needle`, to place config errors.
-pub fn line_of(text: &str, needle: &str) -> Option<usize> {
-    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
 
 #[cfg(test)]

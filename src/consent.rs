@@ -2,9 +2,9 @@
 //! `policy-site.yaml`): validated here, and turned into the per-language view
 //! that the banner, the settings dialog and the cookie table are rendered from.
 
-use crate::config::Localized;
 use crate::error::{Diagnostic, Diagnostics};
-use crate::render::Output;
+use crate::output::Output;
+use crate::vocabulary::Localized;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -271,6 +271,4 @@ fn is_identifier(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::vocabulary::hex;

@@ -26,4 +26,5 @@ pub mod sanitize;
 pub mod scaffold;
 pub mod serve;
 pub mod server;
+pub mod vocabulary;
 pub mod yaml;

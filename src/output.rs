@@ -5,9 +5,20 @@
 //! `guard` refuses to replace a folder without it, or one holding sources.
 
 use crate::error::Diagnostic;
-use crate::render::Output;
-use rayon::prelude::*;
 use std::path::{Component, Path, PathBuf};
+
+/// One output file: its path inside the output folder, and its bytes.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub file: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Output {
+    pub fn is_html(&self) -> bool {
+        self.file.ends_with(".html")
+    }
+}
 
 /// Minifies an HTML page without changing what a reader sees: spaces between
 /// inline elements are kept, and scripts and styles are external anyway.
@@ -124,52 +135,81 @@ fn resolve(path: &Path) -> PathBuf {
     resolved
 }
 
-/// Writes `outputs` to `out` atomically (as far as the file system allows:
-/// two renames), with the marker that lets the next build replace it. The
-/// previous site stays in place on any error; a folder it did not write
-/// (or `/`, or the home folder) is never touched.
-pub fn write_site(out: &Path, outputs: &[Output]) -> Result<(), Diagnostic> {
-    check_protected(out)?;
-    check_ownership(out)?;
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "public".into());
-    let staging = parent.join(format!(".{name}.building-{}", std::process::id()));
-    let cannot = |what: &str, path: &Path, e: std::io::Error| {
-        Diagnostic::new(out, format!("cannot write the output folder: {what} {}: {e}", path.display()))
-            .with_hint("choose a folder you can write to with --out, or fix its permissions; the previous site was left as it was")
-    };
-    std::fs::create_dir_all(parent).map_err(|e| cannot("creating", parent, e))?;
-    if out.exists() && !out.is_dir() {
-        return Err(
-            Diagnostic::new(out, "the output path exists and is not a folder")
-                .with_hint("remove that file or choose another folder with --out"),
-        );
-    }
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|e| cannot("creating", &staging, e))?;
-    let marker = staging.join(MARKER);
-    std::fs::write(&marker, MARKER_TEXT).map_err(|e| cannot("writing", &marker, e))?;
-    let written: Result<(), Diagnostic> = outputs.par_iter().try_for_each(|o| {
-        let path = staging.join(&o.file);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| cannot("creating", dir, e))?;
+/// A site being written: files go into a hidden folder beside the output
+/// as they are produced (from many threads), and `finish` swaps it in. The
+/// folder is removed when the build fails (the `Staging` is dropped).
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    finished: bool,
+}
+
+fn cannot(out: &Path, what: &str, path: &Path, e: std::io::Error) -> Diagnostic {
+    Diagnostic::new(out, format!("cannot write the output folder: {what} {}: {e}", path.display()))
+        .with_hint("choose a folder you can write to with --out, or fix its permissions; the previous site was left as it was")
+}
+
+impl Staging {
+    /// Creates the staging folder beside `out` (the output stays untouched).
+    /// Refuses `/`, the home folder and a folder no build wrote (see
+    /// `guard`, which the build calls first with the site's root too).
+    pub fn create(out: &Path) -> Result<Staging, Diagnostic> {
+        check_protected(out)?;
+        check_ownership(out)?;
+        let parent = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "public".into());
+        let dir = parent.join(format!(".{name}.building-{}", std::process::id()));
+        std::fs::create_dir_all(parent).map_err(|e| cannot(out, "creating", parent, e))?;
+        if out.exists() && !out.is_dir() {
+            return Err(
+                Diagnostic::new(out, "the output path exists and is not a folder")
+                    .with_hint("remove that file or choose another folder with --out"),
+            );
         }
-        std::fs::write(&path, &o.bytes).map_err(|e| cannot("writing", &path, e))
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| cannot(out, "creating", &dir, e))?;
+        let marker = dir.join(MARKER);
+        std::fs::write(&marker, MARKER_TEXT).map_err(|e| cannot(out, "writing", &marker, e))?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            finished: false,
+        })
     }
-    swap_in(&staging, out).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&staging);
-        cannot("replacing", out, e)
-    })
+
+    /// Writes one file into the staging folder.
+    pub fn write(&self, output: &Output) -> Result<(), Diagnostic> {
+        let path = self.dir.join(&output.file);
+        if let Some(dir) = path.parent() {
+            if !dir.is_dir() {
+                std::fs::create_dir_all(dir).map_err(|e| cannot(&self.out, "creating", dir, e))?;
+            }
+        }
+        std::fs::write(&path, &output.bytes).map_err(|e| cannot(&self.out, "writing", &path, e))
+    }
+
+    /// Swaps the finished site in place of the output folder.
+    pub fn finish(mut self) -> Result<(), Diagnostic> {
+        self.finished = true;
+        swap_in(&self.dir, &self.out).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&self.dir);
+            cannot(&self.out, "replacing", &self.out, e)
+        })
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 fn swap_in(staging: &Path, out: &Path) -> std::io::Result<()> {

@@ -3,11 +3,12 @@
 //! reports all of them.
 
 use super::{Policy, Section, SectionCache, Site, Translation, Version};
-use crate::config::{Config, Localized};
-use crate::consent::hex;
+use crate::config::Config;
 use crate::date::Date;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::markdown::{self, Directive};
+use crate::vocabulary::Localized;
+use crate::vocabulary::{hex, is_slug};
 use crate::yaml;
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -710,22 +711,7 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn is_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-/// Files editors leave beside the ones being edited: never sources.
-pub fn is_editor_litter(name: &str) -> bool {
-    name.starts_with('.')
-        || name.ends_with('~')
-        || name.ends_with(".swp")
-        || name.ends_with(".swx")
-        || name.ends_with(".tmp")
-        || name.starts_with('#')
-        || name == "4913"
-}
+pub use crate::vocabulary::is_editor_litter;
 
 #[cfg(test)]
 mod tests {

@@ -8,9 +8,10 @@ mod load;
 pub use cache::SectionCache;
 pub use load::{is_editor_litter, load, load_with, split_front_matter, CONTENT_DIR};
 
-use crate::config::{Config, Localized};
+use crate::config::Config;
 use crate::date::Date;
 use crate::markdown::Rendered;
+use crate::vocabulary::Localized;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -93,7 +94,39 @@ impl Section {
     }
 }
 
+/// Where a version stands on a given day. Decided by `Policy::status` only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Announced, not yet in force.
+    Upcoming,
+    /// In force.
+    Current,
+    /// Replaced by a later version.
+    Archived,
+}
+
+impl Status {
+    /// The word templates, `versions.json` and the feed use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Upcoming => "upcoming",
+            Status::Current => "current",
+            Status::Archived => "archived",
+        }
+    }
+}
+
 impl Policy {
+    /// The status of the version at `index` on `today`.
+    pub fn status(&self, index: usize, today: Date) -> Status {
+        let current = self.current_index(today);
+        match index.cmp(&current) {
+            std::cmp::Ordering::Equal => Status::Current,
+            std::cmp::Ordering::Greater => Status::Upcoming,
+            std::cmp::Ordering::Less => Status::Archived,
+        }
+    }
+
     /// The version in force on `today`: the newest whose effective date has
     /// come (or the oldest one, when none has).
     pub fn current_index(&self, today: Date) -> usize {

@@ -132,7 +132,7 @@ fn versions_json(env: &Env, policy: &crate::content::Policy) -> Output {
                 "date": v.date.to_string(),
                 "effective": v.effective.to_string(),
                 "material": v.material,
-                "status": if i == current { "current" } else if i > current { "upcoming" } else { "archived" },
+                "status": policy.status(i, env.today).as_str(),
                 "summary": v.summary,
                 "languages": v.translations.keys().collect::<Vec<_>>(),
                 "links": links,

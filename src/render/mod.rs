@@ -1,25 +1,26 @@
-//! Model to pages: `plan` lists every page of the site with the context its
-//! template receives (only what that page shows, never the whole site), and
-//! `render_all` renders them in parallel through Tera.
+//! Model to pages: lists the pages of the site (or of one policy), builds
+//! each one's context (only what that page shows, never the whole site) and
+//! renders it through Tera, in parallel, handing every page on as soon as it
+//! is rendered so that no more than a few pages are held at once.
 
+pub mod context;
 pub mod files;
 mod pages;
 pub mod templates;
 pub mod urls;
 
-pub use pages::plan;
+pub use pages::Shared;
 pub use urls::Urls;
 
 use crate::assets::Assets;
-use crate::content::Site;
+use crate::content::{Policy, Site};
 use crate::date::Date;
-use crate::diff::DiffIndex;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::i18n::Strings;
 use rayon::prelude::*;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 use tera::Tera;
 
 /// Everything the render stage reads besides templates.
@@ -30,7 +31,8 @@ pub struct Env<'a> {
     pub urls: Urls,
     pub endpoints: Endpoints,
     pub assets: &'a Assets,
-    pub diffs: &'a DiffIndex,
+    /// Word counts of the policy's redlines, filled as they are rendered.
+    pub diffs: &'a Redlines,
     /// The site's rights catalogue (default, trimmed and extended), built once.
     pub catalogue: crate::rights::Catalogue,
     /// Values every page of a language shares, computed once.
@@ -44,51 +46,163 @@ pub struct Endpoints {
     pub consent: Option<String>,
 }
 
-/// One output file to produce from a template.
+/// One output file to produce from a template, with its context (one of
+/// the structs in `context`, serialised).
 pub struct Page {
     pub url: String,
     pub template: &'static str,
-    pub context: Value,
+    pub context: tera::Context,
 }
 
-/// One output file.
-#[derive(Debug, Clone)]
-pub struct Output {
-    pub file: String,
-    pub bytes: Vec<u8>,
+pub use crate::output::Output;
+
+/// Where rendered pages go, one by one, from many threads.
+pub type Emit<'a> = dyn Fn(Output) -> Result<(), Diagnostic> + Sync + 'a;
+
+/// Renders the pages that belong to no policy (home, 404, language indexes,
+/// request forms); returns their URLs. Call it before the policies' pages:
+/// it computes the values every page of a language shares from the whole site.
+pub fn render_site(tera: &Tera, env: &Env, emit: &Emit) -> Result<Rendered, Diagnostics> {
+    pages::prepare_shared(env);
+    render_jobs(tera, env, pages::site_jobs(env), emit)
 }
 
-impl Output {
-    pub fn is_html(&self) -> bool {
-        self.file.ends_with(".html")
+/// Renders one policy's pages: first its redlines, each diffed in its own
+/// page job and dropped once written (only word counts are kept, in
+/// `env.diffs`), then its versions, history and feed, which list those
+/// counts; returns their URLs.
+pub fn render_policy(
+    tera: &Tera,
+    env: &Env,
+    policy: &Policy,
+    emit: &Emit,
+) -> Result<Rendered, Diagnostics> {
+    let redlines = render_jobs(tera, env, pages::redline_jobs(env, policy), emit);
+    let rest = render_jobs(tera, env, pages::policy_jobs(env, policy), emit);
+    match (redlines, rest) {
+        (Ok(mut a), Ok(b)) => {
+            a.urls.extend(b.urls);
+            a.busy += b.busy;
+            Ok(a)
+        }
+        (a, b) => {
+            let mut found = Diagnostics::default();
+            found.extend(a.err().unwrap_or_default());
+            found.extend(b.err().unwrap_or_default());
+            Err(found)
+        }
     }
 }
 
-/// Renders every page in parallel; every failing page is reported.
-pub fn render_all(tera: &Tera, env: &Env, pages: Vec<Page>) -> Result<Vec<Output>, Diagnostics> {
-    let results: Vec<Result<Output, Diagnostic>> = pages
+/// What the redlines of one policy leave behind once written: the words
+/// each added and removed (for history, feed and chart), and the time spent
+/// diffing.
+#[derive(Debug, Default)]
+pub struct Redlines {
+    sizes: std::sync::Mutex<std::collections::HashMap<(String, Date, Date), (usize, usize)>>,
+    marks: std::sync::Mutex<std::collections::HashMap<(String, Date, Date), crate::diff::Marks>>,
+    nanos: std::sync::atomic::AtomicU64,
+}
+
+impl Redlines {
+    fn diff(
+        &self,
+        old: &crate::content::Translation,
+        new: &crate::content::Translation,
+        from: Date,
+        to: Date,
+    ) -> crate::diff::VersionDiff {
+        let started = Instant::now();
+        let d = crate::diff::diff_translations(old, new, from, to);
+        let elapsed = started.elapsed().as_nanos() as u64;
+        self.nanos
+            .fetch_add(elapsed, std::sync::atomic::Ordering::Relaxed);
+        self.sizes.lock().expect("not poisoned").insert(
+            (new.lang.clone(), from, to),
+            (d.words_added, d.words_removed),
+        );
+        self.marks
+            .lock()
+            .expect("not poisoned")
+            .insert((new.lang.clone(), from, to), d.marks);
+        d
+    }
+
+    /// The changes that are not words from `from` to `to` in `lang`, once rendered.
+    pub fn marks(&self, lang: &str, from: Date, to: Date) -> Option<crate::diff::Marks> {
+        self.marks
+            .lock()
+            .expect("not poisoned")
+            .get(&(lang.to_string(), from, to))
+            .copied()
+    }
+
+    /// Words added and removed from `from` to `to` in `lang`, once rendered.
+    pub fn size(&self, lang: &str, from: Date, to: Date) -> Option<(usize, usize)> {
+        self.sizes
+            .lock()
+            .expect("not poisoned")
+            .get(&(lang.to_string(), from, to))
+            .copied()
+    }
+
+    /// How many diffs were made, and the time they took (summed over threads).
+    pub fn made(&self) -> (usize, Duration) {
+        let count = self.sizes.lock().expect("not poisoned").len();
+        (
+            count,
+            Duration::from_nanos(self.nanos.load(std::sync::atomic::Ordering::Relaxed)),
+        )
+    }
+}
+
+/// The pages a pass rendered, and the time its threads spent building and
+/// rendering them (not emitting them).
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub urls: Vec<String>,
+    pub busy: Duration,
+}
+
+/// Builds, renders and emits every job's pages in parallel; every failing
+/// page is reported.
+fn render_jobs(
+    tera: &Tera,
+    env: &Env,
+    jobs: Vec<pages::Job>,
+    emit: &Emit,
+) -> Result<Rendered, Diagnostics> {
+    let results: Vec<Result<Rendered, Diagnostics>> = jobs
         .into_par_iter()
-        .map(|page| {
-            let context =
-                tera::Context::from_value(page.context).expect("page contexts are objects");
-            tera.render(page.template, &context)
-                .map(|html| Output {
-                    file: env.urls.file_of(&page.url),
-                    bytes: html.into_bytes(),
-                })
-                .map_err(|e| render_error(&env.site.root, page.template, &page.url, &e))
+        .map(|job| {
+            let mut done = Rendered::default();
+            let mut started = Instant::now();
+            for page in pages::pages_of(env, tera, job)? {
+                let url = page.url.clone();
+                let bytes = render_page(tera, env, page)?;
+                done.busy += started.elapsed();
+                emit(Output {
+                    file: env.urls.file_of(&url),
+                    bytes,
+                })?;
+                done.urls.push(url);
+                started = Instant::now();
+            }
+            Ok(done)
         })
         .collect();
-    let mut outputs = Vec::with_capacity(results.len());
+    let mut rendered = Rendered::default();
     let mut found = Diagnostics::default();
     for r in results {
         match r {
-            Ok(o) => outputs.push(o),
-            Err(d) => found.push(d),
+            Ok(r) => {
+                rendered.urls.extend(r.urls);
+                rendered.busy += r.busy;
+            }
+            Err(d) => found.extend(d),
         }
     }
     // One broken template fails every page that uses it: report it once.
-    found.0.sort_by(|a, b| a.message.cmp(&b.message));
     found
         .0
         .sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
@@ -97,7 +211,13 @@ pub fn render_all(tera: &Tera, env: &Env, pages: Vec<Page>) -> Result<Vec<Output
             && a.message.split(" (while rendering").next()
                 == b.message.split(" (while rendering").next()
     });
-    found.into_result(outputs)
+    found.into_result(rendered)
+}
+
+fn render_page(tera: &Tera, env: &Env, page: Page) -> Result<Vec<u8>, Diagnostic> {
+    tera.render(page.template, &page.context)
+        .map(String::into_bytes)
+        .map_err(|e| render_error(&env.site.root, page.template, &page.url, &e))
 }
 
 fn render_error(

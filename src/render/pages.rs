@@ -2,20 +2,23 @@
 //! only what that page shows (its version's sections, its languages), so the
 //! work per page does not grow with the size of the site.
 
+use super::context::*;
 use super::{Env, Page};
+use crate::content::Status;
 use crate::content::{Policy, Section, Version};
 use crate::date::Date;
-use crate::diff::{self, present, VersionDiff};
+use crate::diff::{self, present, SectionChange, VersionDiff};
 use crate::i18n::format_date;
 use crate::markdown::{Directive, Fragment};
 use crate::rights;
+use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use tera::Tera;
 
-/// One page (or two, for a redline published at two addresses) to plan.
-enum Job<'s> {
+/// One page (or two, for a redline published at two addresses) to render.
+pub(super) enum Job<'s> {
     Root,
     NotFound,
     Language(&'s str),
@@ -37,116 +40,139 @@ enum Job<'s> {
     Thanks(&'s str),
 }
 
-/// Every page of the site, in a stable order. The list of jobs is cheap;
-/// the contexts (and the widgets inside sections) are built in parallel.
-pub fn plan(env: &Env, tera: &Tera) -> Result<Vec<Page>, crate::error::Diagnostics> {
-    use rayon::prelude::*;
+/// The pages that belong to no policy: home, 404, language indexes, the
+/// request forms and their thanks page. The list of jobs is cheap; pages are
+/// built from it in parallel.
+pub(super) fn site_jobs<'s>(env: &Env<'s>) -> Vec<Job<'s>> {
     let site = env.site;
     let mut jobs = vec![Job::Root, Job::NotFound];
+    let has_forms = env.endpoints.requests.is_some() && site.sections().any(Section::has_form);
     for lang in &site.config.languages {
         jobs.push(Job::Language(lang));
-        for policy in &site.policies {
-            let current = policy.current_index(env.today);
-            for (index, version) in policy.versions.iter().enumerate() {
-                if !version.translations.contains_key(lang) {
-                    continue;
-                }
-                jobs.push(Job::Version {
-                    policy,
-                    index,
-                    lang,
-                    as_current: false,
-                });
-                if index == current {
-                    jobs.push(Job::Version {
-                        policy,
-                        index,
-                        lang,
-                        as_current: true,
-                    });
-                }
-            }
-            if policy
-                .versions
-                .iter()
-                .any(|v| v.translations.contains_key(lang))
-            {
-                jobs.push(Job::History(policy, lang));
-                jobs.push(Job::Feed(policy, lang));
-            }
-            for (from, to) in diff::published_pairs(policy, env.today) {
-                if env.diffs.get(&policy.slug, lang, from, to).is_some() {
-                    jobs.push(Job::Changes {
-                        policy,
-                        lang,
-                        from,
-                        to,
-                    });
-                }
-            }
-        }
-        if env.endpoints.requests.is_some() && site.sections().any(Section::has_form) {
+        if has_forms {
             for right in &env.catalogue.rights {
                 jobs.push(Job::Request(lang, right.id.clone()));
             }
             jobs.push(Job::Thanks(lang));
         }
     }
-    let planned: Vec<Result<Vec<Page>, crate::error::Diagnostics>> = jobs
-        .into_par_iter()
-        .map(|job| {
-            Ok(match job {
-                Job::Root => vec![root_index(env)],
-                Job::NotFound => vec![not_found(env)],
-                Job::Language(lang) => vec![language_index(env, lang)],
-                Job::Version {
-                    policy,
-                    index,
-                    lang,
-                    as_current,
-                } => vec![version_page(env, tera, policy, index, lang, as_current)?],
-                Job::History(policy, lang) => vec![history(env, policy, lang)],
-                Job::Feed(policy, lang) => vec![feed(env, policy, lang)],
-                Job::Changes {
+    jobs
+}
+
+/// A policy's redlines in every language: each version against its
+/// predecessor, and each earlier version against the current one.
+pub(super) fn redline_jobs<'s>(env: &Env<'s>, policy: &'s Policy) -> Vec<Job<'s>> {
+    let mut jobs = Vec::new();
+    for lang in &env.site.config.languages {
+        for (from, to) in diff::published_pairs(policy, env.today) {
+            if in_both(policy, lang, from, to) {
+                jobs.push(Job::Changes {
                     policy,
                     lang,
                     from,
                     to,
-                } => {
-                    let d = env
-                        .diffs
-                        .get(&policy.slug, lang, from, to)
-                        .expect("listed above");
-                    let page = changes(env, policy, lang, d);
-                    // "Since the version I agreed to" links always take the
-                    // from/to form, also when the two versions are neighbours.
-                    let current = policy.versions[policy.current_index(env.today)].date;
-                    let between = env.urls.changes_between(lang, &policy.slug, from, to);
-                    if to == current && page.url != between {
-                        let twin = Page {
-                            url: between,
-                            template: page.template,
-                            context: page.context.clone(),
-                        };
-                        vec![twin, page]
-                    } else {
-                        vec![page]
-                    }
-                }
-                Job::Request(lang, right) => vec![request_page(env, tera, lang, &right)?],
-                Job::Thanks(lang) => vec![thanks(env, lang)],
-            })
-        })
-        .collect();
-    let mut pages = Vec::new();
-    let mut found = crate::error::Diagnostics::default();
-    for result in planned {
-        match result {
-            Ok(p) => pages.extend(p),
-            Err(d) => found.extend(d),
+                });
+            }
         }
     }
-    found.into_result(pages)
+    jobs
+}
+
+/// Whether both versions have a translation in `lang` (so a redline).
+fn in_both(policy: &Policy, lang: &str, from: Date, to: Date) -> bool {
+    [from, to].iter().all(|d| {
+        policy
+            .version(*d)
+            .is_some_and(|v| v.translations.contains_key(lang))
+    })
+}
+
+/// A policy's versions, history and feed in every language (after its
+/// redlines, whose word counts the history and feed list).
+pub(super) fn policy_jobs<'s>(env: &Env<'s>, policy: &'s Policy) -> Vec<Job<'s>> {
+    let mut jobs = Vec::new();
+    let current = policy.current_index(env.today);
+    for lang in &env.site.config.languages {
+        for (index, version) in policy.versions.iter().enumerate() {
+            if !version.translations.contains_key(lang) {
+                continue;
+            }
+            for as_current in [false, true] {
+                if !as_current || index == current {
+                    jobs.push(Job::Version {
+                        policy,
+                        index,
+                        lang,
+                        as_current,
+                    });
+                }
+            }
+        }
+        if policy
+            .versions
+            .iter()
+            .any(|v| v.translations.contains_key(lang))
+        {
+            jobs.push(Job::History(policy, lang));
+            jobs.push(Job::Feed(policy, lang));
+        }
+    }
+    jobs
+}
+
+/// The page (or pages) one job produces, with their contexts.
+pub(super) fn pages_of(
+    env: &Env,
+    tera: &Tera,
+    job: Job,
+) -> Result<Vec<Page>, crate::error::Diagnostics> {
+    Ok(match job {
+        Job::Root => vec![root_index(env)],
+        Job::NotFound => vec![not_found(env)],
+        Job::Language(lang) => vec![language_index(env, lang)],
+        Job::Version {
+            policy,
+            index,
+            lang,
+            as_current,
+        } => vec![version_page(env, tera, policy, index, lang, as_current)?],
+        Job::History(policy, lang) => vec![history(env, policy, lang)],
+        Job::Feed(policy, lang) => vec![feed(env, policy, lang)],
+        Job::Changes {
+            policy,
+            lang,
+            from,
+            to,
+        } => changes_pages(env, policy, lang, from, to),
+        Job::Request(lang, right) => vec![request_page(env, tera, lang, &right)?],
+        Job::Thanks(lang) => vec![thanks(env, lang)],
+    })
+}
+
+/// A redline's page; the one against the current version is also published
+/// at the from/to address, which "since the version I agreed to" links take
+/// also when the two versions are neighbours.
+fn changes_pages(env: &Env, policy: &Policy, lang: &str, from: Date, to: Date) -> Vec<Page> {
+    let translation = |date: Date| {
+        &policy
+            .version(date)
+            .expect("listed by redline_jobs")
+            .translations[lang]
+    };
+    let d = env.diffs.diff(translation(from), translation(to), from, to);
+    let page = changes(env, policy, lang, &d);
+    let current = policy.versions[policy.current_index(env.today)].date;
+    let between = env.urls.changes_between(lang, &policy.slug, from, to);
+    if to == current && page.url != between {
+        let twin = Page {
+            url: between,
+            template: page.template,
+            context: page.context.clone(),
+        };
+        vec![twin, page]
+    } else {
+        vec![page]
+    }
 }
 
 /// What every page in one language shares, computed once per build rather
@@ -158,12 +184,26 @@ struct LanguageValues {
     csp: Value,
 }
 
-/// The per-language values, filled on first use.
+/// The per-language values and widgets, filled on first use and shared by
+/// every page (also across the per-policy passes of a build, hence the `Arc`).
+#[derive(Default, Clone)]
+pub struct Shared(std::sync::Arc<SharedValues>);
+
 #[derive(Default)]
-pub struct Shared(std::sync::OnceLock<BTreeMap<String, LanguageValues>>);
+struct SharedValues {
+    languages: std::sync::OnceLock<BTreeMap<String, LanguageValues>>,
+    /// The cookie table's HTML per language: the same in every section that shows it.
+    cookie_tables: std::sync::Mutex<BTreeMap<String, String>>,
+}
+
+/// Computes the shared values from the whole site (before the per-policy
+/// passes, which see one policy at a time).
+pub(super) fn prepare_shared(env: &Env) {
+    shared(env, env.site.config.default_language());
+}
 
 fn shared<'e>(env: &'e Env, lang: &str) -> &'e LanguageValues {
-    let all = env.shared.0.get_or_init(|| {
+    let all = env.shared.0.languages.get_or_init(|| {
         let mut assets = serde_json::Map::new();
         for (key, path) in crate::assets::LINKED {
             assets.insert(
@@ -223,23 +263,52 @@ fn common(
     url: &str,
     alternates: Vec<(String, String)>,
     title: String,
-) -> Value {
+) -> Base {
     let config = &env.site.config;
-    let languages: Vec<Value> = alternates
-        .iter()
-        .map(|(code, href)| json!({"code": code, "name": env.strings[code]["site"]["language_name"], "url": href, "current": code == lang}))
+    let languages = alternates
+        .into_iter()
+        .map(|(code, url)| LanguageLink {
+            name: env.strings[&code]["site"]["language_name"].clone(),
+            current: code == lang,
+            code,
+            url,
+        })
         .collect();
     let values = shared(env, lang);
-    json!({
-        "lang": lang,
-        "t": values.t.clone(),
-        "site": {"title": config.title.get(lang).cloned().unwrap_or_default(), "base_url": config.base_url_trimmed(), "origin": origin(config), "default_language": config.default_language(), "home": env.urls.root(), "language_home": env.urls.language(lang)},
-        "page": {"url": url, "canonical": format!("{}{}", origin(config), url), "title": title},
-        "languages": languages,
-        "assets": values.assets.clone(),
-        "csp": values.csp.clone(),
-        "consent": values.consent.clone(),
-    })
+    Base {
+        lang: lang.to_string(),
+        t: values.t.clone(),
+        site: SiteView {
+            title: config.title.get(lang).cloned().unwrap_or_default(),
+            base_url: config.base_url_trimmed().to_string(),
+            origin: origin(config),
+            default_language: config.default_language().to_string(),
+            home: env.urls.root(),
+            language_home: env.urls.language(lang),
+        },
+        page: PageView {
+            url: url.to_string(),
+            canonical: format!("{}{}", origin(config), url),
+            title,
+        },
+        languages,
+        assets: values.assets.clone(),
+        csp: values.csp.clone(),
+        consent: values.consent.clone(),
+    }
+}
+
+/// A page built on `base.html`: the common context plus the page's own.
+fn page_with_base<T: Serialize>(url: String, template: &'static str, base: Base, own: T) -> Page {
+    page(url, template, &WithBase { base, page: own })
+}
+
+fn page<T: Serialize>(url: String, template: &'static str, context: &T) -> Page {
+    Page {
+        url,
+        template,
+        context: tera::Context::from_serialize(context).expect("page contexts are structs"),
+    }
 }
 
 /// The same page in every language of the site, for the switcher.
@@ -257,13 +326,6 @@ fn origin(config: &crate::config::Config) -> String {
     base.strip_suffix(&config.base_path())
         .unwrap_or(base)
         .to_string()
-}
-
-fn merge(mut base: Value, extra: Value) -> Value {
-    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
-        b.extend(e);
-    }
-    base
 }
 
 /// The banner's view: the inventory in this language, plus what re-consent
@@ -300,7 +362,7 @@ fn consent(env: &Env, lang: &str) -> Value {
         "material_versions": material,
         "changes_base": env.urls.changes_base(lang, &policy.slug),
         "policy_url": cookies_url(env, policy, current, lang),
-        "banner_hash": crate::consent::hex(&hasher.finalize()),
+        "banner_hash": crate::vocabulary::hex(&hasher.finalize()),
     });
     if let (Some(v), Value::Object(e)) = (view.as_object_mut(), extra) {
         v.extend(e);
@@ -326,55 +388,60 @@ fn cookies_url(env: &Env, policy: &Policy, version: &Version, lang: &str) -> Str
 fn root_index(env: &Env) -> Page {
     let lang = env.site.config.default_language();
     let url = env.urls.root();
-    let policies: Vec<Value> = env
+    let policies = env
         .site
         .policies
         .iter()
-        .map(|p| {
-            let langs: Vec<Value> = env
+        .map(|p| IndexPolicy {
+            slug: p.slug.clone(),
+            title: p.title_in(lang).to_string(),
+            languages: env
                 .site
                 .config
                 .languages
                 .iter()
-                .filter(|l| p.versions[p.current_index(env.today)].translations.contains_key(*l))
-                .map(|l| json!({"code": l, "name": env.strings[l]["site"]["language_name"], "title": p.title_in(l), "url": env.urls.policy(l, &p.slug)}))
-                .collect();
-            json!({"slug": p.slug, "title": p.title_in(lang), "languages": langs})
+                .filter(|l| {
+                    p.versions[p.current_index(env.today)]
+                        .translations
+                        .contains_key(*l)
+                })
+                .map(|l| IndexLanguage {
+                    code: l.clone(),
+                    name: env.strings[l]["site"]["language_name"].clone(),
+                    title: p.title_in(l).to_string(),
+                    url: env.urls.policy(l, &p.slug),
+                })
+                .collect(),
         })
         .collect();
     let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
-    Page {
-        url: url.clone(),
-        template: "index.html",
-        context: merge(
-            common(env, lang, &url, alternates, title),
-            json!({"policies": policies}),
-        ),
-    }
+    let base = common(env, lang, &url, alternates, title);
+    page_with_base(url, "index.html", base, IndexPage { policies })
 }
 
 fn language_index(env: &Env, lang: &str) -> Page {
     let url = env.urls.language(lang);
-    let policies: Vec<Value> = env
+    let policies = env
         .site
         .policies
         .iter()
         .filter_map(|p| {
             let v = &p.versions[p.current_index(env.today)];
-            v.translations.contains_key(lang).then(|| json!({"slug": p.slug, "title": p.title_in(lang), "url": env.urls.policy(lang, &p.slug), "date": v.date.to_string(), "date_text": date_text(env, lang, v.date), "history_url": env.urls.history(lang, &p.slug)}))
+            v.translations.contains_key(lang).then(|| LanguagePolicy {
+                slug: p.slug.clone(),
+                title: p.title_in(lang).to_string(),
+                url: env.urls.policy(lang, &p.slug),
+                date: v.date.to_string(),
+                date_text: date_text(env, lang, v.date),
+                history_url: env.urls.history(lang, &p.slug),
+            })
         })
         .collect();
     let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
-    Page {
-        url: url.clone(),
-        template: "language.html",
-        context: merge(
-            common(env, lang, &url, alternates, title),
-            json!({"policies": policies}),
-        ),
-    }
+    let base = common(env, lang, &url, alternates, title);
+    page_with_base(url, "language.html", base, LanguagePage { policies })
 }
 
 fn not_found(env: &Env) -> Page {
@@ -382,11 +449,8 @@ fn not_found(env: &Env) -> Page {
     let url = env.urls.asset("404.html");
     let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = text(env, lang, "not_found_title").to_string();
-    Page {
-        url: url.clone(),
-        template: "404.html",
-        context: common(env, lang, &url, alternates, title),
-    }
+    let base = common(env, lang, &url, alternates, title);
+    page(url, "404.html", &base)
 }
 
 /// A version's page; `as_current` renders it at the policy's own URL.
@@ -421,71 +485,114 @@ fn version_page(
         })
         .collect();
     let translation = &version.translations[lang];
-    let mut sections = Vec::new();
-    let mut preamble = Value::Null;
-    for s in &translation.sections {
-        let html = section_html(env, tera, s, lang, policy, version)?;
-        if s.is_preamble() {
-            preamble = json!({"id": s.id, "title": s.title, "html": html});
-        } else {
-            let subheadings: Vec<Value> = s
-                .rendered
-                .headings
-                .iter()
-                .map(|h| json!({"id": h.id, "text": h.text}))
-                .collect();
-            sections.push(json!({"number": s.number, "label": s.label(), "id": s.id, "title": s.title, "html": html, "subheadings": subheadings}));
-        }
-    }
+    let (preamble, sections) = section_views(env, tera, policy, version, lang)?;
     let current = &policy.versions[current_index];
-    let upcoming: Vec<Value> = policy
-        .upcoming(env.today)
-        .iter()
-        .filter(|u| u.translations.contains_key(lang))
-        .map(|u| json!({"date": u.date.to_string(), "effective_text": date_text(env, lang, u.effective), "url": env.urls.version(lang, slug, u.date), "changes_url": env.urls.changes(lang, slug, u.date)}))
-        .collect();
-    let status = if index == current_index {
-        "current"
-    } else if index > current_index {
-        "upcoming"
-    } else {
-        "archived"
+    let status = policy.status(index, env.today);
+    let upcoming = match status {
+        Status::Current => policy
+            .upcoming(env.today)
+            .iter()
+            .filter(|u| u.translations.contains_key(lang))
+            .map(|u| UpcomingLink {
+                date: u.date.to_string(),
+                effective_text: date_text(env, lang, u.effective),
+                url: env.urls.version(lang, slug, u.date),
+                changes_url: env.urls.changes(lang, slug, u.date),
+            })
+            .collect(),
+        _ => Vec::new(),
     };
     let previous = index
         .checked_sub(1)
         .map(|p| &policy.versions[p])
         .filter(|p| p.translations.contains_key(lang));
     let title = policy.title_in(lang).to_string();
-    let context = json!({
-        "policy": {"slug": slug, "title": title, "url": env.urls.policy(lang, slug), "history_url": env.urls.history(lang, slug), "feed_url": env.urls.feed(lang, slug)},
-        "version": version_view(env, policy, version, lang),
-        "status": status,
-        "is_current_url": as_current,
-        "current": {"date": current.date.to_string(), "url": env.urls.policy(lang, slug), "date_text": date_text(env, lang, current.date)},
-        "changes_url": previous.map(|_| env.urls.changes(lang, slug, version.date)),
-        "previous": previous.map(|p| json!({"date": p.date.to_string(), "url": env.urls.version(lang, slug, p.date)})),
-        "upcoming": if status == "current" { upcoming } else { Vec::new() },
-        "preamble": preamble,
-        "sections": sections,
-        "has_forms": translation.sections.iter().any(Section::has_form),
-    });
-    Ok(Page {
-        url: url.clone(),
-        template: "policy.html",
-        context: merge(common(env, lang, &url, alternates, title), context),
-    })
+    let own = PolicyPage {
+        policy: policy_links(env, policy, lang),
+        version: version_view(env, policy, version, lang),
+        status: status.as_str(),
+        is_current_url: as_current,
+        current: CurrentLink {
+            date: current.date.to_string(),
+            url: env.urls.policy(lang, slug),
+            date_text: date_text(env, lang, current.date),
+        },
+        changes_url: previous.map(|_| env.urls.changes(lang, slug, version.date)),
+        previous: previous.map(|p| DateLink {
+            date: p.date.to_string(),
+            url: env.urls.version(lang, slug, p.date),
+        }),
+        upcoming,
+        preamble,
+        sections,
+        has_forms: translation.sections.iter().any(Section::has_form),
+    };
+    let base = common(env, lang, &url, alternates, title);
+    Ok(page_with_base(url, "policy.html", base, own))
 }
 
-fn version_view(env: &Env, policy: &Policy, version: &Version, lang: &str) -> Value {
-    json!({
-        "date": version.date.to_string(),
-        "date_text": date_text(env, lang, version.date),
-        "effective": version.effective.to_string(),
-        "effective_text": date_text(env, lang, version.effective),
-        "material": version.material,
-        "summary": version.summary.get(lang).cloned().unwrap_or_default(),
-        "url": env.urls.version(lang, &policy.slug, version.date),
-    })
+fn policy_links(env: &Env, policy: &Policy, lang: &str) -> PolicyLinks {
+    let slug = &policy.slug;
+    PolicyLinks {
+        slug: slug.clone(),
+        title: policy.title_in(lang).to_string(),
+        url: env.urls.policy(lang, slug),
+        history_url: env.urls.history(lang, slug),
+        feed_url: env.urls.feed(lang, slug),
+    }
+}
+
+/// A version's untitled preamble and numbered sections in one language,
+/// with their widgets in place.
+fn section_views(
+    env: &Env,
+    tera: &Tera,
+    policy: &Policy,
+    version: &Version,
+    lang: &str,
+) -> Result<(Option<Preamble>, Vec<SectionView>), crate::error::Diagnostics> {
+    let mut preamble = None;
+    let mut sections = Vec::new();
+    for s in &version.translations[lang].sections {
+        let html = section_html(env, tera, s, lang, policy, version)?;
+        if s.is_preamble() {
+            preamble = Some(Preamble {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                html,
+            });
+        } else {
+            sections.push(SectionView {
+                number: s.number,
+                label: s.label(),
+                id: s.id.clone(),
+                title: s.title.clone(),
+                html,
+                subheadings: s
+                    .rendered
+                    .headings
+                    .iter()
+                    .map(|h| Subheading {
+                        id: h.id.clone(),
+                        text: h.text.clone(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Ok((preamble, sections))
+}
+
+fn version_view(env: &Env, policy: &Policy, version: &Version, lang: &str) -> VersionView {
+    VersionView {
+        date: version.date.to_string(),
+        date_text: date_text(env, lang, version.date),
+        effective: version.effective.to_string(),
+        effective_text: date_text(env, lang, version.effective),
+        material: version.material,
+        summary: version.summary.get(lang).cloned().unwrap_or_default(),
+        url: env.urls.version(lang, &policy.slug, version.date),
+    }
 }
 
 /// A section's HTML with its directives replaced by their widgets.
@@ -507,22 +614,43 @@ fn section_html(
                     env,
                     tera,
                     "partials/form.html",
-                    context,
+                    &context,
                     section,
                 )?);
             }
             Fragment::Directive(Directive::CookieTable) => {
-                let context = json!({"lang": lang, "t": t(env, lang), "consent": consent_inventory(env, lang)});
-                html.push_str(&render_partial(
-                    env,
-                    tera,
-                    "partials/cookie_table.html",
-                    context,
-                    section,
-                )?);
+                html.push_str(&cookie_table(env, tera, lang, section)?);
             }
         }
     }
+    Ok(html)
+}
+
+/// The cookie table in `lang`, rendered once per build.
+fn cookie_table(
+    env: &Env,
+    tera: &Tera,
+    lang: &str,
+    section: &Section,
+) -> Result<String, crate::error::Diagnostics> {
+    if let Some(html) = env
+        .shared
+        .0
+        .cookie_tables
+        .lock()
+        .expect("not poisoned")
+        .get(lang)
+    {
+        return Ok(html.clone());
+    }
+    let context = CookieTablePartial {
+        lang: lang.to_string(),
+        t: t(env, lang),
+        consent: consent_inventory(env, lang),
+    };
+    let html = render_partial(env, tera, "partials/cookie_table.html", &context, section)?;
+    let mut tables = env.shared.0.cookie_tables.lock().expect("not poisoned");
+    tables.insert(lang.to_string(), html.clone());
     Ok(html)
 }
 
@@ -537,10 +665,10 @@ fn render_partial(
     env: &Env,
     tera: &Tera,
     name: &str,
-    context: Value,
+    context: &impl Serialize,
     section: &Section,
 ) -> Result<String, crate::error::Diagnostics> {
-    let context = tera::Context::from_value(context).expect("object");
+    let context = tera::Context::from_serialize(context).expect("partial contexts are structs");
     tera.render(name, &context).map_err(|e| {
         let d = super::templates::template_error(
             &env.site.root.join(super::templates::TEMPLATES_DIR),
@@ -566,31 +694,30 @@ fn form_context(
     policy: &str,
     version: Date,
     standalone: bool,
-) -> Value {
+) -> FormPartial {
     let catalogue = &env.catalogue;
     let right = catalogue
         .get(right_id)
         .expect("directives are checked when loading");
-    let common: Vec<Value> = catalogue
-        .common_fields
-        .iter()
-        .map(|f| rights::field_view(f, lang))
-        .collect();
-    json!({
-        "lang": lang,
-        "t": t(env, lang),
-        "form": {
-            "right": rights::right_view(right, lang),
-            "common_fields": common,
-            "endpoint": env.endpoints.requests.clone().unwrap_or_default(),
-            "thanks_url": env.urls.thanks(lang),
-            "standalone_url": env.urls.request(lang, right_id),
-            "policy": policy,
-            "version": version.to_string(),
-            "standalone": standalone,
-            "anchor": format!("form-{right_id}"),
-        }
-    })
+    FormPartial {
+        lang: lang.to_string(),
+        t: t(env, lang),
+        form: FormView {
+            right: rights::right_view(right, lang),
+            common_fields: catalogue
+                .common_fields
+                .iter()
+                .map(|f| rights::field_view(f, lang))
+                .collect(),
+            endpoint: env.endpoints.requests.clone().unwrap_or_default(),
+            thanks_url: env.urls.thanks(lang),
+            standalone_url: env.urls.request(lang, right_id),
+            policy: policy.to_string(),
+            version: version.to_string(),
+            standalone,
+            anchor: format!("form-{right_id}"),
+        },
+    }
 }
 
 fn request_page(
@@ -614,7 +741,7 @@ fn request_page(
     let form_html = tera
         .render(
             "partials/form.html",
-            &tera::Context::from_value(context.clone()).expect("object"),
+            &tera::Context::from_serialize(&context).expect("a struct"),
         )
         .map_err(|e| {
             crate::error::Diagnostics::from(super::templates::template_error(
@@ -624,16 +751,20 @@ fn request_page(
             ))
         })?;
     let alternates = in_every_language(env, |l| env.urls.request(l, right_id));
-    let title = context["form"]["right"]["label"]
+    let title = context.form.right["label"]
         .as_str()
         .unwrap_or(right_id)
         .to_string();
-    let extra = json!({"form": context["form"], "form_html": form_html, "policy": {"title": policy.title_in(lang), "url": env.urls.policy(lang, &policy_slug)}});
-    Ok(Page {
-        url: url.clone(),
-        template: "request.html",
-        context: merge(common(env, lang, &url, alternates, title), extra),
-    })
+    let own = RequestPage {
+        form: context.form,
+        form_html,
+        policy: TitleLink {
+            title: policy.title_in(lang).to_string(),
+            url: env.urls.policy(lang, &policy_slug),
+        },
+    };
+    let base = common(env, lang, &url, alternates, title);
+    Ok(page_with_base(url, "request.html", base, own))
 }
 
 fn thanks(env: &Env, lang: &str) -> Page {
@@ -643,60 +774,40 @@ fn thanks(env: &Env, lang: &str) -> Page {
         .get("thanks_title")
         .cloned()
         .unwrap_or_default();
-    Page {
-        url: url.clone(),
-        template: "thanks.html",
-        context: common(env, lang, &url, alternates, title),
-    }
+    let base = common(env, lang, &url, alternates, title);
+    page(url, "thanks.html", &base)
 }
 
 /// Words changed by each version against its predecessor, in this language.
 fn change_size(env: &Env, policy: &Policy, lang: &str, index: usize) -> Option<(usize, usize)> {
     let prev = policy.versions.get(index.checked_sub(1)?)?;
-    let d = env
-        .diffs
-        .get(&policy.slug, lang, prev.date, policy.versions[index].date)?;
-    Some((d.words_added, d.words_removed))
+    env.diffs.size(lang, prev.date, policy.versions[index].date)
 }
 
 fn history(env: &Env, policy: &Policy, lang: &str) -> Page {
     let slug = &policy.slug;
     let url = env.urls.history(lang, slug);
-    let current = policy.current_index(env.today);
     let sizes: Vec<Option<(usize, usize)>> = (0..policy.versions.len())
         .map(|i| change_size(env, policy, lang, i))
         .collect();
-    let versions: Vec<Value> = policy
+    let versions = policy
         .versions
         .iter()
         .enumerate()
         .rev()
         .filter(|(_, v)| v.translations.contains_key(lang))
-        .map(|(i, v)| {
-            let status = if i == current {
-                "current"
-            } else if i > current {
-                "upcoming"
-            } else {
-                "archived"
-            };
-            let size = sizes[i];
+        .map(|(i, v)| HistoryVersion {
+            version: version_view(env, policy, v, lang),
+            status: policy.status(i, env.today).as_str(),
+            changes_url: sizes[i].map(|_| env.urls.changes(lang, slug, v.date)),
+            words_added: sizes[i].map(|s| s.0),
+            words_removed: sizes[i].map(|s| s.1),
             // Changes that are not words (links, punctuation…), so that a
             // version changing only those does not read as "+0/−0".
-            let marks = i
+            marks: i
                 .checked_sub(1)
-                .and_then(|p| env.diffs.get(slug, lang, policy.versions[p].date, v.date))
-                .map(|d| present::marks_text(&d.marks, &env.strings[lang]["diff"]));
-            merge(
-                version_view(env, policy, v, lang),
-                json!({
-                    "status": status,
-                    "changes_url": size.map(|_| env.urls.changes(lang, slug, v.date)),
-                    "words_added": size.map(|s| s.0),
-                    "words_removed": size.map(|s| s.1),
-                    "marks": marks,
-                }),
-            )
+                .and_then(|p| env.diffs.marks(lang, policy.versions[p].date, v.date))
+                .map(|m| present::marks_text(&m, &env.strings[lang]["diff"])),
         })
         .collect();
     let chart = chart(policy, &sizes, env, lang);
@@ -718,20 +829,23 @@ fn history(env: &Env, policy: &Policy, lang: &str) -> Page {
         policy.title_in(lang),
         text(env, lang, "history_title")
     );
-    let context = json!({
-        "policy": {"slug": slug, "title": policy.title_in(lang), "url": env.urls.policy(lang, slug), "feed_url": env.urls.feed(lang, slug), "versions_json": env.urls.versions_json(slug)},
-        "versions": versions,
-        "chart": chart,
-    });
-    Page {
-        url: url.clone(),
-        template: "history.html",
-        context: merge(common(env, lang, &url, alternates, title), context),
-    }
+    let own = HistoryPage {
+        policy: HistoryLinks {
+            slug: slug.clone(),
+            title: policy.title_in(lang).to_string(),
+            url: env.urls.policy(lang, slug),
+            feed_url: env.urls.feed(lang, slug),
+            versions_json: env.urls.versions_json(slug),
+        },
+        versions,
+        chart,
+    };
+    let base = common(env, lang, &url, alternates, title);
+    page_with_base(url, "history.html", base, own)
 }
 
 /// Bars of words changed per version, as plain SVG shapes (no script).
-fn chart(policy: &Policy, sizes: &[Option<(usize, usize)>], env: &Env, lang: &str) -> Value {
+fn chart(policy: &Policy, sizes: &[Option<(usize, usize)>], env: &Env, lang: &str) -> Chart {
     let max = sizes
         .iter()
         .flatten()
@@ -742,7 +856,7 @@ fn chart(policy: &Policy, sizes: &[Option<(usize, usize)>], env: &Env, lang: &st
     let bar = 28.0;
     let gap = 8.0;
     let height = 80.0;
-    let bars: Vec<Value> = policy
+    let bars = policy
         .versions
         .iter()
         .zip(sizes)
@@ -751,23 +865,33 @@ fn chart(policy: &Policy, sizes: &[Option<(usize, usize)>], env: &Env, lang: &st
             let (added, removed) = size.unwrap_or((0, 0));
             let h_added = (added as f64 / max * height).round();
             let h_removed = (removed as f64 / max * height).round();
-            json!({
-                "x": i as f64 * (bar + gap), "width": bar,
-                "y_added": height - h_added - h_removed, "h_added": h_added,
-                "y_removed": height - h_removed, "h_removed": h_removed,
-                "date": v.date.to_string(), "date_text": date_text(env, lang, v.date),
-                "added": added, "removed": removed, "first": size.is_none(),
-            })
+            Bar {
+                x: i as f64 * (bar + gap),
+                width: bar,
+                y_added: height - h_added - h_removed,
+                h_added,
+                y_removed: height - h_removed,
+                h_removed,
+                date: v.date.to_string(),
+                date_text: date_text(env, lang, v.date),
+                added,
+                removed,
+                first: size.is_none(),
+            }
         })
         .collect();
-    json!({"width": (policy.versions.len() as f64 * (bar + gap)).max(bar), "height": height, "bars": bars})
+    Chart {
+        width: (policy.versions.len() as f64 * (bar + gap)).max(bar),
+        height,
+        bars,
+    }
 }
 
 fn feed(env: &Env, policy: &Policy, lang: &str) -> Page {
     let slug = &policy.slug;
     let url = env.urls.feed(lang, slug);
     let base = origin(&env.site.config);
-    let entries: Vec<Value> = policy
+    let entries = policy
         .versions
         .iter()
         .enumerate()
@@ -779,14 +903,18 @@ fn feed(env: &Env, policy: &Policy, lang: &str) -> Page {
             } else {
                 env.urls.version(lang, slug, v.date)
             };
-            json!({
-                "id": format!("{base}{}", env.urls.version(lang, slug, v.date)),
-                "title": format!("{} — {}", policy.title_in(lang), date_text(env, lang, v.date)),
-                "updated": v.date.rfc3339(),
-                "link": format!("{base}{link}"),
-                "summary": v.summary.get(lang).cloned().unwrap_or_default(),
-                "material": v.material,
-            })
+            FeedEntry {
+                id: format!("{base}{}", env.urls.version(lang, slug, v.date)),
+                title: format!(
+                    "{} — {}",
+                    policy.title_in(lang),
+                    date_text(env, lang, v.date)
+                ),
+                updated: v.date.rfc3339(),
+                link: format!("{base}{link}"),
+                summary: v.summary.get(lang).cloned().unwrap_or_default(),
+                material: v.material,
+            }
         })
         .collect();
     let updated = policy
@@ -794,17 +922,24 @@ fn feed(env: &Env, policy: &Policy, lang: &str) -> Page {
         .last()
         .map(|v| v.date.rfc3339())
         .unwrap_or_default();
-    let context = json!({
-        "lang": lang,
-        "t": t(env, lang),
-        "feed": {"id": format!("{base}{url}"), "self": format!("{base}{url}"), "alternate": format!("{base}{}", env.urls.history(lang, slug)), "title": format!("{} — {}", policy.title_in(lang), text(env, lang, "history_title")), "updated": updated, "author": env.site.config.title.get(lang).cloned().unwrap_or_default()},
-        "entries": entries,
-    });
-    Page {
-        url,
-        template: "feed.xml",
-        context,
-    }
+    let context = FeedPage {
+        lang: lang.to_string(),
+        t: t(env, lang),
+        feed: FeedHead {
+            id: format!("{base}{url}"),
+            self_url: format!("{base}{url}"),
+            alternate: format!("{base}{}", env.urls.history(lang, slug)),
+            title: format!(
+                "{} — {}",
+                policy.title_in(lang),
+                text(env, lang, "history_title")
+            ),
+            updated,
+            author: env.site.config.title.get(lang).cloned().unwrap_or_default(),
+        },
+        entries,
+    };
+    page(url, "feed.xml", &context)
 }
 
 fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
@@ -813,62 +948,36 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
         .versions
         .windows(2)
         .any(|w| w[0].date == d.from && w[1].date == d.to);
-    let url = if is_predecessor_pair {
-        env.urls.changes(lang, slug, d.to)
-    } else {
-        env.urls.changes_between(lang, slug, d.from, d.to)
+    let address = |l: &str| {
+        if is_predecessor_pair {
+            env.urls.changes(l, slug, d.to)
+        } else {
+            env.urls.changes_between(l, slug, d.from, d.to)
+        }
     };
+    let url = address(lang);
     let (old_page, new_page) = (
         env.urls.version(lang, slug, d.from),
         env.urls.version(lang, slug, d.to),
     );
     let redline = present::Redline::new(d, &env.strings[lang]["diff"], &old_page, &new_page);
-    let to = policy.version(d.to).expect("diffed versions exist");
-    let from = policy.version(d.from).expect("diffed versions exist");
-    let sections: Vec<Value> = d
+    let sections: Vec<SectionChangeView> = d
         .sections
         .iter()
-        .map(|s| {
-            let status = match (&s.old, &s.new) {
-                (None, _) => "added",
-                (_, None) => "removed",
-                _ if s.is_unchanged() => "unchanged",
-                _ => "changed",
-            };
-            let anchor_url = match status {
-                "removed" => format!("{}#{}", env.urls.version(lang, slug, d.from), s.id),
-                _ => format!("{}#{}", env.urls.version(lang, slug, d.to), s.id),
-            };
-            json!({
-                "id": s.id, "number": s.number(), "label": if s.number() == 0 { String::new() } else { format!("{:02}", s.number()) }, "title": s.title(),
-                "status": status, "moved": s.moved, "renamed": s.renamed(), "renumbered": s.renumbered(),
-                "old_label": s.old.as_ref().map(|(n, _)| format!("{n:02}")), "old_title": s.old.as_ref().map(|(_, t)| t.clone()),
-                "words_added": s.words_added, "words_removed": s.words_removed,
-                "marks": present::marks_text(&s.marks, &env.strings[lang]["diff"]),
-                "html": redline.section_html(s), "url": anchor_url,
-            })
-        })
+        .map(|s| section_change_view(env, policy, lang, d, s, &redline))
         .collect();
-    let changed: Vec<&Value> = sections
+    let changed: Vec<SectionChangeView> = sections
         .iter()
-        .filter(|s| s["status"] != "unchanged")
+        .filter(|s| s.status != "unchanged")
+        .cloned()
         .collect();
     let alternates = env
         .site
         .config
         .languages
         .iter()
-        .filter(|l| env.diffs.get(slug, l, d.from, d.to).is_some())
-        .map(|l| {
-            (
-                l.clone(),
-                if is_predecessor_pair {
-                    env.urls.changes(l, slug, d.to)
-                } else {
-                    env.urls.changes_between(l, slug, d.from, d.to)
-                },
-            )
-        })
+        .filter(|l| in_both(policy, l, d.from, d.to))
+        .map(|l| (l.clone(), address(l)))
         .collect();
     let title = format!(
         "{} — {} → {}",
@@ -876,21 +985,67 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
         date_text(env, lang, d.from),
         date_text(env, lang, d.to)
     );
-    let context = json!({
-        "policy": {"slug": slug, "title": policy.title_in(lang), "url": env.urls.policy(lang, slug), "history_url": env.urls.history(lang, slug)},
-        "from": version_view(env, policy, from, lang),
-        "to": version_view(env, policy, to, lang),
-        "changed_count": changed.len(),
-        "changed": changed,
-        "sections": sections,
-        "words_added": d.words_added,
-        "words_removed": d.words_removed,
-        "marks": present::marks_text(&d.marks, &env.strings[lang]["diff"]),
-        "unchanged": d.is_unchanged(),
-    });
-    Page {
-        url: url.clone(),
-        template: "changes.html",
-        context: merge(common(env, lang, &url, alternates, title), context),
+    let to = policy.version(d.to).expect("diffed versions exist");
+    let from = policy.version(d.from).expect("diffed versions exist");
+    let own = ChangesPage {
+        policy: ChangesLinks {
+            slug: slug.clone(),
+            title: policy.title_in(lang).to_string(),
+            url: env.urls.policy(lang, slug),
+            history_url: env.urls.history(lang, slug),
+        },
+        from: version_view(env, policy, from, lang),
+        to: version_view(env, policy, to, lang),
+        changed_count: changed.len(),
+        changed,
+        sections,
+        words_added: d.words_added,
+        words_removed: d.words_removed,
+        marks: present::marks_text(&d.marks, &env.strings[lang]["diff"]),
+        unchanged: d.is_unchanged(),
+    };
+    let base = common(env, lang, &url, alternates, title);
+    page_with_base(url, "changes.html", base, own)
+}
+
+/// One section of a redline: its status, numbers, titles and marked-up text.
+fn section_change_view(
+    env: &Env,
+    policy: &Policy,
+    lang: &str,
+    d: &VersionDiff,
+    s: &SectionChange,
+    redline: &present::Redline,
+) -> SectionChangeView {
+    let status = match (&s.old, &s.new) {
+        (None, _) => "added",
+        (_, None) => "removed",
+        _ if s.is_unchanged() => "unchanged",
+        _ => "changed",
+    };
+    let anchor_url = match status {
+        "removed" => format!("{}#{}", env.urls.version(lang, &policy.slug, d.from), s.id),
+        _ => format!("{}#{}", env.urls.version(lang, &policy.slug, d.to), s.id),
+    };
+    SectionChangeView {
+        id: s.id.clone(),
+        number: s.number(),
+        label: if s.number() == 0 {
+            String::new()
+        } else {
+            format!("{:02}", s.number())
+        },
+        title: s.title().to_string(),
+        status,
+        moved: s.moved,
+        renamed: s.renamed(),
+        renumbered: s.renumbered(),
+        old_label: s.old.as_ref().map(|(n, _)| format!("{n:02}")),
+        old_title: s.old.as_ref().map(|(_, t)| t.clone()),
+        words_added: s.words_added,
+        words_removed: s.words_removed,
+        marks: present::marks_text(&s.marks, &env.strings[lang]["diff"]),
+        html: redline.section_html(s),
+        url: anchor_url,
     }
 }

@@ -2,7 +2,7 @@
 //! a default catalogue ships in the binary (`catalogue.yaml`, English and
 //! French); `rights:` in `policy-site.yaml` trims it or adds rights.
 
-use crate::config::Localized;
+use crate::vocabulary::Localized;
 use crate::yaml;
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -1,0 +1,37 @@
+//! Words every stage speaks: localized text, slugs, editor litter, a line
+//! lookup for placing errors, hex digests. A leaf: it imports nothing of the
+//! crate, so any module may use it without making a circle.
+
+use std::collections::BTreeMap;
+
+/// A text per language code (`{en: …, fr: …}`).
+pub type Localized = BTreeMap<String, String>;
+
+/// First line (1-based) of `text` that contains `needle`, to place errors in
+/// files that were parsed as a whole.
+pub fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+/// Lower-case hexadecimal, for digests.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A name that can be a URL segment: lowercase letters, digits and dashes.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Files editors leave beside the ones being edited: never sources.
+pub fn is_editor_litter(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.starts_with('#')
+        || name == "4913"
+}
