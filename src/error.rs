@@ -58,8 +58,13 @@ impl Diagnostic {
 
     /// The file shown relative to `root`, as people see it in their editor.
     pub fn relative_to(mut self, root: &Path) -> Self {
+        // The root itself is `.`, never an empty place.
         if let Ok(rel) = self.file.strip_prefix(root) {
-            self.file = rel.to_path_buf();
+            self.file = if rel.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                rel.to_path_buf()
+            };
         }
         self
     }

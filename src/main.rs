@@ -23,12 +23,10 @@ struct Cli {
     command: Command,
 }
 
+/// What both `build` and `check` compile with.
 #[derive(clap::Args, Clone)]
 struct BuildArgs {
-    /// Output folder (default: `output` in policy-site.yaml, else `public`); replaced only when new, empty or written by an earlier build.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Today, which decides the version in force (default: SOURCE_DATE_EPOCH, else the day every version is in force).
+    /// Today, which decides the version in force (default: SOURCE_DATE_EPOCH, else the newest version's date).
     #[arg(long)]
     date: Option<Date>,
     /// Where rights-request forms post, overriding `endpoints.requests` (also POLICY_SITE_REQUESTS_ENDPOINT).
@@ -43,6 +41,9 @@ struct BuildArgs {
 enum Command {
     /// Build the site into the output folder, atomically.
     Build {
+        /// Output folder (default: `output` in policy-site.yaml, else `public`); replaced only when new, empty or written by an earlier build.
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[command(flatten)]
         args: BuildArgs,
         /// Print nothing on success (for CI).
@@ -74,7 +75,7 @@ enum Command {
         /// `human`, `github` (Actions annotations) or `json`.
         #[arg(long, default_value = "human")]
         format: check::Format,
-        /// Also list findings in published versions (recorded in policy-site.lock), which never fail the check.
+        /// Also list findings in published history (files exactly as policy-site.lock recorded them), which never fail the check.
         #[arg(long)]
         all: bool,
     },
@@ -88,9 +89,8 @@ enum Command {
     },
     /// Create a new site, ready to build and check, in an empty folder.
     Init {
-        /// The folder (created if needed; must be empty).
-        #[arg(default_value = ".")]
-        dir: PathBuf,
+        /// The folder (created if needed; must be empty; default: --root).
+        dir: Option<PathBuf>,
         /// The first version's date (default: SOURCE_DATE_EPOCH, else today).
         #[arg(long)]
         date: Option<Date>,
@@ -223,7 +223,6 @@ impl BuildArgs {
     fn options(&self, root: PathBuf) -> Options {
         Options {
             root,
-            out: self.out.clone(),
             date: self.date,
             requests_endpoint: self.requests_endpoint.clone(),
             consent_endpoint: self.consent_endpoint.clone(),
@@ -235,7 +234,13 @@ impl BuildArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Build { args, quiet } => cmd::build::run(&args.options(cli.root), quiet),
+        Command::Build { out, args, quiet } => cmd::build::run(
+            &Options {
+                out,
+                ..args.options(cli.root)
+            },
+            quiet,
+        ),
         Command::Diff {
             policy,
             from,
@@ -257,7 +262,7 @@ fn main() -> ExitCode {
             cmd::check::run(&args.options(cli.root), format, all)
         }
         Command::Revise { policy, date } => cmd::revise::run(&root_only(cli.root), &policy, date),
-        Command::Init { dir, date } => cmd::init::run(&dir, date),
+        Command::Init { dir, date } => cmd::init::run(&dir.unwrap_or(cli.root), date),
         Command::Lock => cmd::lock::run(&root_only(cli.root)),
         Command::Import { from, lang } => cmd::import::run(&cli.root, &from, lang.as_deref()),
         Command::Translated {

@@ -21,7 +21,8 @@ pub fn parse<T: DeserializeOwned>(
         let hint = suggest_key(&raw).unwrap_or_else(|| {
             "YAML needs `key: value` pairs, nested by indentation with spaces; quote text that contains a colon".into()
         });
-        let mut d = Diagnostic::new(file, explain(&raw)).with_hint(hint);
+        let key = err.location().and_then(|l| key_on_line(text, l.line()));
+        let mut d = Diagnostic::new(file, explain(&raw, key)).with_hint(hint);
         if let Some(line) = line {
             d = d.at_line(line);
         }
@@ -30,23 +31,48 @@ pub fn parse<T: DeserializeOwned>(
 }
 
 /// serde_yaml's messages end with " at line X column Y"; the line is already
-/// in the diagnostic's place, so drop it and name unknown keys plainly.
-fn explain(message: &str) -> String {
+/// in the diagnostic's place, so drop it and name unknown keys plainly. A
+/// value of the wrong kind is explained first in plain words, naming the key
+/// (`key`, read from the line the error points at), then what YAML saw.
+fn explain(message: &str, key: Option<&str>) -> String {
     let message = match message.find(" at line ") {
         Some(i) => &message[..i],
         None => message,
     };
-    let message = message
-        .replacen("unknown field", "unknown key", 1)
-        .replacen("missing field", "missing key", 1);
-    // Say what YAML saw in words that make sense without knowing YAML.
-    if message.contains("invalid type: sequence") {
-        format!("{message}: a value that starts with `[` is read as a list; put the text in quotes")
-    } else if message.contains("invalid type: map") {
-        format!("{message}: a value that starts with `{{` or holds `: ` is read as a set of keys; put the text in quotes")
+    let Some(i) = message.find("invalid type: ") else {
+        return message
+            .replacen("unknown field", "unknown key", 1)
+            .replacen("missing field", "missing key", 1);
+    };
+    let found = &message[i..];
+    let key = key.map_or("this value".to_string(), |k| format!("`{k}`"));
+    let wanted = if found.contains("expected a string") {
+        format!("{key} must be text")
+    } else if found.contains("expected a boolean") {
+        format!("{key} must be `true` or `false`")
     } else {
-        message
-    }
+        format!("{key} holds the wrong kind of value")
+    };
+    // Say what YAML saw in words that make sense without knowing YAML.
+    let seen = if found.starts_with("invalid type: sequence") {
+        "a value that starts with `[` is read as a list; put the text in quotes"
+    } else if found.starts_with("invalid type: map") {
+        "a value that starts with `{` or holds `: ` is read as a set of keys; put the text in quotes"
+    } else {
+        return format!("{wanted} ({found})");
+    };
+    format!("{wanted}; {seen}")
+}
+
+/// The key written on 1-based `line` of `text` (`title` in `  title: [x`).
+fn key_on_line(text: &str, line: usize) -> Option<&str> {
+    let (key, _) = text.lines().nth(line.checked_sub(1)?)?.split_once(':')?;
+    let key = key.trim().trim_start_matches("- ");
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    plain.then_some(key)
 }
 
 /// For "unknown field `tittle`, expected one of `title`, `id`": the allowed
@@ -110,9 +136,19 @@ mod tests {
     fn errors_point_at_the_line_in_the_file_and_speak_plainly() {
         let err = parse::<Front>("title: [Draft] Cookies\n", Path::new("s.md"), 2).unwrap_err();
         assert_eq!(err.line, Some(2));
+        assert_eq!(
+            err.message,
+            "`title` must be text; a value that starts with `[` is read as a list; put the text in quotes"
+        );
+        let err = parse::<Front>("title: [broken\n", Path::new("s.md"), 2).unwrap_err();
         assert!(
+            err.message.starts_with("`title` must be text"),
+            "{}",
             err.message
-                .contains("starts with `[` is read as a list; put the text in quotes"),
+        );
+        let err = parse::<Front>("title: {a: b}\n", Path::new("s.md"), 2).unwrap_err();
+        assert!(
+            err.message.starts_with("`title` must be text; "),
             "{}",
             err.message
         );

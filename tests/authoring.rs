@@ -253,6 +253,8 @@ fn lock_records_new_versions_only_and_then_catches_a_change() {
             "content/terms/2025-01-01/en/02-data.md: this file has been changed since version 2025-01-01 of `terms` was published",
             "content/terms/2025-01-01/en/03-contact.md: this file has been added since version 2025-01-01 of `terms` was published",
             "content/terms/2025-01-01/fr/03-contact.md: this file has been added since version 2025-01-01 of `terms` was published",
+            // An added file is not published history: its findings are open.
+            "content/terms/2025-01-01/fr/03-contact.md:2: this translation does not record which text of section 03 it was translated from",
         ]
     );
 }
@@ -1150,5 +1152,158 @@ fn an_import_whose_translation_does_not_match_its_source_says_where_and_writes_n
     assert!(
         !site.exists(),
         "nothing is written when the history has a problem"
+    );
+}
+
+// ---------------------------------------------------------------- trial report
+
+/// A finding is published history only in a file exactly as the lock recorded it.
+#[test]
+fn a_finding_in_a_file_added_to_or_changed_in_a_locked_version_is_open() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    assert!(run_in(site, &["lock"]).0);
+    let version = "content/terms/2025-01-01";
+    put(
+        site,
+        &format!("{version}/en/03-contact.md"),
+        "---\ntitle: Contact\n---\nTODO: write this, as Section 9 below explains.\n",
+    );
+    put(
+        site,
+        &format!("{version}/fr/03-contact.md"),
+        "---\ntitle: Contact\n---\nÉcrivez-nous.\n",
+    );
+    let data = site.join(format!("{version}/en/02-data.md"));
+    let text = std::fs::read_to_string(&data).unwrap();
+    std::fs::write(&data, format!("{text}\nTBD\n")).unwrap();
+    let found = check::check(&options(site));
+    let open = |file: &str| -> Vec<String> {
+        found
+            .open
+            .0
+            .iter()
+            .filter(|d| d.file == Path::new(version).join(file))
+            .map(|d| d.message.clone())
+            .collect()
+    };
+    let added = open("en/03-contact.md");
+    assert!(
+        added.iter().any(|m| m.contains("has been added")),
+        "{added:?}"
+    );
+    assert!(added.iter().any(|m| m.contains("TODO")), "{added:?}");
+    assert!(
+        added.iter().any(|m| m.contains("refers to section 09")),
+        "{added:?}"
+    );
+    let changed = open("en/02-data.md");
+    assert!(
+        changed.iter().any(|m| m.contains("has been changed")),
+        "{changed:?}"
+    );
+    assert!(changed.iter().any(|m| m.contains("TBD")), "{changed:?}");
+    assert!(
+        found
+            .locked
+            .0
+            .iter()
+            .all(|d| !d.file.ends_with("03-contact.md") && !d.file.ends_with("02-data.md")),
+        "{:?}",
+        found.locked
+    );
+}
+
+#[test]
+fn check_takes_no_out_and_the_date_help_names_the_newest_version() {
+    let help = |command: &str| {
+        let out = Command::new(BIN)
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(!help("check").contains("--out"));
+    for command in ["build", "check"] {
+        assert!(
+            help(command).contains("else the newest version's date"),
+            "{}",
+            help(command)
+        );
+    }
+    let out = Command::new(BIN)
+        .args(["check", "--out", "x", "--root"])
+        .arg(fixture("clean"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn init_without_a_folder_scaffolds_in_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = tempfile::tempdir().unwrap();
+    let target = dir.path().join("x");
+    let out = Command::new(BIN)
+        .args(["init", "--date", "2025-01-01", "--root"])
+        .arg(&target)
+        .current_dir(here.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(target.join("policy-site.yaml").is_file());
+    assert_eq!(std::fs::read_dir(here.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_section_file_without_a_slug_is_told_what_its_name_should_look_like() {
+    let site = copy_of(&fixture("clean"));
+    put(
+        site.path(),
+        "content/terms/2025-01-01/en/06x.md",
+        "---\ntitle: Communications\n---\nWe write to you.\n",
+    );
+    let found = findings(site.path());
+    assert!(
+        found.iter().any(
+            |f| f.contains("`06x.md` is not named like a section: `NN-slug.md`")
+                && f.contains("`06-communications.md`")
+        ),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_title_that_is_not_text_says_so_in_plain_words_first() {
+    let site = copy_of(&fixture("clean"));
+    put(
+        site.path(),
+        "content/terms/2025-01-01/en/02-data.md",
+        "---\ntitle: [broken]\n---\nWe keep data one year.\n",
+    );
+    let found = findings(site.path());
+    assert!(
+        found.iter().any(|f| f.contains(
+            "02-data.md:2: `title` must be text; a value that starts with `[` is read as a list"
+        )),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn diff_refuses_dates_given_in_the_wrong_order() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    revise_terms(site, "2025-02-01");
+    let out = Command::new(BIN)
+        .args(["diff", "terms", "2025-02-01", "2025-01-01", "--root"])
+        .arg(site)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the dates are in the wrong order: 2025-02-01 is later than 2025-01-01"),
+        "{stderr}"
     );
 }

@@ -1612,3 +1612,36 @@ fn a_version_changing_only_punctuation_says_so_in_the_history() {
         "{history}"
     );
 }
+
+/// Trial report: `build --out .` printed ": error: refusing…", an empty place.
+#[test]
+fn a_refused_output_folder_that_is_the_root_is_named_dot_not_left_empty() {
+    let site = site_with_sources();
+    let home = tempfile::tempdir().unwrap();
+    let root = site.root().canonicalize().unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_policy-site"))
+            .arg("build")
+            .args(args)
+            .env("HOME", home.path())
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = run(&["--out".as_ref(), ".".as_ref()]);
+    assert!(
+        stderr.starts_with(".: error: refusing to use this as the output folder"),
+        "{stderr}"
+    );
+    let stderr = run(&[
+        "--root".as_ref(),
+        root.as_os_str(),
+        "--out".as_ref(),
+        root.as_os_str(),
+    ]);
+    assert!(
+        stderr.starts_with(".: error: refusing to use this as the output folder"),
+        "{stderr}"
+    );
+}

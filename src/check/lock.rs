@@ -57,18 +57,49 @@ pub fn is_published(root: &Path, policy: &str, date: crate::date::Date) -> bool 
     })
 }
 
-/// The folders of every version the lock records.
-pub fn locked_dirs(site: &Site) -> Vec<PathBuf> {
+/// Where published history lies: the folder of each version exactly as
+/// locked, and, in a locked version changed since, each file still exactly as
+/// the lock recorded it. A file added or changed is not history.
+#[derive(Debug, Default)]
+pub struct Published {
+    dirs: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+}
+
+impl Published {
+    pub fn contains(&self, file: &Path) -> bool {
+        self.dirs.iter().any(|dir| file.starts_with(dir)) || self.files.iter().any(|f| f == file)
+    }
+}
+
+/// The published places of every version the lock records.
+pub fn published(site: &Site) -> Published {
     let lock = read(&site.root).unwrap_or_default();
-    site.policies
-        .iter()
-        .flat_map(|p| p.versions.iter().map(move |v| (p, v)))
-        .filter(|(p, v)| {
-            lock.get(&p.slug)
-                .is_some_and(|known| known.contains_key(&v.date.to_string()))
-        })
-        .map(|(_, v)| v.dir.clone())
-        .collect()
+    let mut published = Published::default();
+    for policy in &site.policies {
+        for version in &policy.versions {
+            let entry = lock
+                .get(&policy.slug)
+                .and_then(|known| known.get(&version.date.to_string()));
+            match entry {
+                Some(entry) if entry.sha256() == version.sources_sha256 => {
+                    published.dirs.push(version.dir.clone());
+                }
+                Some(Entry::Files { files: locked, .. }) => {
+                    published.files.extend(
+                        file_hashes(&version.dir)
+                            .into_iter()
+                            .filter(|(path, hash)| locked.get(path) == Some(hash))
+                            .map(|(path, _)| version.dir.join(path)),
+                    );
+                }
+                // Changed, and locked before files were recorded: which
+                // file is history cannot be told, so none is.
+                Some(Entry::Version(_)) | None => {}
+            }
+        }
+    }
+    published
 }
 
 pub fn check(site: &Site) -> Diagnostics {

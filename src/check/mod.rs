@@ -3,9 +3,11 @@
 //! (so every build error is a finding too), then runs each check over the
 //! model and the compiled pages, collecting every finding with its file and line.
 //!
-//! Published history is what it is: a finding placed in a version that
-//! `policy-site.lock` records is set apart (`Findings::locked`, shown with
+//! Published history is what it is: a finding placed in a file exactly as
+//! `policy-site.lock` recorded it is set apart (`Findings::locked`, shown with
 //! `--all`) and never fails the check, since fixing it would break the lock.
+//! A file added to or changed in a locked version is not history: its
+//! findings are open.
 
 mod dates;
 mod html;
@@ -65,17 +67,14 @@ pub fn check(options: &Options) -> Findings {
     found.extend(html::check(&site));
     found.extend(rights::check(&site));
     found.extend(unwritten::check(&site));
-    let locked_dirs = lock::locked_dirs(&site);
+    let published = lock::published(&site);
     // Places are compared relative to the root: some are written from it
     // (`content/…`), others joined to it (`--root .` gives `./content/…`).
     let (locked, mut open): (Vec<_>, Vec<_>) = found
         .0
         .into_iter()
         .map(|d| d.relative_to(&site.root))
-        .partition(|d| {
-            let file = site.root.join(&d.file);
-            locked_dirs.iter().any(|dir| file.starts_with(dir))
-        });
+        .partition(|d| published.contains(&site.root.join(&d.file)));
     // The lock's own findings are about locked versions and always fail.
     open.extend(lock::check(&site).0);
     open.extend(build_errors.0);

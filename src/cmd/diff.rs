@@ -45,6 +45,17 @@ pub fn run(options: &Options, request: &Request, color: bool) -> Result<String, 
                 .into(),
         );
     }
+    if from > to {
+        return Err(Diagnostic::new(
+            place,
+            format!("the dates are in the wrong order: {from} is later than {to}"),
+        )
+        .with_hint(format!(
+            "give the earlier version first: `policy-site diff {} {to} {from}`",
+            policy.slug
+        ))
+        .into());
+    }
     let lang = request
         .lang
         .clone()

@@ -571,7 +571,7 @@ fn parse_section_name(name: &str) -> Result<(u32, &str), String> {
     let (digits, slug) = stem.split_once('-').unwrap_or((stem, ""));
     if digits.len() != 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
-            "`{name}` does not start with a two-digit section number"
+            "`{name}` is not named like a section: `NN-slug.md`, a two-digit number, a dash and a name (e.g. `06-communications.md`)"
         ));
     }
     let slug = if slug.is_empty() { "section" } else { slug };
