@@ -19,9 +19,19 @@ use std::time::{Duration, Instant};
 
 const SITE: &str = "https://policies.example.org";
 
-fn record(id: &str) -> String {
+/// A record whose id is a UUID v4 made from `label`, as the receiver requires.
+fn record(label: &str) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    label.hash(&mut hasher);
+    let h = hasher.finish();
+    let id = format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        h >> 32,
+        h & 0xffff_ffff_ffff
+    );
     format!(
-        r#"{{"schema":"consent-record.v1","record_id":"{id}","consent_id":"bench","action":"customize","categories":{{"necessary":true,"analytics":true,"marketing":false}},"policy":"privacy","version":"2025-01-30","lang":"en","gpc":false,"time":"2025-02-03T14:07:12.345Z","banner_hash":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","revision":"3fa1c29b0d4e7a61","page":"/en/privacy/"}}"#
+        r#"{{"schema":"consent-record.v1","record_id":"{id}","consent_id":"0be0c400-0000-4000-8000-000000000000","action":"customize","categories":{{"necessary":true,"analytics":true,"marketing":false}},"policy":"privacy","version":"2025-01-30","lang":"en","gpc":false,"time":"2025-02-03T14:07:12.345Z","banner_hash":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","revision":"3fa1c29b0d4e7a61","page":"/en/privacy/"}}"#
     )
 }
 

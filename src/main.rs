@@ -172,7 +172,7 @@ enum RequestsAction {
     List {
         #[command(flatten)]
         db: DbArg,
-        /// Only requests with this status (received, identity_verified, completed, refused).
+        /// Only requests with this status: received, identity_verified, completed or refused.
         #[arg(long)]
         status: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
@@ -185,10 +185,11 @@ enum RequestsAction {
         #[command(flatten)]
         db: DbArg,
     },
-    /// Every request with the person's answers, as CSV or JSON Lines.
+    /// Every request with the person's answers, as CSV or JSON Lines (table: the list's columns, without the answers).
     Export {
         #[command(flatten)]
         db: DbArg,
+        /// Only requests with this status: received, identity_verified, completed or refused.
         #[arg(long)]
         status: Option<String>,
         #[arg(long, value_enum, default_value = "csv")]
@@ -198,6 +199,7 @@ enum RequestsAction {
     SetStatus {
         /// Its reference (REQ-…) or request id.
         reference: String,
+        /// The new status: received, identity_verified, completed or refused.
         status: String,
         /// Why, for the history (e.g. the reason for a refusal).
         #[arg(long, default_value = "")]

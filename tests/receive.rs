@@ -124,9 +124,25 @@ fn post(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer 
     }
 }
 
+/// A UUID v4 named by a test's label (a UUID stays itself), as browsers make ids.
+fn uuid(label: &str) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    if label.len() == 36 {
+        return label.to_string();
+    }
+    let mut hasher = DefaultHasher::new();
+    label.hash(&mut hasher);
+    let h = hasher.finish();
+    format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        h >> 32,
+        h & 0xffff_ffff_ffff
+    )
+}
+
 fn request(id: &str) -> Value {
     json!({
-        "schema": "rights-request.v1", "request_id": id, "right": "access",
+        "schema": "rights-request.v1", "request_id": uuid(id), "right": "access",
         "policy": "privacy", "version": "2025-01-30", "lang": "en",
         "submitted_at": "2025-02-01T10:00:00Z",
         "fields": {"name": "Ana Lima", "email": "ana@example.org"}, "website": ""
@@ -135,7 +151,7 @@ fn request(id: &str) -> Value {
 
 fn consent(record_id: &str, consent_id: &str) -> Value {
     json!({
-        "schema": "consent-record.v1", "record_id": record_id, "consent_id": consent_id,
+        "schema": "consent-record.v1", "record_id": uuid(record_id), "consent_id": uuid(consent_id),
         "action": "accept_all", "categories": {"necessary": true, "analytics": true},
         "policy": "privacy", "version": "2025-01-30", "lang": "en", "gpc": false,
         "time": "2025-02-01T10:00:00Z", "banner_hash": "ab", "revision": "cd", "page": "/en/privacy/"
@@ -172,6 +188,9 @@ fn a_request_is_stored_once_with_its_receipt_and_due_date(db: Db) {
     let id = "4f1c2d3e-0000-4000-8000-000000000001";
     let first = receiver.post_json("/requests", &request(id));
     assert_eq!(first.status, 201, "{first:?}");
+    // Retries answer with the first receipt's time and due date.
+    let receipt = |answer: &Value| (answer["received_at"].clone(), answer["due"].clone());
+    let first_receipt = receipt(&first.json());
     assert!(first
         .head
         .contains(&format!("access-control-allow-origin: {SITE}")));
@@ -187,15 +206,16 @@ fn a_request_is_stored_once_with_its_receipt_and_due_date(db: Db) {
         })
         .collect();
     for handle in handles {
-        assert_eq!(handle.join().unwrap()["reference"], reference.as_str());
+        let retried = handle.join().unwrap();
+        assert_eq!(retried["reference"], reference.as_str());
+        assert_eq!(receipt(&retried), first_receipt);
     }
     drop(Arc::try_unwrap(receiver).ok().unwrap());
     // And so does a retry after a restart.
     let restarted = db.start(&[]);
-    assert_eq!(
-        restarted.post_json("/requests", &request(id)).json()["reference"],
-        reference.as_str()
-    );
+    let retried = restarted.post_json("/requests", &request(id)).json();
+    assert_eq!(retried["reference"], reference.as_str());
+    assert_eq!(receipt(&retried), first_receipt);
     let stored = stored_requests(&db);
     assert_eq!(stored.len(), 1, "{stored:?}");
     let row = &stored[0];
@@ -225,6 +245,7 @@ fn a_request_is_stored_once_on_postgres() {
 
 fn consent_records_are_stored_once_and_exported_per_browser(db: Db) {
     let receiver = db.start(&[]);
+    let mut received_at = BTreeMap::new();
     for (record, browser) in [
         ("r-1", "c-1"),
         ("r-2", "c-2"),
@@ -241,15 +262,22 @@ fn consent_records_are_stored_once_and_exported_per_browser(db: Db) {
             consent(record, browser).to_string().as_bytes(),
         );
         assert_eq!(answer.status, 201, "{answer:?}");
+        // A repeated record answers with its first receipt time.
+        let at = answer.json()["received_at"].clone();
+        assert_eq!(received_at.entry(record).or_insert(at.clone()), &at);
     }
     assert_eq!(stored_consents(&db).len(), 3);
-    let one = operator(&db.url, &["consents", "export", "--consent-id", "c-1"]);
+    let one = operator(
+        &db.url,
+        &["consents", "export", "--consent-id", &uuid("c-1")],
+    );
     let ids: Vec<_> = one
         .iter()
         .map(|r| r["record_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["r-1", "r-3"]);
+    assert_eq!(ids, [uuid("r-1"), uuid("r-3")]);
     assert_eq!(one[0]["record"]["action"], "accept_all");
+    assert_eq!(one[0]["received_at"], received_at["r-1"]);
     assert!(one[0]["received_at"].as_str().unwrap().ends_with('Z'));
 }
 
@@ -360,6 +388,14 @@ fn every_bad_input_is_refused_with_a_code_and_nothing_is_stored(db: Db) {
     many["fields"] = Value::Object(too_many);
     let mut unknown = request("unknown");
     unknown["right"] = json!("teleport");
+    let changed = |mut body: Value, key: &str, value: Value| {
+        match value {
+            Value::Null => body.as_object_mut().unwrap().remove(key),
+            value => body.as_object_mut().unwrap().insert(key.into(), value),
+        };
+        body.to_string().into_bytes()
+    };
+    let good_consent = consent("r", "c");
     let cases: Vec<BadPost> = vec![
         (
             "/requests",
@@ -454,9 +490,72 @@ fn every_bad_input_is_refused_with_a_code_and_nothing_is_stored(db: Db) {
         (
             "/consent",
             json.to_vec(),
-            consent("<script>", "c").to_string().into_bytes(),
+            changed(good_consent.clone(), "record_id", json!("<script>")),
             400,
             "invalid_id",
+        ),
+        (
+            "/consent",
+            json.to_vec(),
+            changed(good_consent.clone(), "record_id", json!("nope")),
+            400,
+            "invalid_id",
+        ),
+        (
+            "/consent",
+            json.to_vec(),
+            changed(good_consent.clone(), "action", json!("maybe")),
+            400,
+            "unknown_action",
+        ),
+        (
+            "/consent",
+            json.to_vec(),
+            changed(good_consent.clone(), "categories", Value::Null),
+            400,
+            "incomplete_record",
+        ),
+        (
+            "/consent",
+            json.to_vec(),
+            changed(good_consent.clone(), "policy", Value::Null),
+            400,
+            "unknown_policy",
+        ),
+        (
+            "/consent",
+            json.to_vec(),
+            changed(good_consent.clone(), "version", json!("2025-02-30")),
+            400,
+            "invalid_version",
+        ),
+        (
+            "/requests",
+            json.to_vec(),
+            changed(request("x"), "request_id", json!("nope")),
+            400,
+            "invalid_id",
+        ),
+        (
+            "/requests",
+            json.to_vec(),
+            changed(request("x"), "request_id", Value::Null),
+            400,
+            "invalid_id",
+        ),
+        (
+            "/requests",
+            json.to_vec(),
+            changed(request("x"), "version", json!("30/01/2025")),
+            400,
+            "invalid_version",
+        ),
+        (
+            "/requests",
+            json.to_vec(),
+            changed(request("x"), "policy", json!("")),
+            400,
+            "unknown_policy",
         ),
         (
             "/elsewhere",
@@ -487,6 +586,28 @@ fn every_bad_input_is_refused_with_a_code_and_nothing_is_stored(db: Db) {
     assert_eq!(
         answer["error"],
         "Ce site ne reçoit pas de demandes pour ce droit."
+    );
+    french["right"] = json!("access");
+    french["request_id"] = json!("nope");
+    let answer = receiver.post_json("/requests", &french).json();
+    assert_eq!(
+        answer["error"],
+        "L'identifiant de la demande est absent ou mal formé."
+    );
+    // Also when refused before the body is read, if the body says its language.
+    let answer = receiver.post(
+        "/requests",
+        &[
+            ("Content-Type", "application/json"),
+            ("Origin", "https://evil.example"),
+            ("Accept-Language", "en"),
+        ],
+        french.to_string().as_bytes(),
+    );
+    assert_eq!(answer.json()["code"], "foreign_origin");
+    assert_eq!(
+        answer.json()["error"],
+        "Ce serveur ne reçoit pas de demandes de ce site web."
     );
     // A foreign origin gets no CORS permission either.
     let foreign = receiver.post(
@@ -640,7 +761,7 @@ fn post_until_killed(port: u16, prefix: &str, threads: usize) -> BTreeSet<String
             let prefix = prefix.to_string();
             thread::spawn(move || {
                 for i in 0.. {
-                    let id = format!("{prefix}-{t}-{i}");
+                    let id = uuid(&format!("{prefix}-{t}-{i}"));
                     let answer = post(
                         port,
                         "/consent",
@@ -838,4 +959,70 @@ fn sigterm_finishes_what_is_in_flight_and_stops() {
     assert!(status.success(), "{status:?}");
     assert_eq!(stored_consents(&db).len(), 1);
     assert!(Path::new(&db.url).is_file());
+}
+
+// ---------------------------------------------------------------- reported by a new user
+
+#[test]
+fn in_the_sites_folder_only_its_policies_are_received() {
+    let db = Db::sqlite();
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/clean");
+    let receiver = Receiver(Receiving::start(&db.url, SITE, &site, &[]));
+    let answer = receiver.post_json("/requests", &request("privacy"));
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert_eq!(answer.json()["code"], "unknown_policy");
+    let mut terms = request("terms");
+    terms["policy"] = json!("terms");
+    assert_eq!(receiver.post_json("/requests", &terms).status, 201);
+    assert_eq!(stored_requests(&db).len(), 1);
+}
+
+#[test]
+fn receive_refuses_a_db_in_a_folder_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("missing/r.sqlite");
+    let out = policy_site(&["receive", "--port", "0", "--db", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("does not exist: create it first"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("missing").exists());
+}
+
+#[test]
+fn requests_help_names_the_statuses() {
+    for args in [
+        ["requests", "list", "--help"],
+        ["requests", "export", "--help"],
+        ["requests", "set-status", "--help"],
+    ] {
+        let help = String::from_utf8(policy_site(&args).stdout).unwrap();
+        let status = help.split("identity_verified").count() - 1;
+        assert!(status >= 1, "{args:?}: {help}");
+    }
+}
+
+#[test]
+fn requests_list_into_a_closed_pipe_exits_quietly() {
+    let db = Db::sqlite();
+    let receiver = db.start(&[]);
+    for i in 0..200 {
+        receiver.post_json("/requests", &request(&format!("pipe-{i}")));
+    }
+    let mut child = Command::new(BIN)
+        .args(["requests", "list", "--format", "jsonl", "--db", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

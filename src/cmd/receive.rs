@@ -36,9 +36,24 @@ pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
     {
         return Err(fail(format!("`{bad}` is not an http(s) origin")).into());
     }
+    if let Some(missing) = missing_folder(&settings.db) {
+        return Err(Diagnostic::new(
+            shown(&settings.db),
+            format!(
+                "the folder {} does not exist: create it first or pass another --db",
+                missing.display()
+            ),
+        )
+        .into());
+    }
     let store = Store::open(&settings.db)
         .map_err(|e| Diagnostic::new(shown(&settings.db), format!("cannot open the store: {e}")))?;
-    let receiver = Arc::new(Receiver::new(Some(store), config.as_ref(), &origins, due));
+    let mut receiver = Receiver::new(Some(store), config.as_ref(), &origins, due);
+    // And only its own policies, when its content loads.
+    if let Some(site) = config.and_then(|c| crate::content::load(root, c).ok()) {
+        receiver = receiver.with_policies(site.policies.iter().map(|p| p.slug.clone()).collect());
+    }
+    let receiver = Arc::new(receiver);
     let listener = server::bind(settings.port, false).map_err(|e| {
         fail(format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))
             .with_hint("another program uses that port: pass --port")
@@ -67,6 +82,18 @@ pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
         .map_err(|e| fail(format!("stopped: {e}")))?;
     println!("Stopped; every acknowledged receipt is stored.");
     Ok(())
+}
+
+/// A SQLite file's folder when it does not exist: a typo in `--db` should
+/// not quietly start a second store somewhere else.
+fn missing_folder(db: &str) -> Option<&Path> {
+    if store::is_postgres(db) {
+        return None;
+    }
+    let folder = Path::new(db)
+        .parent()
+        .filter(|f| !f.as_os_str().is_empty())?;
+    (!folder.is_dir()).then_some(folder)
 }
 
 /// The database as it may be printed: a PostgreSQL URL without its password.

@@ -52,7 +52,15 @@ pub fn list(
             writeln!(out, "{line}")
         }),
     };
-    written.map_err(|e| failed(db, format!("cannot write: {e}")))
+    written.or_else(|e| quietly_on_broken_pipe(db, e))
+}
+
+/// A reader that stopped early (`| head`) is not an error: stop quietly.
+fn quietly_on_broken_pipe(db: &str, e: std::io::Error) -> Result<(), Diagnostics> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return Ok(());
+    }
+    Err(failed(db, format!("cannot write: {e}")))
 }
 
 const COLUMNS: [&str; 11] = [
@@ -204,5 +212,5 @@ pub fn consents(db: &str, consent_id: Option<&str>) -> Result<(), Diagnostics> {
     found
         .iter()
         .try_for_each(|c| writeln!(out, "{}", serde_json::to_string(c).expect("plain data")))
-        .map_err(|e| failed(db, format!("cannot write: {e}")))
+        .or_else(|e| quietly_on_broken_pipe(db, e))
 }

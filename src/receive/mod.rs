@@ -3,6 +3,10 @@
 //! records (`consent-record.v1`), stamps them with the receipt time and the
 //! response due date, and hands them to the store, which keeps each id once.
 //! `routes` puts this on HTTP; `serve` uses it without a store.
+//!
+//! Refusals speak the post's language: the body's `lang` when the body
+//! parses far enough to have one (also for a refusal, such as a foreign
+//! origin, decided before the body is read), else `Accept-Language`.
 
 pub mod due;
 mod page;
@@ -17,11 +21,13 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc::{sync_channel, SyncSender};
-use store::{NewConsent, NewRequest, Store};
+use store::{NewConsent, NewRequest, Receipt, Store};
 
 /// Answers a request may hold, and how long each may be.
 pub const MAX_FIELDS: usize = 40;
 pub const MAX_VALUE_CHARS: usize = 10_000;
+/// What a consent record may say was done (`consent-record.v1`'s `action`).
+pub const CONSENT_ACTIONS: &[&str] = &["accept_all", "reject_all", "customize", "withdraw", "gpc"];
 /// Posts without JavaScript with the same right and answers within this
 /// many milliseconds are one request (a double click, a resubmitted page).
 const SAME_POST_WINDOW_MS: i64 = 10 * 60 * 1000;
@@ -50,6 +56,10 @@ pub const TOO_MANY_FIELDS: Refusal = refused(400, "too_many_fields");
 pub const FIELD_TOO_LONG: Refusal = refused(400, "field_too_long");
 pub const INVALID_ID: Refusal = refused(400, "invalid_id");
 pub const MISSING_ACTION: Refusal = refused(400, "missing_action");
+pub const UNKNOWN_ACTION: Refusal = refused(400, "unknown_action");
+pub const UNKNOWN_POLICY: Refusal = refused(400, "unknown_policy");
+pub const INVALID_VERSION: Refusal = refused(400, "invalid_version");
+pub const INCOMPLETE_RECORD: Refusal = refused(400, "incomplete_record");
 pub const FOREIGN_ORIGIN: Refusal = refused(403, "foreign_origin");
 pub const BAD_RETURN_TO: Refusal = refused(400, "bad_return_to");
 pub const NOT_FOUND: Refusal = refused(404, "not_found");
@@ -78,6 +88,20 @@ impl Post {
             .unwrap_or("")
             .trim()
     }
+
+    /// The language the post says it is in: its body's `lang` (JSON or a
+    /// form) when the body parses that far, else `Accept-Language`.
+    fn said_language(&self) -> String {
+        let text = std::str::from_utf8(&self.body).unwrap_or("");
+        let lang = if self.content_type == "application/x-www-form-urlencoded" {
+            from_form(text).0["lang"].as_str().map(str::to_string)
+        } else {
+            serde_json::from_str::<Value>(text)
+                .ok()
+                .and_then(|body| body["lang"].as_str().map(str::to_string))
+        };
+        lang.unwrap_or_else(|| self.language().to_string())
+    }
 }
 
 /// What to send back.
@@ -92,6 +116,9 @@ pub struct Receiver {
     /// `None` while serving a preview: nothing is kept, only printed.
     store: Option<Store>,
     rights: BTreeSet<String>,
+    /// The site's policies, when the receiver runs in the site's folder;
+    /// `None` accepts any policy identifier.
+    policies: Option<BTreeSet<String>>,
     /// Origins allowed to post (`scheme://host[:port]`).
     origins: Vec<String>,
     due: DueTable,
@@ -130,12 +157,19 @@ impl Receiver {
         Receiver {
             store,
             rights: catalogue.ids().into_iter().map(String::from).collect(),
+            policies: None,
             origins: origins.iter().filter_map(|o| origin_of(o)).collect(),
             due,
             strings,
             default_lang,
             log: log_thread(),
         }
+    }
+
+    /// Accept requests and consent records only for these policies.
+    pub fn with_policies(mut self, policies: BTreeSet<String>) -> Receiver {
+        self.policies = Some(policies);
+        self
     }
 
     /// Whether a browser on `origin` may post here and read the answer.
@@ -204,7 +238,7 @@ impl Receiver {
     }
 
     async fn take_request(&self, post: &Post, plain: bool) -> Result<Answer, (Refusal, String)> {
-        let unread = |refusal| (refusal, self.lang(post.language()).to_string());
+        let unread = |refusal| (refusal, self.lang(&post.said_language()).to_string());
         let origin = self.origin(post).map_err(unread)?;
         if !plain && post.content_type != "application/json" {
             return Err(unread(UNSUPPORTED_MEDIA_TYPE));
@@ -222,7 +256,8 @@ impl Receiver {
             .lang(body["lang"].as_str().unwrap_or(post.language()))
             .to_string();
         let refuse = |refusal| (refusal, lang.clone());
-        validate_request(&body, &self.rights).map_err(refuse)?;
+        validate_request(&body, &self.rights, plain).map_err(refuse)?;
+        self.check_policy(&body).map_err(refuse)?;
         let back = match return_to.filter(|to| !to.is_empty()) {
             Some(to) => Some(self.back_to_site(&to, &origin, post).map_err(refuse)?),
             None => None,
@@ -230,15 +265,27 @@ impl Receiver {
         let now = due::now_millis();
         let (received_at, today) = due::timestamp(now);
         let due_on = self.due.due(today).to_string();
-        let answer = |reference: &str| match &back {
+        let answer = |receipt: &Receipt| match &back {
             Some(back) => Answer::Page(
                 201,
-                page::received(self, &lang, reference, &received_at, &due_on, back),
+                page::received(
+                    self,
+                    &lang,
+                    &receipt.reference,
+                    &receipt.received_at,
+                    &receipt.due_on,
+                    back,
+                ),
             ),
             None => Answer::Json(
                 201,
-                json!({"reference": reference, "received_at": received_at, "due": due_on}),
+                json!({"reference": receipt.reference, "received_at": receipt.received_at, "due": receipt.due_on}),
             ),
+        };
+        let unstored = |reference: String| Receipt {
+            reference,
+            received_at: received_at.clone(),
+            due_on: due_on.clone(),
         };
         if body["website"]
             .as_str()
@@ -246,7 +293,7 @@ impl Receiver {
         {
             // A filled honeypot is a robot: thank it and keep nothing.
             self.say("a post with the honeypot filled was dropped".into());
-            return Ok(answer(&reference("honeypot")));
+            return Ok(answer(&unstored(reference("honeypot"))));
         }
         let given = body["request_id"].as_str().unwrap_or("").to_string();
         let fingerprint = given.is_empty().then(|| fingerprint(&body));
@@ -278,11 +325,11 @@ impl Receiver {
                 .save_request(new.clone())
                 .await
                 .map_err(|_| refuse(UNAVAILABLE))?,
-            None => new.reference.clone(),
+            None => unstored(new.reference.clone()),
         };
         self.say(format!(
-            "request {stored}: {} ({} {} {}), due {due_on}",
-            new.right, new.policy, new.version, new.lang
+            "request {}: {} ({} {} {}), due {}",
+            stored.reference, new.right, new.policy, new.version, new.lang, stored.due_on
         ));
         Ok(answer(&stored))
     }
@@ -291,7 +338,7 @@ impl Receiver {
     pub async fn consent_record(&self, post: &Post) -> Answer {
         match self.take_consent(post).await {
             Ok(answer) => answer,
-            Err(refusal) => self.refusal(refusal, post.language(), false),
+            Err(refusal) => self.refusal(refusal, &post.said_language(), false),
         }
     }
 
@@ -308,15 +355,14 @@ impl Receiver {
         if record["schema"] != "consent-record.v1" {
             return Err(WRONG_SCHEMA);
         }
-        let (Some(record_id), Some(consent_id)) = (
-            record["record_id"].as_str().filter(|id| is_id(id)),
-            record["consent_id"].as_str().filter(|id| is_id(id)),
-        ) else {
-            return Err(INVALID_ID);
-        };
-        let Some(action) = record["action"].as_str().filter(|a| is_id(a)) else {
-            return Err(MISSING_ACTION);
-        };
+        validate_consent(&record)?;
+        self.check_policy(&record)?;
+        let text_of_id = |key: &str| record[key].as_str().unwrap_or("");
+        let (record_id, consent_id, action) = (
+            text_of_id("record_id"),
+            text_of_id("consent_id"),
+            text_of_id("action"),
+        );
         let text_of = |key: &str| {
             record[key]
                 .as_str()
@@ -336,17 +382,33 @@ impl Receiver {
             received_at: due::now().0,
             payload: record.to_string(),
         };
-        if let Some(store) = &self.store {
-            store
-                .save_consent(new.clone())
-                .await
-                .map_err(|_| UNAVAILABLE)?;
-        }
+        let received_at = match &self.store {
+            Some(store) => {
+                store
+                    .save_consent(new.clone())
+                    .await
+                    .map_err(|_| UNAVAILABLE)?
+                    .received_at
+            }
+            None => new.received_at.clone(),
+        };
         self.say(format!(
             "consent record {}: {} (policy {} {})",
             new.record_id, new.action, new.policy, new.version
         ));
-        Ok(Answer::Json(201, json!({"ok": true})))
+        Ok(Answer::Json(
+            201,
+            json!({"ok": true, "received_at": received_at}),
+        ))
+    }
+
+    /// A policy of the site, when the receiver knows the site's policies.
+    fn check_policy(&self, body: &Value) -> Result<(), Refusal> {
+        let policy = body["policy"].as_str().unwrap_or("");
+        match &self.policies {
+            Some(policies) if !policies.contains(policy) => Err(UNKNOWN_POLICY),
+            _ => Ok(()),
+        }
     }
 
     /// Where the visitor's page links back to after a plain form post: the
@@ -403,15 +465,46 @@ pub fn reference(request_id: &str) -> String {
     format!("REQ-{}", digest[..10].to_ascii_uppercase())
 }
 
-/// An id the browser made: UUID-like, short, no spaces or markup.
-fn is_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+/// An id the browser made: a UUID v4 in lowercase, as the schemas say.
+fn is_uuid_v4(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            14 => b == b'4',
+            19 => b"89ab".contains(&b),
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
 }
 
-fn validate_request(body: &Value, rights: &BTreeSet<String>) -> Result<(), Refusal> {
+/// A policy version's effective date: a real `YYYY-MM-DD` date.
+fn is_version(version: &str) -> bool {
+    version.len() == 10
+        && version.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        && version.parse::<crate::date::Date>().is_ok()
+}
+
+/// The policy and version every request and record names.
+fn validate_policy_version(body: &Value) -> Result<(), Refusal> {
+    match body["policy"].as_str() {
+        Some(policy) if !policy.is_empty() && policy.len() <= 64 => {}
+        _ => return Err(UNKNOWN_POLICY),
+    }
+    if !body["version"].as_str().is_some_and(is_version) {
+        return Err(INVALID_VERSION);
+    }
+    Ok(())
+}
+
+/// A form posted without JavaScript may leave `request_id` empty (the
+/// endpoint makes one); anything else must carry the browser's UUID v4.
+fn validate_request(body: &Value, rights: &BTreeSet<String>, plain: bool) -> Result<(), Refusal> {
     if body["schema"] != "rights-request.v1" {
         return Err(WRONG_SCHEMA);
     }
@@ -421,10 +514,11 @@ fn validate_request(body: &Value, rights: &BTreeSet<String>) -> Result<(), Refus
         Some(_) => {}
     }
     match body["request_id"].as_str() {
-        Some("") | None => {}
-        Some(id) if is_id(id) => {}
-        Some(_) => return Err(INVALID_ID),
+        Some("") | None if plain => {}
+        Some(id) if is_uuid_v4(id) => {}
+        _ => return Err(INVALID_ID),
     }
+    validate_policy_version(body)?;
     let fields = body["fields"].as_object().ok_or(WRONG_SCHEMA)?;
     if fields.len() > MAX_FIELDS {
         return Err(TOO_MANY_FIELDS);
@@ -435,16 +529,43 @@ fn validate_request(body: &Value, rights: &BTreeSet<String>) -> Result<(), Refus
             return Err(FIELD_TOO_LONG);
         }
     }
-    for meta in ["policy", "version", "lang"] {
-        if body[meta].as_str().is_some_and(|v| v.len() > 64) {
-            return Err(FIELD_TOO_LONG);
-        }
+    if body["lang"].as_str().is_some_and(|v| v.len() > 64) {
+        return Err(FIELD_TOO_LONG);
     }
     let email = body["fields"]["email"].as_str().unwrap_or("");
     if !email.contains('@') {
         return Err(EMAIL_REQUIRED);
     }
     Ok(())
+}
+
+/// What `consent-record.v1` requires, so that a stored record proves a choice.
+fn validate_consent(record: &Value) -> Result<(), Refusal> {
+    let ids = ["record_id", "consent_id"];
+    if !ids
+        .iter()
+        .all(|id| record[id].as_str().is_some_and(is_uuid_v4))
+    {
+        return Err(INVALID_ID);
+    }
+    match record["action"].as_str() {
+        None | Some("") => return Err(MISSING_ACTION),
+        Some(action) if !CONSENT_ACTIONS.contains(&action) => return Err(UNKNOWN_ACTION),
+        Some(_) => {}
+    }
+    let categories = record["categories"].as_object();
+    let texts = ["lang", "time", "banner_hash", "revision", "page"];
+    let complete = categories.is_some_and(|c| !c.is_empty() && c.values().all(Value::is_boolean))
+        && record["gpc"].is_boolean()
+        && texts.iter().all(|key| {
+            record[key]
+                .as_str()
+                .is_some_and(|v| !v.is_empty() && v.len() <= 256)
+        });
+    if !complete {
+        return Err(INCOMPLETE_RECORD);
+    }
+    validate_policy_version(record)
 }
 
 /// A flat form post as the JSON shape: answers go under `fields`.
@@ -601,6 +722,10 @@ mod tests {
             FIELD_TOO_LONG,
             INVALID_ID,
             MISSING_ACTION,
+            UNKNOWN_ACTION,
+            UNKNOWN_POLICY,
+            INVALID_VERSION,
+            INCOMPLETE_RECORD,
             FOREIGN_ORIGIN,
             BAD_RETURN_TO,
             NOT_FOUND,
@@ -617,8 +742,9 @@ mod tests {
     fn a_request_for_a_right_the_site_does_not_offer_is_refused() {
         let rights: BTreeSet<String> = ["access".to_string()].into();
         let body = json!({"schema": "rights-request.v1", "right": "teleport", "fields": {"email": "a@example.com"}});
-        assert_eq!(validate_request(&body, &rights), Err(UNKNOWN_RIGHT));
-        let body = json!({"schema": "rights-request.v1", "right": "access", "fields": {"email": "a@example.com"}});
-        assert_eq!(validate_request(&body, &rights), Ok(()));
+        assert_eq!(validate_request(&body, &rights, true), Err(UNKNOWN_RIGHT));
+        let body = json!({"schema": "rights-request.v1", "right": "access", "policy": "privacy",
+            "version": "2025-01-30", "fields": {"email": "a@example.com"}});
+        assert_eq!(validate_request(&body, &rights, true), Ok(()));
     }
 }

@@ -15,11 +15,6 @@ fn message(e: rusqlite::Error) -> String {
 
 impl Sqlite {
     pub fn open(file: &str) -> Result<Sqlite, String> {
-        if let Some(parent) = std::path::Path::new(file).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-            }
-        }
         let connection = Connection::open(file).map_err(message)?;
         connection
             .busy_timeout(std::time::Duration::from_secs(10))

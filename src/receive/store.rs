@@ -114,8 +114,8 @@ pub struct NewConsent {
 }
 
 enum Job {
-    Request(NewRequest, oneshot::Sender<Result<String, String>>),
-    Consent(NewConsent, oneshot::Sender<Result<String, String>>),
+    Request(NewRequest, oneshot::Sender<Result<Receipt, String>>),
+    Consent(NewConsent, oneshot::Sender<Result<Receipt, String>>),
 }
 
 /// The handle receivers use: jobs go to the writer thread.
@@ -185,12 +185,12 @@ impl Store {
 
     /// Stores a request unless its id (or, without JavaScript, the same
     /// answers just before) is stored already; the reference it is known by.
-    pub async fn save_request(&self, request: NewRequest) -> Result<String, String> {
+    pub async fn save_request(&self, request: NewRequest) -> Result<Receipt, String> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Request(request, reply), answer).await
     }
 
-    pub async fn save_consent(&self, consent: NewConsent) -> Result<String, String> {
+    pub async fn save_consent(&self, consent: NewConsent) -> Result<Receipt, String> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Consent(consent, reply), answer).await
     }
@@ -198,8 +198,8 @@ impl Store {
     async fn submit(
         &self,
         job: Job,
-        answer: oneshot::Receiver<Result<String, String>>,
-    ) -> Result<String, String> {
+        answer: oneshot::Receiver<Result<Receipt, String>>,
+    ) -> Result<Receipt, String> {
         let stopped = || "the store has stopped".to_string();
         self.jobs.send(job).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -230,7 +230,7 @@ fn write_loop(mut db: Box<dyn Backend>, mut queue: mpsc::Receiver<Job>) {
 /// All jobs in one transaction. Should one fail (a statement refused), the
 /// transaction is undone and each job is tried in its own, so that one bad
 /// receipt cannot cost the others their acknowledgement.
-fn commit(db: &mut dyn Backend, jobs: &[Job]) -> Vec<Result<String, String>> {
+fn commit(db: &mut dyn Backend, jobs: &[Job]) -> Vec<Result<Receipt, String>> {
     match in_one_transaction(db, jobs) {
         Ok(references) => references.into_iter().map(Ok).collect(),
         Err(e) if jobs.len() == 1 => vec![Err(e)],
@@ -244,7 +244,7 @@ fn commit(db: &mut dyn Backend, jobs: &[Job]) -> Vec<Result<String, String>> {
     }
 }
 
-fn in_one_transaction(db: &mut dyn Backend, jobs: &[Job]) -> Result<Vec<String>, String> {
+fn in_one_transaction(db: &mut dyn Backend, jobs: &[Job]) -> Result<Vec<Receipt>, String> {
     db.begin_write()?;
     let done = jobs
         .iter()
@@ -260,16 +260,38 @@ fn first_text(rows: Vec<Vec<Cell>>) -> Option<String> {
     rows.into_iter().next()?.into_iter().next()?
 }
 
-fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<String, String> {
-    let find = "SELECT reference FROM requests WHERE request_id = $1";
-    if let Some(reference) = first_text(db.rows(find, &[Some(r.request_id.clone())])?) {
-        return Ok(reference);
+/// What a receipt is known by, as first stored: a retry answers the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// A request's reference, a consent record's id.
+    pub reference: String,
+    pub received_at: String,
+    /// A request's due date; empty for a consent record.
+    pub due_on: String,
+}
+
+/// The first row's receipt, from `reference, received_at, due_on` columns.
+fn first_receipt(rows: Vec<Vec<Cell>>) -> Option<Receipt> {
+    let mut row = rows.into_iter().next()?.into_iter();
+    let mut next = || row.next().flatten().unwrap_or_default();
+    Some(Receipt {
+        reference: next(),
+        received_at: next(),
+        due_on: next(),
+    })
+}
+
+fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<Receipt, String> {
+    let find = "SELECT reference, received_at, due_on FROM requests WHERE request_id = $1";
+    if let Some(receipt) = first_receipt(db.rows(find, &[Some(r.request_id.clone())])?) {
+        return Ok(receipt);
     }
     if let (Some(fingerprint), Some(since)) = (&r.fingerprint, &r.same_since) {
-        let same = "SELECT reference FROM requests WHERE fingerprint = $1 AND received_at >= $2 ORDER BY seq LIMIT 1";
+        let same = "SELECT reference, received_at, due_on FROM requests \
+                    WHERE fingerprint = $1 AND received_at >= $2 ORDER BY seq LIMIT 1";
         let params = [Some(fingerprint.clone()), Some(since.clone())];
-        if let Some(reference) = first_text(db.rows(same, &params)?) {
-            return Ok(reference);
+        if let Some(receipt) = first_receipt(db.rows(same, &params)?) {
+            return Ok(receipt);
         }
     }
     let inserted = db.execute(
@@ -294,11 +316,15 @@ fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<String, String
     )?;
     if inserted == 0 {
         // Another receiver stored it between our look-up and our insert.
-        return first_text(db.rows(find, &[Some(r.request_id.clone())])?)
+        return first_receipt(db.rows(find, &[Some(r.request_id.clone())])?)
             .ok_or_else(|| "the request vanished".to_string());
     }
     add_event(db, &r.request_id, "received", &r.received_at, "")?;
-    Ok(r.reference.clone())
+    Ok(Receipt {
+        reference: r.reference.clone(),
+        received_at: r.received_at.clone(),
+        due_on: r.due_on.clone(),
+    })
 }
 
 fn add_event(
@@ -319,7 +345,7 @@ fn add_event(
     )
 }
 
-fn insert_consent(db: &mut dyn Backend, c: &NewConsent) -> Result<String, String> {
+fn insert_consent(db: &mut dyn Backend, c: &NewConsent) -> Result<Receipt, String> {
     db.execute(
         "INSERT INTO consents (record_id, consent_id, action, policy, version, lang, origin, \
          received_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -336,7 +362,9 @@ fn insert_consent(db: &mut dyn Backend, c: &NewConsent) -> Result<String, String
             Some(c.payload.clone()),
         ],
     )?;
-    Ok(c.record_id.clone())
+    let stored = "SELECT record_id, received_at, '' FROM consents WHERE record_id = $1";
+    first_receipt(db.rows(stored, &[Some(c.record_id.clone())])?)
+        .ok_or_else(|| "the consent record vanished".to_string())
 }
 
 // ---- What operators read and change (`policy-site requests`, `consents`).
