@@ -372,3 +372,27 @@ fn a_long_unchanged_run_is_one_linked_line_and_a_change_keeps_its_neighbours() {
         assert!(!html.contains(hidden), "{hidden} is not copied: {html}");
     }
 }
+
+/// An address dropped from the end of a sentence is one deletion: its dot is
+/// part of the address, never aligned with the sentence's full stop.
+#[test]
+fn an_address_removed_before_a_full_stop_is_one_deletion() {
+    let with = edited(
+        "security",
+        "We encrypt data. Write to us at [support@example.io](mailto:support@example.io).\n",
+    );
+    let without = edited("security", "We encrypt data. Write to us.\n");
+    let dates = ("2024-01-10".parse().unwrap(), "2025-01-30".parse().unwrap());
+    let diff = diff_translations(
+        &translation(&with),
+        &translation(&without),
+        dates.0,
+        dates.1,
+    );
+    assert_eq!((diff.words_added, diff.words_removed), (0, 2));
+    let text = terminal(&diff, false, &english());
+    assert!(
+        text.contains("Write to us[- at support@example.io-]."),
+        "{text}"
+    );
+}

@@ -86,8 +86,9 @@ pub fn tokens(block: &Block) -> Vec<Token> {
                 });
             }
         };
-        for c in run.text.chars() {
-            if c.is_alphanumeric() {
+        let mut chars = run.text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_alphanumeric() || joins(&word, c, chars.peek().copied()) {
                 word.push(c);
                 continue;
             }
@@ -122,10 +123,27 @@ pub fn tokens(block: &Block) -> Vec<Token> {
     out
 }
 
+/// A dot or an at sign between two letters or digits belongs to the word
+/// (`support@example.io`, `3.5`), so an address or a number is one token and
+/// its dot is never aligned with a sentence's full stop.
+fn joins(word: &str, c: char, next: Option<char>) -> bool {
+    matches!(c, '.' | '@')
+        && word.ends_with(char::is_alphanumeric)
+        && next.is_some_and(char::is_alphanumeric)
+}
+
 pub fn count(text: &str) -> usize {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .count()
+    let (mut words, mut word) = (0, String::new());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || joins(&word, c, chars.peek().copied()) {
+            word.push(c);
+        } else if !word.is_empty() {
+            words += 1;
+            word.clear();
+        }
+    }
+    words + usize::from(!word.is_empty())
 }
 
 /// Calls `f` with the key and style of each token of `block` but spaces,
@@ -134,8 +152,9 @@ pub fn each_key(block: &Block, mut f: impl FnMut(&str, &Style)) {
     let mut word = String::new();
     let mut mark = [0u8; 4];
     for run in &block.runs {
-        for c in run.text.chars() {
-            if c.is_alphanumeric() {
+        let mut chars = run.text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_alphanumeric() || joins(&word, c, chars.peek().copied()) {
                 word.push(c);
                 continue;
             }
