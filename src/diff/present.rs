@@ -202,17 +202,20 @@ impl<'a> Redline<'a> {
         html
     }
 
-    /// A link to an anchor this page does not carry goes to the version page.
+    /// A link to an anchor this page does not carry, or a relative one, goes
+    /// where it goes from the version page.
     fn href(&self, link: &str, side: Side) -> String {
+        let page = match side {
+            Side::Old => self.old_page,
+            Side::New => self.new_page,
+        };
         match link.strip_prefix('#') {
-            Some(id) if !self.section_ids.contains(id) => {
-                let page = match side {
-                    Side::Old => self.old_page,
-                    Side::New => self.new_page,
-                };
-                format!("{page}{link}")
-            }
-            _ => link.to_string(),
+            Some(id) if self.section_ids.contains(id) => link.to_string(),
+            Some(_) => format!("{page}{link}"),
+            // This page sits deeper than the version page: a relative link
+            // resolves from there, as it does where the text is published.
+            None if is_relative_path(link) => format!("{page}{link}"),
+            None => link.to_string(),
         }
     }
 
@@ -260,6 +263,16 @@ impl<'a> Redline<'a> {
         }
         html
     }
+}
+
+/// `../terms/`, `forms/`, `?q`: no scheme, no host, not from the site root.
+fn is_relative_path(link: &str) -> bool {
+    !link.is_empty()
+        && !link.starts_with('/')
+        && matches!(
+            url::Url::parse(link),
+            Err(url::ParseError::RelativeUrlWithoutBase)
+        )
 }
 
 /// Inner headings start at h3, under the section's h2, as on the version page.

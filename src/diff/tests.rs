@@ -396,3 +396,19 @@ fn an_address_removed_before_a_full_stop_is_one_deletion() {
         "{text}"
     );
 }
+
+/// A redline page sits deeper than the version page: a relative link in the
+/// text leads where it leads from the version page; absolute ones are kept.
+#[test]
+fn relative_links_resolve_from_the_version_page() {
+    let html = redline(&edited(
+        "security",
+        "We encrypt data at rest and in transit. See [our terms](../terms/), [the list](https://example.com/list) and [mail](mailto:a@example.com).\n",
+    ));
+    assert!(html.contains(r#"href="/en/privacy/../terms/""#), "{html}");
+    assert!(
+        html.contains(r#"href="https://example.com/list""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"href="mailto:a@example.com""#), "{html}");
+}
