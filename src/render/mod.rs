@@ -94,13 +94,16 @@ pub fn render_policy(
     }
 }
 
+/// A redline's language and its two versions' dates.
+type Pair = (String, Date, Date);
+
 /// What the redlines of one policy leave behind once written: the words
 /// each added and removed (for history, feed and chart), and the time spent
 /// diffing.
 #[derive(Debug, Default)]
 pub struct Redlines {
-    sizes: std::sync::Mutex<std::collections::HashMap<(String, Date, Date), (usize, usize)>>,
-    marks: std::sync::Mutex<std::collections::HashMap<(String, Date, Date), crate::diff::Marks>>,
+    sizes: std::sync::Mutex<std::collections::HashMap<Pair, (usize, usize)>>,
+    marks: std::sync::Mutex<std::collections::HashMap<Pair, crate::diff::Marks>>,
     nanos: std::sync::atomic::AtomicU64,
 }
 
