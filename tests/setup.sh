@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
-# Installs what tests/browser.rs needs, only when missing: Debian's Chromium and
-# chromedriver, poppler-utils (pdftotext), and (with npm) axe-core and the Nu
-# HTML checker (vnu, run with java).
+# Installs what the tests need, only when missing: Debian's Chromium and
+# chromedriver, poppler-utils (pdftotext), java, postgresql, and (with npm)
+# axe-core and the Nu HTML checker (vnu, run with java).
 # Starts the PostgreSQL server tests/receive.rs and tests/browser.rs store into
 # (Debian's postgresql; a throwaway cluster on 127.0.0.1:54329) when it is not running.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
-  sudo=""
-  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-  $sudo apt-get update
-  $sudo apt-get install -y chromium chromium-driver
-fi
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
-# pdftotext reads back the pages the print tests save as PDF.
-if ! command -v pdftotext >/dev/null; then
-  sudo=""
-  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+# Debian's packages, in one apt-get run: Chromium and its driver for the
+# browser tests, pdftotext to read back the pages they print to PDF, java for
+# the Nu HTML checker, and PostgreSQL for receive's tests.
+packages=()
+[[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || packages+=(chromium chromium-driver)
+command -v pdftotext >/dev/null || packages+=(poppler-utils)
+command -v java >/dev/null || packages+=(default-jre-headless)
+[[ -n "$(pg_bin)" ]] || packages+=(postgresql)
+if (( ${#packages[@]} )); then
   $sudo apt-get update
-  $sudo apt-get install -y poppler-utils
+  $sudo apt-get install -y "${packages[@]}"
 fi
 
 if [[ ! -f "$here/browser/node_modules/axe-core/axe.min.js" || ! -f "$here/browser/node_modules/vnu-jar/build/dist/vnu.jar" ]]; then
@@ -28,14 +30,7 @@ if [[ ! -f "$here/browser/node_modules/axe-core/axe.min.js" || ! -f "$here/brows
   npm install --no-audit --no-fund --prefix "$here/browser"
 fi
 
-sudo=""
-if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
 pg_port=54329
-pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
-if [[ -z "$(pg_bin)" ]]; then
-  $sudo apt-get update
-  $sudo apt-get install -y postgresql
-fi
 bin="$(pg_bin)"
 if ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; then
   data=/var/tmp/policy-site-pg
