@@ -2,6 +2,8 @@
 //! `revise`, `init`, and `serve` run for real as a child process (the
 //! receiver's own tests are in `tests/receive.rs`).
 
+mod common;
+
 use policy_site::build::Options;
 use policy_site::check::{self, Format};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -1011,8 +1013,8 @@ fn broken_anchors(dir: &Path) -> Vec<String> {
         .filter(|e| e.file_name() == "index.html")
     {
         let html = std::fs::read_to_string(page.path()).unwrap();
-        let ids = attribute(&html, "id");
-        let fragments: Vec<String> = attribute(&html, "href")
+        let ids = common::attribute_values(&html, "id");
+        let fragments: Vec<String> = common::attribute_values(&html, "href")
             .into_iter()
             .filter_map(|h| h.strip_prefix('#').map(str::to_string))
             .collect();
@@ -1026,17 +1028,6 @@ fn broken_anchors(dir: &Path) -> Vec<String> {
         }
     }
     broken
-}
-
-/// Every value of ` name=` in `html`, quoted or not (pages are minified).
-fn attribute(html: &str, name: &str) -> Vec<String> {
-    html.split(&format!(" {name}="))
-        .skip(1)
-        .map(|rest| match rest.strip_prefix('"') {
-            Some(quoted) => quoted.split('"').next().unwrap_or("").to_string(),
-            None => rest.split([' ', '>']).next().unwrap_or("").to_string(),
-        })
-        .collect()
 }
 
 /// The worked example of the README's "Bringing a history in", step for step.

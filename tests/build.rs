@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{example_copy, section, section_with_id, snapshot, visible_text, Fixture};
+use common::{
+    attribute_values, example_copy, section, section_with_id, snapshot, visible_text, Fixture,
+};
 use policy_site::build::{self, Options};
 use std::process::Command;
 
@@ -949,25 +951,6 @@ fn forms_without_a_requests_endpoint_are_one_error_at_the_first_form() {
 }
 
 // ---- Redline pages: links, headings, unchanged sections ---------------------
-
-/// Every value of the attribute `name` in `html`, quoted or not (minified).
-fn attribute_values(html: &str, name: &str) -> Vec<String> {
-    let needle = format!(" {name}=");
-    let mut values = Vec::new();
-    let mut rest = html;
-    while let Some(at) = rest.find(&needle) {
-        rest = &rest[at + needle.len()..];
-        let value = match rest.chars().next() {
-            Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
-            _ => rest
-                .split(|c: char| c.is_whitespace() || c == '>')
-                .next()
-                .unwrap_or(""),
-        };
-        values.push(value.replace("&amp;", "&"));
-    }
-    values
-}
 
 fn redline_pages(site: &Fixture) -> Vec<(String, String)> {
     walkdir::WalkDir::new(site.out(""))

@@ -253,3 +253,22 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// Every value of the attribute `name` in `html`, quoted or not (minified).
+pub fn attribute_values(html: &str, name: &str) -> Vec<String> {
+    let needle = format!(" {name}=");
+    let mut values = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find(&needle) {
+        rest = &rest[at + needle.len()..];
+        let value = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+            _ => rest
+                .split(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or(""),
+        };
+        values.push(value.replace("&amp;", "&"));
+    }
+    values
+}
