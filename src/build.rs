@@ -38,6 +38,10 @@ pub struct Options {
     pub sections: Option<Arc<SectionCache>>,
     /// Templates loaded by earlier builds (`serve`), reused when unchanged.
     pub templates: Option<Arc<TemplateCache>>,
+    /// Pages rendered by earlier builds (`serve`), reused when their inputs
+    /// are unchanged; with it, `compile` returns only the pages it rendered
+    /// (the memo holds them all).
+    pub memo: Option<Arc<render::memo::Memo>>,
 }
 
 /// The loaded templates, kept between builds while the site's `templates/`
@@ -114,6 +118,23 @@ pub struct Timings {
 impl Timings {
     pub fn total(&self) -> Duration {
         self.load + self.diff + self.render + self.minify + self.write
+    }
+
+    /// "load 0.12 s, diff 0.80 s, …" (render, minify and write summed over threads).
+    pub fn report(&self) -> String {
+        let stages = [
+            ("load", self.load),
+            ("diff", self.diff),
+            ("render", self.render),
+            ("minify", self.minify),
+            ("write", self.write),
+            ("wall", self.wall),
+        ];
+        let parts: Vec<String> = stages
+            .iter()
+            .map(|(name, d)| format!("{name} {:.2} s", d.as_secs_f64()))
+            .collect();
+        format!("Timings (summed over threads): {}", parts.join(", "))
     }
 }
 
@@ -284,15 +305,22 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         write_clock.time(|| sink(o))
     };
     // Scripts gated on a cookie category must name one; checked page by page.
+    // Pages come minified from the render stage.
     let emit_page = |o: Output| {
         if let Some(consent) = &consent_config {
             if let Err(d) = consent::check_gated(&options.root, std::slice::from_ref(&o), consent) {
                 gated.lock().expect("not poisoned").extend(d);
             }
         }
-        emit_file(o)
+        write_clock.time(|| sink(o))
     };
+    let site_key = options.memo.as_ref().map(|_| site_key(&site, &strings, &assets, today, minify));
+    if let Some(memo) = &options.memo {
+        memo.begin();
+    }
     let fixed = Fixed {
+        memo: options.memo.as_deref().zip(site_key),
+        minify,
         today,
         strings: &strings,
         assets: &assets,
@@ -324,6 +352,9 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         .extend(dedup(gated.into_inner().expect("not poisoned")));
     let count = pages.urls.len();
     pages.found.into_result(())?;
+    if let Some(memo) = &options.memo {
+        memo.sweep();
+    }
     Ok(Compiled {
         site,
         diffs: diffs_made,
@@ -333,7 +364,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
             load,
             diff: diff_time,
             render: pages.busy.saturating_sub(diff_time),
-            minify: minify_clock.get(),
+            minify: minify_clock.get() + pages.minify,
             write: write_clock.get(),
             wall: started.elapsed(),
         },
@@ -368,8 +399,38 @@ fn render_policies(
     (diff_time, diffs_made)
 }
 
+/// The key of what every page reads (see `render::memo`): configuration
+/// (with overrides), interface strings, templates, static files, the day,
+/// and each policy's list of versions as navigation shows it.
+fn site_key(
+    site: &Site,
+    strings: &BTreeMap<String, i18n::Strings>,
+    assets: &assets::Assets,
+    today: Date,
+    minify: bool,
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}", site.config).hash(&mut hasher);
+    format!("{strings:?}").hash(&mut hasher);
+    folder_fingerprint(&site.root.join(render::templates::TEMPLATES_DIR)).hash(&mut hasher);
+    assets.files.hash(&mut hasher);
+    (today, minify).hash(&mut hasher);
+    for policy in &site.policies {
+        (&policy.slug, format!("{:?}", policy.title)).hash(&mut hasher);
+        for v in &policy.versions {
+            (v.date, v.effective, v.material).hash(&mut hasher);
+            format!("{:?}", v.summary).hash(&mut hasher);
+            v.translations.keys().for_each(|lang| lang.hash(&mut hasher));
+        }
+    }
+    hasher.finish()
+}
+
 /// What every render pass shares.
 struct Fixed<'a> {
+    memo: Option<(&'a render::memo::Memo, u64)>,
+    minify: bool,
     today: Date,
     strings: &'a BTreeMap<String, i18n::Strings>,
     assets: &'a assets::Assets,
@@ -394,6 +455,8 @@ impl<'a> Fixed<'a> {
             diffs,
             catalogue: self.catalogue.clone(),
             shared: self.shared.clone(),
+            minify: self.minify,
+            memo: self.memo,
         }
     }
 }
@@ -403,6 +466,7 @@ impl<'a> Fixed<'a> {
 struct Pages {
     urls: Vec<String>,
     busy: Duration,
+    minify: Duration,
     found: Diagnostics,
 }
 
@@ -412,6 +476,7 @@ impl Pages {
             Ok(r) => {
                 self.urls.extend(r.urls);
                 self.busy += r.busy;
+                self.minify += r.minify;
             }
             Err(d) => self.found.extend(d),
         }

@@ -44,6 +44,16 @@ pub struct Config {
     /// Whether pages are minified (on by default; off helps template authors).
     #[serde(default = "yes")]
     pub minify: bool,
+    /// How many versions before the current one get a full redline against
+    /// it ("what changed since the version I accepted"); older versions link
+    /// to the history page from their date on, which lists each step's
+    /// redline. Every version keeps its redline against its predecessor.
+    #[serde(default = "default_redlines_to_current")]
+    pub redlines_to_current: usize,
+}
+
+fn default_redlines_to_current() -> usize {
+    10
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

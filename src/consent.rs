@@ -195,13 +195,14 @@ pub fn check_gated(
 ) -> Result<(), Diagnostics> {
     let known: BTreeSet<&str> = consent.category_ids().collect();
     let mut unknown: BTreeMap<String, String> = BTreeMap::new();
+    const ATTRIBUTE: &[u8] = b"data-consent=";
     for output in outputs.iter().filter(|o| o.is_html()) {
-        let html = String::from_utf8_lossy(&output.bytes);
-        for value in html
-            .split("data-consent=")
-            .skip(1)
-            .filter_map(attribute_value)
-        {
+        // Most pages have no such attribute: search the bytes, decode only hits.
+        let hits = memchr::memmem::find_iter(&output.bytes, ATTRIBUTE).map(|at| {
+            let rest = &output.bytes[at + ATTRIBUTE.len()..];
+            String::from_utf8_lossy(&rest[..rest.len().min(256)]).into_owned()
+        });
+        for value in hits.filter_map(|rest| attribute_value(&rest)) {
             if !known.contains(value.as_str()) {
                 unknown.entry(value).or_insert_with(|| output.file.clone());
             }

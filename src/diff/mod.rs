@@ -166,22 +166,38 @@ impl DiffIndex {
 }
 
 /// The pairs of versions whose diff is published: linear in their number.
-pub fn published_pairs(policy: &Policy, today: Date) -> BTreeSet<(Date, Date)> {
+pub fn published_pairs(
+    policy: &Policy,
+    today: Date,
+    to_current: usize,
+) -> BTreeSet<(Date, Date)> {
     let mut pairs = BTreeSet::new();
     for pair in policy.versions.windows(2) {
         pairs.insert((pair[0].date, pair[1].date));
     }
-    let current = policy.versions[policy.current_index(today)].date;
-    for v in policy.versions.iter().filter(|v| v.date < current) {
+    let current_index = policy.current_index(today);
+    let current = policy.versions[current_index].date;
+    let first = current_index.saturating_sub(to_current);
+    for v in &policy.versions[first..current_index] {
         pairs.insert((v.date, current));
     }
     pairs
 }
 
+/// The oldest version with a redline against the current one (see
+/// `published_pairs`); `None` when the current version is the first.
+pub fn oldest_against_current(policy: &Policy, today: Date, to_current: usize) -> Option<Date> {
+    let current_index = policy.current_index(today);
+    (current_index > 0).then(|| {
+        let first = current_index.saturating_sub(to_current.max(1));
+        policy.versions[first].date
+    })
+}
+
 pub fn index(site: &Site, today: Date) -> DiffIndex {
     let mut jobs = Vec::new();
     for policy in &site.policies {
-        for (from, to) in published_pairs(policy, today) {
+        for (from, to) in published_pairs(policy, today, site.config.redlines_to_current) {
             let (a, b) = (
                 policy.version(from).expect("pair from the policy"),
                 policy.version(to).expect("pair from the policy"),

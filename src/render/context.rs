@@ -15,6 +15,13 @@
 //! | `feed.xml` | [`FeedPage`] (no `Base`) |
 //! | `partials/form.html` | [`FormPartial`] |
 //! | `partials/cookie_table.html` | [`CookieTablePartial`] |
+//! | `partials/banner.html` | [`BannerPartial`] (rendered once per language) |
+//!
+//! The big parts of a page come as ready HTML to write with `| safe`: a
+//! version's sections (`html`), a redline's sections (`html`) and the
+//! banner (`banner`). They are rendered once and put into the page after it
+//! is minified, so their values in the context are placeholders: write them
+//! out whole, never filter or slice them.
 //!
 //! `t` is every interface string of the page's language (`t.site.…`,
 //! `t.forms.…`); `consent` is the cookie inventory and what the banner needs
@@ -37,6 +44,19 @@ pub struct Base {
     pub assets: Value,
     /// The Content-Security-Policy, for the `<meta>` tag.
     pub csp: Value,
+    pub consent: Value,
+    /// `partials/banner.html` as rendered for this language (empty without
+    /// a cookie inventory).
+    pub banner: String,
+}
+
+/// `partials/banner.html`'s context: the same for every page of a language.
+#[derive(Debug, Clone, Serialize)]
+pub struct BannerPartial {
+    pub lang: String,
+    pub t: Value,
+    pub site: SiteView,
+    pub assets: Value,
     pub consent: Value,
 }
 
@@ -331,6 +351,9 @@ pub struct FormView {
     pub version: String,
     /// Whether this is the form's own page (else it is embedded in a policy).
     pub standalone: bool,
+    /// Whether the policy version showing it is archived (only a link to the
+    /// form's own page is shown then).
+    pub archived: bool,
     pub anchor: String,
 }
 

@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod files;
+pub mod memo;
 mod pages;
 pub mod templates;
 pub mod urls;
@@ -37,6 +38,11 @@ pub struct Env<'a> {
     pub catalogue: crate::rights::Catalogue,
     /// Values every page of a language shares, computed once.
     pub shared: pages::Shared,
+    /// Whether pages are minified (around their content, see `finish_page`).
+    pub minify: bool,
+    /// The pages of earlier builds, to reuse those whose inputs are
+    /// unchanged (`serve`), and the key of the site-wide inputs.
+    pub memo: Option<(&'a memo::Memo, u64)>,
 }
 
 /// Endpoints after command-line and environment overrides.
@@ -52,6 +58,9 @@ pub struct Page {
     pub url: String,
     pub template: &'static str,
     pub context: tera::Context,
+    /// The page's content (sections, redlines), which its context holds as
+    /// placeholders: put in after the page is minified (see `finish_page`).
+    pub inserts: Vec<String>,
 }
 
 pub use crate::output::Output;
@@ -63,7 +72,7 @@ pub type Emit<'a> = dyn Fn(Output) -> Result<(), Diagnostic> + Sync + 'a;
 /// request forms); returns their URLs. Call it before the policies' pages:
 /// it computes the values every page of a language shares from the whole site.
 pub fn render_site(tera: &Tera, env: &Env, emit: &Emit) -> Result<Rendered, Diagnostics> {
-    pages::prepare_shared(env);
+    pages::prepare_shared(env, tera)?;
     render_jobs(tera, env, pages::site_jobs(env), emit)
 }
 
@@ -83,6 +92,7 @@ pub fn render_policy(
         (Ok(mut a), Ok(b)) => {
             a.urls.extend(b.urls);
             a.busy += b.busy;
+            a.minify += b.minify;
             Ok(a)
         }
         (a, b) => {
@@ -95,7 +105,7 @@ pub fn render_policy(
 }
 
 /// A redline's language and its two versions' dates.
-type Pair = (String, Date, Date);
+pub type Pair = (String, Date, Date);
 
 /// What the redlines of one policy leave behind once written: the words
 /// each added and removed (for history, feed and chart), and the time spent
@@ -149,6 +159,22 @@ impl Redlines {
             .copied()
     }
 
+    /// A redline's counts, as kept for reuse by the next build.
+    pub fn counts(&self, pair: Pair) -> Option<memo::RedlineCounts> {
+        let size = self.sizes.lock().expect("not poisoned").get(&pair).copied()?;
+        let marks = self.marks.lock().expect("not poisoned").get(&pair).copied()?;
+        Some((pair, size, marks))
+    }
+
+    /// Puts back the counts of a redline reused from an earlier build.
+    pub fn restore(&self, (pair, size, marks): memo::RedlineCounts) {
+        self.sizes
+            .lock()
+            .expect("not poisoned")
+            .insert(pair.clone(), size);
+        self.marks.lock().expect("not poisoned").insert(pair, marks);
+    }
+
     /// How many diffs were made, and the time they took (summed over threads).
     pub fn made(&self) -> (usize, Duration) {
         let count = self.sizes.lock().expect("not poisoned").len();
@@ -160,11 +186,12 @@ impl Redlines {
 }
 
 /// The pages a pass rendered, and the time its threads spent building and
-/// rendering them (not emitting them).
+/// rendering them (not emitting them), and minifying them.
 #[derive(Debug, Default)]
 pub struct Rendered {
     pub urls: Vec<String>,
     pub busy: Duration,
+    pub minify: Duration,
 }
 
 /// Builds, renders and emits every job's pages in parallel; every failing
@@ -179,17 +206,43 @@ fn render_jobs(
         .into_par_iter()
         .map(|job| {
             let mut done = Rendered::default();
+            let remembered = env
+                .memo
+                .map(|(memo, site)| (memo, pages::job_id(&job), pages::job_key(&job, site)));
+            if let Some((memo, id, key)) = &remembered {
+                if let Some(entry) = memo.reuse(id, *key) {
+                    for counts in entry.counts {
+                        env.diffs.restore(counts);
+                    }
+                    done.urls = entry.urls;
+                    return Ok(done);
+                }
+            }
+            let pair = pages::job_pair(&job);
             let mut started = Instant::now();
+            let mut made = Vec::new();
             for page in pages::pages_of(env, tera, job)? {
                 let url = page.url.clone();
-                let bytes = render_page(tera, env, page)?;
+                let bytes = render_page(tera, env, &page)?;
+                let inserts = page.inserts;
                 done.busy += started.elapsed();
-                emit(Output {
+                let minifying = Instant::now();
+                let bytes = finish_page(bytes, &inserts, env.minify);
+                done.minify += minifying.elapsed();
+                let output = Output {
                     file: env.urls.file_of(&url),
                     bytes,
-                })?;
+                };
+                if remembered.is_some() {
+                    made.push(output.clone());
+                }
+                emit(output)?;
                 done.urls.push(url);
                 started = Instant::now();
+            }
+            if let Some((memo, id, key)) = remembered {
+                let counts = pair.and_then(|p| env.diffs.counts(p)).into_iter().collect();
+                memo.store(id, key, &made, done.urls.clone(), counts);
             }
             Ok(done)
         })
@@ -201,6 +254,7 @@ fn render_jobs(
             Ok(r) => {
                 rendered.urls.extend(r.urls);
                 rendered.busy += r.busy;
+                rendered.minify += r.minify;
             }
             Err(d) => found.extend(d),
         }
@@ -217,7 +271,60 @@ fn render_jobs(
     found.into_result(rendered)
 }
 
-fn render_page(tera: &Tera, env: &Env, page: Page) -> Result<Vec<u8>, Diagnostic> {
+/// Marks a placeholder for an insert: U+FDD0, a Unicode noncharacter (set
+/// aside for a program's internal use, never meant to appear in text), which
+/// minifying leaves alone.
+const INSERT_MARK: char = '\u{FDD0}';
+
+/// Holds `html` among a page's inserts; returns the placeholder that stands
+/// for it in the page's context.
+pub(crate) fn hold(inserts: &mut Vec<String>, html: String) -> String {
+    inserts.push(html);
+    format!("{INSERT_MARK}{}{INSERT_MARK}", inserts.len() - 1)
+}
+
+/// Minifies a rendered page (when asked) and puts its inserts in place. The
+/// inserts — a version's sections, a redline's changes — are generated
+/// compact already, and most of a page's bytes: minifying only the page
+/// around them costs a fraction of minifying the whole page.
+fn finish_page(bytes: Vec<u8>, inserts: &[String], minify: bool) -> Vec<u8> {
+    let bytes = if minify {
+        crate::output::minify(&bytes)
+    } else {
+        bytes
+    };
+    if inserts.is_empty() {
+        return bytes;
+    }
+    let mark = INSERT_MARK.to_string();
+    let total: usize = inserts.iter().map(String::len).sum();
+    let mut out = Vec::with_capacity(bytes.len() + total);
+    let mut rest = &bytes[..];
+    while let Some(start) = memchr::memmem::find(rest, mark.as_bytes()) {
+        let after = &rest[start + mark.len()..];
+        let number = after
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .map(|b| usize::from(b - b'0'))
+            .try_fold(0usize, |n, d| n.checked_mul(10)?.checked_add(d));
+        let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+        match number.and_then(|n| inserts.get(n)) {
+            Some(insert) if digits > 0 && after[digits..].starts_with(mark.as_bytes()) => {
+                out.extend_from_slice(&rest[..start]);
+                out.extend_from_slice(insert.as_bytes());
+                rest = &after[digits + mark.len()..];
+            }
+            _ => {
+                out.extend_from_slice(&rest[..start + mark.len()]);
+                rest = after;
+            }
+        }
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+fn render_page(tera: &Tera, env: &Env, page: &Page) -> Result<Vec<u8>, Diagnostic> {
     tera.render(page.template, &page.context)
         .map(String::into_bytes)
         .map_err(|e| render_error(&env.site.root, page.template, &page.url, &e))

@@ -40,6 +40,66 @@ pub(super) enum Job<'s> {
     Thanks(&'s str),
 }
 
+/// A job's name, the same from one build to the next (for `memo`).
+pub(super) fn job_id(job: &Job) -> String {
+    match job {
+        Job::Root => "root".to_string(),
+        Job::NotFound => "404".to_string(),
+        Job::Language(lang) => format!("language/{lang}"),
+        Job::Version {
+            policy,
+            index,
+            lang,
+            as_current,
+        } => format!(
+            "version/{}/{}/{lang}/{as_current}",
+            policy.slug, policy.versions[*index].date
+        ),
+        Job::History(policy, lang) => format!("history/{}/{lang}", policy.slug),
+        Job::Feed(policy, lang) => format!("feed/{}/{lang}", policy.slug),
+        Job::Changes {
+            policy,
+            lang,
+            from,
+            to,
+        } => format!("changes/{}/{lang}/{from}/{to}", policy.slug),
+        Job::Request(lang, right) => format!("request/{lang}/{right}"),
+        Job::Thanks(lang) => format!("thanks/{lang}"),
+    }
+}
+
+/// What a job's pages are made from, as one number: the site-wide inputs
+/// (`site`, see `memo`) and the sources of the versions the pages show.
+pub(super) fn job_key(job: &Job, site: u64) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    site.hash(&mut hasher);
+    let shown: Vec<&Version> = match job {
+        Job::Version { policy, index, .. } => vec![&policy.versions[*index]],
+        Job::Changes {
+            policy, from, to, ..
+        } => [*from, *to]
+            .iter()
+            .filter_map(|d| policy.version(*d))
+            .collect(),
+        // They list every redline's counts.
+        Job::History(policy, _) | Job::Feed(policy, _) => policy.versions.iter().collect(),
+        _ => Vec::new(),
+    };
+    for version in shown {
+        version.sources_sha256.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The redline a job makes, whose counts the history and feed read.
+pub(super) fn job_pair(job: &Job) -> Option<super::Pair> {
+    match job {
+        Job::Changes { lang, from, to, .. } => Some((lang.to_string(), *from, *to)),
+        _ => None,
+    }
+}
+
 /// The pages that belong to no policy: home, 404, language indexes, the
 /// request forms and their thanks page. The list of jobs is cheap; pages are
 /// built from it in parallel.
@@ -64,7 +124,9 @@ pub(super) fn site_jobs<'s>(env: &Env<'s>) -> Vec<Job<'s>> {
 pub(super) fn redline_jobs<'s>(env: &Env<'s>, policy: &'s Policy) -> Vec<Job<'s>> {
     let mut jobs = Vec::new();
     for lang in &env.site.config.languages {
-        for (from, to) in diff::published_pairs(policy, env.today) {
+        for (from, to) in
+            diff::published_pairs(policy, env.today, env.site.config.redlines_to_current)
+        {
             if in_both(policy, lang, from, to) {
                 jobs.push(Job::Changes {
                     policy,
@@ -168,6 +230,7 @@ fn changes_pages(env: &Env, policy: &Policy, lang: &str, from: Date, to: Date) -
             url: between,
             template: page.template,
             context: page.context.clone(),
+            inserts: page.inserts.clone(),
         };
         vec![twin, page]
     } else {
@@ -194,12 +257,44 @@ struct SharedValues {
     languages: std::sync::OnceLock<BTreeMap<String, LanguageValues>>,
     /// The cookie table's HTML per language: the same in every section that shows it.
     cookie_tables: std::sync::Mutex<BTreeMap<String, String>>,
+    /// The banner's HTML per language (minified when pages are): the same on every page.
+    banners: std::sync::OnceLock<BTreeMap<String, String>>,
 }
 
 /// Computes the shared values from the whole site (before the per-policy
-/// passes, which see one policy at a time).
-pub(super) fn prepare_shared(env: &Env) {
-    shared(env, env.site.config.default_language());
+/// passes, which see one policy at a time), and renders the banner once per
+/// language.
+pub(super) fn prepare_shared(env: &Env, tera: &Tera) -> Result<(), crate::error::Diagnostics> {
+    let mut banners = BTreeMap::new();
+    for lang in &env.site.config.languages {
+        let values = shared(env, lang);
+        let html = if values.consent.is_null() {
+            String::new()
+        } else {
+            let context = BannerPartial {
+                lang: lang.clone(),
+                t: values.t.clone(),
+                site: site_view(env, lang),
+                assets: values.assets.clone(),
+                consent: values.consent.clone(),
+            };
+            let name = "partials/banner.html";
+            let context = tera::Context::from_serialize(&context).expect("a struct");
+            let html = tera.render(name, &context).map_err(|e| {
+                let dir = env.site.root.join(super::templates::TEMPLATES_DIR);
+                super::templates::template_error(&dir, name, &e).relative_to(&env.site.root)
+            })?;
+            if env.minify {
+                String::from_utf8(crate::output::minify(html.as_bytes())).expect("minified UTF-8")
+            } else {
+                html
+            }
+        };
+        banners.insert(lang.clone(), html);
+    }
+    // A second call (a later pass of the same build) keeps the first.
+    let _ = env.shared.0.banners.set(banners);
+    Ok(())
 }
 
 fn shared<'e>(env: &'e Env, lang: &str) -> &'e LanguageValues {
@@ -278,14 +373,7 @@ fn common(
     Base {
         lang: lang.to_string(),
         t: values.t.clone(),
-        site: SiteView {
-            title: config.title.get(lang).cloned().unwrap_or_default(),
-            base_url: config.base_url_trimmed().to_string(),
-            origin: origin(config),
-            default_language: config.default_language().to_string(),
-            home: env.urls.root(),
-            language_home: env.urls.language(lang),
-        },
+        site: site_view(env, lang),
         page: PageView {
             url: url.to_string(),
             canonical: format!("{}{}", origin(config), url),
@@ -295,12 +383,43 @@ fn common(
         assets: values.assets.clone(),
         csp: values.csp.clone(),
         consent: values.consent.clone(),
+        banner: env
+            .shared
+            .0
+            .banners
+            .get()
+            .and_then(|b| b.get(lang))
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+fn site_view(env: &Env, lang: &str) -> SiteView {
+    let config = &env.site.config;
+    SiteView {
+        title: config.title.get(lang).cloned().unwrap_or_default(),
+        base_url: config.base_url_trimmed().to_string(),
+        origin: origin(config),
+        default_language: config.default_language().to_string(),
+        home: env.urls.root(),
+        language_home: env.urls.language(lang),
     }
 }
 
 /// A page built on `base.html`: the common context plus the page's own.
-fn page_with_base<T: Serialize>(url: String, template: &'static str, base: Base, own: T) -> Page {
-    page(url, template, &WithBase { base, page: own })
+/// The banner (rendered once per language) and `inserts` are put into the
+/// page after it is minified; its context holds placeholders.
+fn page_with_base<T: Serialize>(
+    url: String,
+    template: &'static str,
+    mut base: Base,
+    own: T,
+    mut inserts: Vec<String>,
+) -> Page {
+    base.banner = super::hold(&mut inserts, std::mem::take(&mut base.banner));
+    let mut page = page(url, template, &WithBase { base, page: own });
+    page.inserts = inserts;
+    page
 }
 
 fn page<T: Serialize>(url: String, template: &'static str, context: &T) -> Page {
@@ -308,6 +427,7 @@ fn page<T: Serialize>(url: String, template: &'static str, context: &T) -> Page 
         url,
         template,
         context: tera::Context::from_serialize(context).expect("page contexts are structs"),
+        inserts: Vec::new(),
     }
 }
 
@@ -361,6 +481,12 @@ fn consent(env: &Env, lang: &str) -> Value {
         "version": current.date.to_string(),
         "material_versions": material,
         "changes_base": env.urls.changes_base(lang, &policy.slug),
+        // Choices made on a version older than this link to the history
+        // from that version on instead of a redline of their own.
+        "changes_since": diff::oldest_against_current(policy, env.today, env.site.config.redlines_to_current)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        "history_url": env.urls.history(lang, &policy.slug),
         "policy_url": cookies_url(env, policy, current, lang),
         "banner_hash": crate::vocabulary::hex(&hasher.finalize()),
     });
@@ -417,7 +543,7 @@ fn root_index(env: &Env) -> Page {
     let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
     let base = common(env, lang, &url, alternates, title);
-    page_with_base(url, "index.html", base, IndexPage { policies })
+    page_with_base(url, "index.html", base, IndexPage { policies }, Vec::new())
 }
 
 fn language_index(env: &Env, lang: &str) -> Page {
@@ -441,7 +567,7 @@ fn language_index(env: &Env, lang: &str) -> Page {
     let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
     let base = common(env, lang, &url, alternates, title);
-    page_with_base(url, "language.html", base, LanguagePage { policies })
+    page_with_base(url, "language.html", base, LanguagePage { policies }, Vec::new())
 }
 
 fn not_found(env: &Env) -> Page {
@@ -485,7 +611,8 @@ fn version_page(
         })
         .collect();
     let translation = &version.translations[lang];
-    let (preamble, sections) = section_views(env, tera, policy, version, lang)?;
+    let mut inserts = Vec::new();
+    let (preamble, sections) = section_views(env, tera, (policy, version, lang), &mut inserts)?;
     let current = &policy.versions[current_index];
     let status = policy.status(index, env.today);
     let upcoming = match status {
@@ -528,7 +655,7 @@ fn version_page(
         has_forms: translation.sections.iter().any(Section::has_form),
     };
     let base = common(env, lang, &url, alternates, title);
-    Ok(page_with_base(url, "policy.html", base, own))
+    Ok(page_with_base(url, "policy.html", base, own, inserts))
 }
 
 fn policy_links(env: &Env, policy: &Policy, lang: &str) -> PolicyLinks {
@@ -543,18 +670,18 @@ fn policy_links(env: &Env, policy: &Policy, lang: &str) -> PolicyLinks {
 }
 
 /// A version's untitled preamble and numbered sections in one language,
-/// with their widgets in place.
+/// with their widgets in place. Their HTML goes into `inserts`, and their
+/// views hold placeholders.
 fn section_views(
     env: &Env,
     tera: &Tera,
-    policy: &Policy,
-    version: &Version,
-    lang: &str,
+    (policy, version, lang): (&Policy, &Version, &str),
+    inserts: &mut Vec<String>,
 ) -> Result<(Option<Preamble>, Vec<SectionView>), crate::error::Diagnostics> {
     let mut preamble = None;
     let mut sections = Vec::new();
     for s in &version.translations[lang].sections {
-        let html = section_html(env, tera, s, lang, policy, version)?;
+        let html = super::hold(inserts, section_html(env, tera, s, lang, policy, version)?);
         if s.is_preamble() {
             preamble = Some(Preamble {
                 id: s.id.clone(),
@@ -609,7 +736,14 @@ fn section_html(
         match fragment {
             Fragment::Html(h) => html.push_str(h),
             Fragment::Directive(Directive::Form(right)) => {
-                let context = form_context(env, lang, right, &policy.slug, version.date, false);
+                let index = policy.versions.iter().position(|v| v.date == version.date);
+                let status = index.map(|i| policy.status(i, env.today));
+                let place = if status == Some(Status::Archived) {
+                    FormPlace::Archived
+                } else {
+                    FormPlace::Embedded
+                };
+                let context = form_context(env, lang, right, &policy.slug, version.date, place);
                 html.push_str(&render_partial(
                     env,
                     tera,
@@ -687,13 +821,22 @@ fn render_partial(
     })
 }
 
+/// Where a form is shown: on its own page, in a policy in force (or
+/// upcoming), or in an archived version (where only a link to its page is).
+#[derive(Clone, Copy, PartialEq)]
+enum FormPlace {
+    Standalone,
+    Embedded,
+    Archived,
+}
+
 fn form_context(
     env: &Env,
     lang: &str,
     right_id: &str,
     policy: &str,
     version: Date,
-    standalone: bool,
+    place: FormPlace,
 ) -> FormPartial {
     let catalogue = &env.catalogue;
     let right = catalogue
@@ -714,7 +857,8 @@ fn form_context(
             standalone_url: env.urls.request(lang, right_id),
             policy: policy.to_string(),
             version: version.to_string(),
-            standalone,
+            standalone: place == FormPlace::Standalone,
+            archived: place == FormPlace::Archived,
             anchor: format!("form-{right_id}"),
         },
     }
@@ -737,7 +881,14 @@ fn request_page(
         .unwrap_or_else(|| env.site.policies[0].slug.clone());
     let policy = env.site.policy(&policy_slug).expect("exists");
     let version = policy.versions[policy.current_index(env.today)].date;
-    let context = form_context(env, lang, right_id, &policy_slug, version, true);
+    let context = form_context(
+        env,
+        lang,
+        right_id,
+        &policy_slug,
+        version,
+        FormPlace::Standalone,
+    );
     let form_html = tera
         .render(
             "partials/form.html",
@@ -764,7 +915,7 @@ fn request_page(
         },
     };
     let base = common(env, lang, &url, alternates, title);
-    Ok(page_with_base(url, "request.html", base, own))
+    Ok(page_with_base(url, "request.html", base, own, Vec::new()))
 }
 
 fn thanks(env: &Env, lang: &str) -> Page {
@@ -841,7 +992,7 @@ fn history(env: &Env, policy: &Policy, lang: &str) -> Page {
         chart,
     };
     let base = common(env, lang, &url, alternates, title);
-    page_with_base(url, "history.html", base, own)
+    page_with_base(url, "history.html", base, own, Vec::new())
 }
 
 /// Bars of words changed per version, as plain SVG shapes (no script).
@@ -961,10 +1112,15 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
         env.urls.version(lang, slug, d.to),
     );
     let redline = present::Redline::new(d, &env.strings[lang]["diff"], &old_page, &new_page);
+    let mut inserts = Vec::new();
     let sections: Vec<SectionChangeView> = d
         .sections
         .iter()
-        .map(|s| section_change_view(env, policy, lang, d, s, &redline))
+        .map(|s| {
+            let mut view = section_change_view(env, policy, lang, d, s);
+            view.html = super::hold(&mut inserts, redline.section_html(s));
+            view
+        })
         .collect();
     let changed: Vec<SectionChangeView> = sections
         .iter()
@@ -1005,17 +1161,17 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
         unchanged: d.is_unchanged(),
     };
     let base = common(env, lang, &url, alternates, title);
-    page_with_base(url, "changes.html", base, own)
+    page_with_base(url, "changes.html", base, own, inserts)
 }
 
-/// One section of a redline: its status, numbers, titles and marked-up text.
+/// One section of a redline: its status, numbers and titles (its marked-up
+/// text is left for the caller to hold among the page's inserts).
 fn section_change_view(
     env: &Env,
     policy: &Policy,
     lang: &str,
     d: &VersionDiff,
     s: &SectionChange,
-    redline: &present::Redline,
 ) -> SectionChangeView {
     let status = match (&s.old, &s.new) {
         (None, _) => "added",
@@ -1045,7 +1201,7 @@ fn section_change_view(
         words_added: s.words_added,
         words_removed: s.words_removed,
         marks: present::marks_text(&s.marks, &env.strings[lang]["diff"]),
-        html: redline.section_html(s),
+        html: String::new(),
         url: anchor_url,
     }
 }

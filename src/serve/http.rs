@@ -60,16 +60,25 @@ async fn site_file(Shared(state): Shared<Arc<State>>, method: Method, uri: Uri) 
                 (CONTENT_TYPE, content_type(&file)),
                 (CACHE_CONTROL, "no-store"),
             ],
-            bytes.clone(),
+            served(&file, bytes),
         )
             .into_response(),
         None => not_found(&state),
     }
 }
 
+/// A file as served: pages get the live-reload script.
+fn served(file: &str, bytes: &[u8]) -> Vec<u8> {
+    if file.ends_with(".html") {
+        inject(bytes)
+    } else {
+        bytes.to_vec()
+    }
+}
+
 fn not_found(state: &State) -> Response {
     let files = state.files.read().expect("not poisoned").clone();
-    let body = files.get("404.html").cloned().unwrap_or_else(|| {
+    let body = files.get("404.html").map(|b| served("404.html", b)).unwrap_or_else(|| {
         // No good build yet: a page that shows the errors and reloads when fixed.
         inject(b"<!doctype html><title>policy-site</title><body></body>")
     });

@@ -15,7 +15,7 @@ use crate::receive::due::DueTable;
 use crate::receive::Receiver;
 use crate::server::{self, Limits};
 use notify::{RecursiveMode, Watcher};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -45,8 +45,9 @@ pub struct Running {
 
 /// The last good site and who is watching it.
 struct State {
-    /// URL path without the leading `/` → bytes, live-reload script injected.
-    files: RwLock<Arc<BTreeMap<String, Vec<u8>>>>,
+    /// URL path without the leading `/` → bytes (the live-reload script is
+    /// added to pages as they are served).
+    files: RwLock<Arc<HashMap<String, Arc<[u8]>>>>,
     /// The `error` event of a broken build, until the next good one.
     error: Mutex<Option<String>>,
     tabs: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<String>>>,
@@ -89,6 +90,7 @@ fn start_until(settings: Settings, on_signal: bool) -> Result<Running, Diagnosti
         minify: Some(false),
         sections: Some(Arc::new(SectionCache::default())),
         templates: Some(Arc::new(build::TemplateCache::default())),
+        memo: Some(Arc::new(crate::render::memo::Memo::default())),
         // Lawyers preview what is in force today, with announced versions upcoming.
         date: Some(
             crate::date::authoring_today(None)
@@ -97,7 +99,7 @@ fn start_until(settings: Settings, on_signal: bool) -> Result<Running, Diagnosti
         ..Default::default()
     };
     let state = Arc::new(State {
-        files: RwLock::new(Arc::new(BTreeMap::new())),
+        files: RwLock::new(Arc::new(HashMap::new())),
         error: Mutex::new(None),
         tabs: Mutex::new(Vec::new()),
         builds: Mutex::new(0),
@@ -153,24 +155,25 @@ fn rebuild(options: &Options, state: &State, quiet: bool, cause: &str) {
     };
     let message = match compiled {
         Ok(compiled) => {
-            let files = compiled
-                .outputs
-                .into_iter()
-                .map(|o| {
-                    let bytes = if o.is_html() {
-                        inject(&o.bytes)
-                    } else {
-                        o.bytes
-                    };
-                    (o.file, bytes)
-                })
-                .collect();
+            let load = compiled.timings.load;
+            // Every page is in the memo (re-rendered or reused); the
+            // compiled outputs add the files that are not pages.
+            let memo = options.memo.as_ref().expect("serve keeps a memo");
+            let mut files: HashMap<String, Arc<[u8]>> = memo.files().into_iter().collect();
+            files.extend(
+                compiled
+                    .outputs
+                    .into_iter()
+                    .map(|o| (o.file, Arc::from(o.bytes))),
+            );
             *state.files.write().expect("not poisoned") = Arc::new(files);
             *state.error.lock().expect("not poisoned") = None;
             if !quiet {
+                let (rendered, reused) = memo.counts();
                 say(&format!(
-                    "Rebuilt in {} ms ({cause})",
-                    started.elapsed().as_millis()
+                    "Rebuilt in {} ms ({cause}; sources read in {} ms; {rendered} pages rendered, {reused} unchanged)",
+                    started.elapsed().as_millis(),
+                    load.as_millis()
                 ));
             }
             format!("event: reload\ndata: {{\"build\":{number}}}\n\n")
@@ -294,7 +297,7 @@ fn relevant(root: &Path, event: notify::Result<notify::Event>) -> Option<(PathBu
 }
 
 /// Adds the live-reload script to a page, just before `</body>`.
-fn inject(html: &[u8]) -> Vec<u8> {
+pub(super) fn inject(html: &[u8]) -> Vec<u8> {
     let tag = format!("<script src=\"{PREFIX}/live.js\" defer></script>");
     let text = String::from_utf8_lossy(html);
     match text.rfind("</body>") {

@@ -38,6 +38,8 @@
       version: d.version,
       material: list(d.material),
       changesBase: d.changesBase,
+      changesSince: d.changesSince || '',
+      historyUrl: d.historyUrl || '',
       revision: d.revision,
       lifetimeDays: Number(d.lifetimeDays) || 182,
       bannerHash: d.bannerHash,
@@ -249,7 +251,11 @@
   function showBanner(reason, agreed) {
     const changed = root.querySelector('[data-ps-changed]');
     if (reason === 'material') {
-      root.querySelector('[data-ps-changes-link]').href = `${cfg.changesBase}${agreed.v}/${cfg.version}/`;
+      // Versions older than the oldest full redline against the current one
+      // link to the history from that version on (ISO dates compare as text).
+      root.querySelector('[data-ps-changes-link]').href = agreed.v < cfg.changesSince
+        ? `${cfg.historyUrl}#v-${agreed.v}`
+        : `${cfg.changesBase}${agreed.v}/${cfg.version}/`;
       changed.hidden = false;
     }
     // With GPC the refusal is already recorded: offer settings, not a fresh choice.
