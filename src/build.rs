@@ -42,6 +42,9 @@ pub struct Options {
     /// are unchanged; with it, `compile` returns only the pages it rendered
     /// (the memo holds them all).
     pub memo: Option<Arc<render::memo::Memo>>,
+    /// The last good build's content and the paths changed since (`serve`):
+    /// versions no change touched are not read again.
+    pub reuse: Option<Arc<content::Reuse>>,
 }
 
 /// The loaded templates, kept between builds while the site's `templates/`
@@ -198,7 +201,12 @@ fn load(options: &Options) -> Result<Loaded, Diagnostics> {
     let out_dir = options
         .root
         .join(options.out.clone().unwrap_or_else(|| config.output.clone()));
-    let site = content::load_with(&options.root, config, options.sections.as_deref());
+    // A changed configuration changes how sections parse: load everything.
+    let reuse = options.reuse.as_deref().filter(|r| {
+        let config_file = options.root.join(config::FILE_NAME);
+        !r.changed.contains(&config_file)
+    });
+    let site = content::load_with(&options.root, config, options.sections.as_deref(), reuse);
     // Report every stage's problems together.
     let (strings, tera, assets, site) = match (strings, tera, assets, site) {
         (Ok(s), Ok(t), Ok(a), Ok(site)) => (s, t, a, site),
@@ -262,6 +270,81 @@ pub fn build(options: &Options) -> Result<Compiled, Diagnostics> {
     Ok(compiled)
 }
 
+/// Rebuilds in memory after edits, redoing only what they touched: the
+/// versions a change lies in are read again, and only the pages whose inputs
+/// changed are rendered (`serve` keeps one for its life).
+pub struct Incremental {
+    options: Options,
+    memo: Arc<render::memo::Memo>,
+    last_good: Option<Arc<Site>>,
+    /// Paths changed since the last good build (`None`: unknown which).
+    changed: Option<Vec<PathBuf>>,
+}
+
+/// A rebuild's result: every output file by path, and what was redone.
+pub struct Rebuilt {
+    pub files: std::collections::HashMap<String, Arc<[u8]>>,
+    pub timings: Timings,
+    /// Pages rendered, and pages reused from the previous build.
+    pub rendered: u64,
+    pub reused: u64,
+}
+
+impl Incremental {
+    pub fn new(options: Options) -> Incremental {
+        Incremental {
+            options: Options {
+                sections: Some(options.sections.clone().unwrap_or_default()),
+                templates: Some(options.templates.clone().unwrap_or_default()),
+                ..options
+            },
+            memo: Arc::default(),
+            last_good: None,
+            changed: None,
+        }
+    }
+
+    /// Rebuilds after `changed` paths (absolute, under the site root)
+    /// changed; `None` when it is not known which (everything is read).
+    pub fn rebuild(&mut self, changed: Option<Vec<PathBuf>>) -> Result<Rebuilt, Diagnostics> {
+        // Changes pile up until a build succeeds: a version broken then
+        // fixed is read again even if the fix came with another change.
+        self.changed = match (self.changed.take(), changed) {
+            (Some(mut known), Some(more)) => {
+                known.extend(more);
+                Some(known)
+            }
+            _ => None,
+        };
+        let reuse = self.last_good.clone().zip(self.changed.clone());
+        let options = Options {
+            memo: Some(self.memo.clone()),
+            reuse: reuse.map(|(previous, changed)| Arc::new(content::Reuse { previous, changed })),
+            ..self.options.clone()
+        };
+        let compiled = compile(&options)?;
+        // Every page is in the memo (rendered now or reused); the outputs
+        // add the files that are not pages.
+        let mut files: std::collections::HashMap<String, Arc<[u8]>> =
+            self.memo.files().into_iter().collect();
+        files.extend(
+            compiled
+                .outputs
+                .into_iter()
+                .map(|o| (o.file, Arc::from(o.bytes))),
+        );
+        self.last_good = Some(Arc::new(compiled.site));
+        self.changed = Some(Vec::new());
+        let (rendered, reused) = self.memo.counts();
+        Ok(Rebuilt {
+            files,
+            timings: compiled.timings,
+            rendered,
+            reused,
+        })
+    }
+}
+
 /// Time summed over threads, in nanoseconds.
 #[derive(Default)]
 struct Clock(AtomicU64);
@@ -314,7 +397,10 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         }
         write_clock.time(|| sink(o))
     };
-    let site_key = options.memo.as_ref().map(|_| site_key(&site, &strings, &assets, today, minify));
+    let site_key = options
+        .memo
+        .as_ref()
+        .map(|_| site_key(&site, &strings, &assets, today, minify));
     if let Some(memo) = &options.memo {
         memo.begin();
     }
@@ -421,7 +507,9 @@ fn site_key(
         for v in &policy.versions {
             (v.date, v.effective, v.material).hash(&mut hasher);
             format!("{:?}", v.summary).hash(&mut hasher);
-            v.translations.keys().for_each(|lang| lang.hash(&mut hasher));
+            v.translations
+                .keys()
+                .for_each(|lang| lang.hash(&mut hasher));
         }
     }
     hasher.finish()

@@ -1628,3 +1628,189 @@ fn a_refused_output_folder_that_is_the_root_is_named_dot_not_left_empty() {
         "{stderr}"
     );
 }
+
+/// `serve` rebuilds incrementally: it reads again only the versions a change
+/// lies in and renders only the pages whose inputs changed. After every edit
+/// of a series (text in the newest and in an old version, a version added,
+/// a section removed, a summary, the configuration, a template, a broken
+/// file fixed later, an unknown change), its site must be byte for byte the
+/// site a build from scratch makes.
+#[test]
+fn incremental_rebuilds_after_a_series_of_edits_equal_builds_from_scratch() {
+    use std::collections::BTreeMap;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let spec = policy_site::corpus::Spec {
+        policies: 2,
+        versions: 12,
+        sections: 5,
+        words: 15,
+        ..Default::default()
+    };
+    policy_site::corpus::generate(&spec, &root, None).unwrap();
+    let options = Options {
+        root: root.clone(),
+        date: Some("2000-06-01".parse().unwrap()),
+        ..Default::default()
+    };
+    let mut incremental = build::Incremental::new(options.clone());
+    let scratch = || -> BTreeMap<String, Vec<u8>> {
+        let compiled = build::compile(&options).unwrap();
+        compiled
+            .outputs
+            .into_iter()
+            .map(|o| (o.file, o.bytes))
+            .collect()
+    };
+    let first = incremental.rebuild(None).unwrap();
+    assert_eq!(first.reused, 0);
+    let total = first.rendered;
+    let versions = |policy: &str| -> Vec<std::path::PathBuf> {
+        let mut dirs: Vec<_> = std::fs::read_dir(root.join("content").join(policy))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        dirs.sort();
+        dirs
+    };
+    let first_section = |version: &std::path::Path, lang: &str| {
+        let mut files: Vec<_> = std::fs::read_dir(version.join(lang))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files.into_iter().nth(1).unwrap()
+    };
+    let append = |file: &std::path::Path, text: &str| {
+        let mut body = std::fs::read_to_string(file).unwrap();
+        body.push_str(text);
+        std::fs::write(file, body).unwrap();
+        file.to_path_buf()
+    };
+    let check = |incremental: &mut build::Incremental,
+                 changed: Option<Vec<std::path::PathBuf>>,
+                 what: &str| {
+        let rebuilt = incremental.rebuild(changed).unwrap();
+        let files: BTreeMap<String, Vec<u8>> = rebuilt
+            .files
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_vec()))
+            .collect();
+        let expected = scratch();
+        let differing: Vec<&String> = expected
+            .keys()
+            .chain(files.keys())
+            .filter(|k| expected.get(*k) != files.get(*k))
+            .collect();
+        assert!(
+            differing.is_empty(),
+            "after {what}, these differ from a build from scratch: {differing:?}"
+        );
+        rebuilt
+    };
+
+    // Text in the newest version: its pages, its redlines, history and feed.
+    let newest = versions("policy-0").last().unwrap().clone();
+    let edited = append(
+        &first_section(&newest, "en"),
+        "\nA sentence added to the newest version.\n",
+    );
+    let rebuilt = check(
+        &mut incremental,
+        Some(vec![edited]),
+        "an edit to the newest version",
+    );
+    assert!(
+        rebuilt.reused > 0 && rebuilt.rendered < total / 3,
+        "{} rendered of {total}",
+        rebuilt.rendered
+    );
+
+    // Text in an old version: nothing newer than its successor is redone.
+    let old = versions("policy-1")[2].clone();
+    let edited = append(&first_section(&old, "fr"), "\nUne phrase ajoutée.\n");
+    let rebuilt = check(
+        &mut incremental,
+        Some(vec![edited]),
+        "an edit to an old version",
+    );
+    assert!(
+        rebuilt.rendered <= 12,
+        "{} pages rendered for an old version's edit",
+        rebuilt.rendered
+    );
+
+    // A version added (a copy of the newest, reworded).
+    let added = root.join("content/policy-0/2000-04-03");
+    let copy = Command::new("cp")
+        .arg("-r")
+        .arg(&newest)
+        .arg(&added)
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    append(
+        &first_section(&added, "en"),
+        "\nNew in the added version.\n",
+    );
+    check(
+        &mut incremental,
+        Some(vec![added.clone()]),
+        "a version added",
+    );
+
+    // A section removed from a version in both languages.
+    let old = versions("policy-0")[5].clone();
+    let last_section = |lang: &str| {
+        let mut files: Vec<_> = std::fs::read_dir(old.join(lang))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files.pop().unwrap()
+    };
+    let removed: Vec<_> = ["en", "fr"].iter().map(|l| last_section(l)).collect();
+    for file in &removed {
+        std::fs::remove_file(file).unwrap();
+    }
+    check(&mut incremental, Some(removed), "a section removed");
+
+    // A summary, the configuration, a template.
+    let yaml = versions("policy-1")[4].join("version.yaml");
+    std::fs::write(
+        &yaml,
+        "material: true\nsummary: {en: Reworded., fr: Reformulé.}\n",
+    )
+    .unwrap();
+    check(&mut incremental, Some(vec![yaml]), "a summary changed");
+    let config = root.join("policy-site.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("title: {en: Corpus", "title: {en: Corpus site", 1),
+    )
+    .unwrap();
+    check(
+        &mut incremental,
+        Some(vec![config]),
+        "the configuration changed",
+    );
+    let icon = root.join("templates/partials/icon.html");
+    std::fs::create_dir_all(icon.parent().unwrap()).unwrap();
+    std::fs::write(&icon, "<link rel=\"icon\" href=\"data:,x\">\n").unwrap();
+    check(&mut incremental, Some(vec![icon]), "a template added");
+
+    // A broken file: the rebuild fails; fixed along with another edit, the
+    // broken version is read again although only the other edit is reported.
+    let broken = first_section(&versions("policy-1")[7], "en");
+    let good = std::fs::read_to_string(&broken).unwrap();
+    std::fs::write(&broken, "no front matter\n").unwrap();
+    assert!(incremental.rebuild(Some(vec![broken.clone()])).is_err());
+    std::fs::write(&broken, good.replace("\n\n", "\n\nFixed. ")).unwrap();
+    let other = append(&first_section(&versions("policy-0")[1], "en"), "\nOther.\n");
+    check(&mut incremental, Some(vec![other]), "a broken file fixed");
+
+    // A change the watcher could not name: everything is read again.
+    check(&mut incremental, None, "an unknown change");
+}

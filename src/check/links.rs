@@ -120,7 +120,9 @@ fn sources_of_pages(site: &Site, today: Date) -> BTreeMap<String, Vec<&Translati
                 }
             }
         }
-        for (from, to) in crate::diff::published_pairs(policy, today, site.config.redlines_to_current) {
+        for (from, to) in
+            crate::diff::published_pairs(policy, today, site.config.redlines_to_current)
+        {
             let (Some(a), Some(b)) = (policy.version(from), policy.version(to)) else {
                 continue;
             };

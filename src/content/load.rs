@@ -47,14 +47,40 @@ struct FrontMatter {
 
 /// Loads every policy under `root/content`.
 pub fn load(root: &Path, config: Config) -> Result<Site, Diagnostics> {
-    load_with(root, config, None)
+    load_with(root, config, None, None)
 }
 
-/// Loads every policy, reusing the sections of `cache` whose text is unchanged.
+/// An earlier load, and every path changed since it (as the file watcher
+/// reported them): version folders holding none of those paths are taken
+/// from it as they are, without reading them again.
+#[derive(Debug)]
+pub struct Reuse {
+    pub previous: std::sync::Arc<Site>,
+    pub changed: Vec<PathBuf>,
+}
+
+impl Reuse {
+    /// The earlier load of the version in `dir`, unless a path in it changed.
+    fn version(&self, slug: &str, date: Date, dir: &Path) -> Option<std::sync::Arc<Version>> {
+        if self.changed.iter().any(|p| p.starts_with(dir)) {
+            return None;
+        }
+        let policy = self.previous.policies.iter().find(|p| p.slug == slug)?;
+        policy
+            .versions
+            .iter()
+            .find(|v| v.date == date && v.dir == dir)
+            .cloned()
+    }
+}
+
+/// Loads every policy, reusing the sections of `cache` whose text is
+/// unchanged, and the versions of `reuse` that no change touched.
 pub fn load_with(
     root: &Path,
     config: Config,
     cache: Option<&SectionCache>,
+    reuse: Option<&Reuse>,
 ) -> Result<Site, Diagnostics> {
     let content = root.join(CONTENT_DIR);
     let mut found = Diagnostics::default();
@@ -69,6 +95,7 @@ pub fn load_with(
         is_known: &is_known,
         cache,
         context: &context,
+        reuse,
     };
     let mut policy_dirs = Vec::new();
     match list(&content, &mut found) {
@@ -112,6 +139,7 @@ struct Parse<'a> {
     cache: Option<&'a SectionCache>,
     /// Fingerprint of what `is_known` decides, for the cache key.
     context: &'a str,
+    reuse: Option<&'a Reuse>,
 }
 
 fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> Result<Policy, Diagnostics> {
@@ -188,9 +216,14 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> Result<Policy, Dia
             ),
         );
     }
-    let loaded: Vec<Result<Version, Diagnostics>> = version_dirs
+    let loaded: Vec<Result<std::sync::Arc<Version>, Diagnostics>> = version_dirs
         .par_iter()
-        .map(|(date, vdir)| load_version(*date, vdir, config, parse))
+        .map(
+            |(date, vdir)| match parse.reuse.and_then(|r| r.version(&slug, *date, vdir)) {
+                Some(version) => Ok(version),
+                None => load_version(*date, vdir, config, parse).map(std::sync::Arc::new),
+            },
+        )
         .collect();
     let mut versions = Vec::new();
     for result in loaded {

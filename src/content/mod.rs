@@ -6,7 +6,7 @@ mod cache;
 mod load;
 
 pub use cache::SectionCache;
-pub use load::{is_editor_litter, load, load_with, split_front_matter, CONTENT_DIR};
+pub use load::{is_editor_litter, load, load_with, split_front_matter, Reuse, CONTENT_DIR};
 
 use crate::config::Config;
 use crate::date::Date;
@@ -28,7 +28,7 @@ pub struct Policy {
     pub slug: String,
     pub title: Localized,
     /// Oldest first.
-    pub versions: Vec<Version>,
+    pub versions: Vec<std::sync::Arc<Version>>,
 }
 
 #[derive(Debug, Clone)]
@@ -137,13 +137,13 @@ impl Policy {
     }
 
     /// Versions published ahead of their effective date.
-    pub fn upcoming(&self, today: Date) -> &[Version] {
+    pub fn upcoming(&self, today: Date) -> &[std::sync::Arc<Version>] {
         let current = self.current_index(today);
         &self.versions[(current + 1).min(self.versions.len())..]
     }
 
     pub fn version(&self, date: Date) -> Option<&Version> {
-        self.versions.iter().find(|v| v.date == date)
+        self.versions.iter().find(|v| v.date == date).map(|v| &**v)
     }
 
     pub fn title_in(&self, lang: &str) -> &str {

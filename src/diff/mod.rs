@@ -166,11 +166,7 @@ impl DiffIndex {
 }
 
 /// The pairs of versions whose diff is published: linear in their number.
-pub fn published_pairs(
-    policy: &Policy,
-    today: Date,
-    to_current: usize,
-) -> BTreeSet<(Date, Date)> {
+pub fn published_pairs(policy: &Policy, today: Date, to_current: usize) -> BTreeSet<(Date, Date)> {
     let mut pairs = BTreeSet::new();
     for pair in policy.versions.windows(2) {
         pairs.insert((pair[0].date, pair[1].date));

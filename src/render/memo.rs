@@ -22,7 +22,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A redline's word counts and marks, which the history and feed list.
-pub type RedlineCounts = ((String, crate::date::Date, crate::date::Date), (usize, usize), Marks);
+pub type RedlineCounts = (
+    (String, crate::date::Date, crate::date::Date),
+    (usize, usize),
+    Marks,
+);
 
 /// What one page job produced.
 #[derive(Clone)]

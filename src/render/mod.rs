@@ -161,8 +161,18 @@ impl Redlines {
 
     /// A redline's counts, as kept for reuse by the next build.
     pub fn counts(&self, pair: Pair) -> Option<memo::RedlineCounts> {
-        let size = self.sizes.lock().expect("not poisoned").get(&pair).copied()?;
-        let marks = self.marks.lock().expect("not poisoned").get(&pair).copied()?;
+        let size = self
+            .sizes
+            .lock()
+            .expect("not poisoned")
+            .get(&pair)
+            .copied()?;
+        let marks = self
+            .marks
+            .lock()
+            .expect("not poisoned")
+            .get(&pair)
+            .copied()?;
         Some((pair, size, marks))
     }
 

@@ -83,7 +83,9 @@ pub(super) fn job_key(job: &Job, site: u64) -> u64 {
             .filter_map(|d| policy.version(*d))
             .collect(),
         // They list every redline's counts.
-        Job::History(policy, _) | Job::Feed(policy, _) => policy.versions.iter().collect(),
+        Job::History(policy, _) | Job::Feed(policy, _) => {
+            policy.versions.iter().map(|v| &**v).collect()
+        }
         _ => Vec::new(),
     };
     for version in shown {
@@ -567,7 +569,13 @@ fn language_index(env: &Env, lang: &str) -> Page {
     let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = env.site.config.title.get(lang).cloned().unwrap_or_default();
     let base = common(env, lang, &url, alternates, title);
-    page_with_base(url, "language.html", base, LanguagePage { policies }, Vec::new())
+    page_with_base(
+        url,
+        "language.html",
+        base,
+        LanguagePage { policies },
+        Vec::new(),
+    )
 }
 
 fn not_found(env: &Env) -> Page {

@@ -78,10 +78,13 @@ fn served(file: &str, bytes: &[u8]) -> Vec<u8> {
 
 fn not_found(state: &State) -> Response {
     let files = state.files.read().expect("not poisoned").clone();
-    let body = files.get("404.html").map(|b| served("404.html", b)).unwrap_or_else(|| {
-        // No good build yet: a page that shows the errors and reloads when fixed.
-        inject(b"<!doctype html><title>policy-site</title><body></body>")
-    });
+    let body = files
+        .get("404.html")
+        .map(|b| served("404.html", b))
+        .unwrap_or_else(|| {
+            // No good build yet: a page that shows the errors and reloads when fixed.
+            inject(b"<!doctype html><title>policy-site</title><body></body>")
+        });
     (
         StatusCode::NOT_FOUND,
         [

@@ -9,7 +9,7 @@ mod http;
 
 use crate::build::{self, Options};
 use crate::config;
-use crate::content::{self, SectionCache};
+use crate::content;
 use crate::error::Diagnostics;
 use crate::receive::due::DueTable;
 use crate::receive::Receiver;
@@ -88,9 +88,7 @@ fn start_until(settings: Settings, on_signal: bool) -> Result<Running, Diagnosti
         requests_endpoint: Some(format!("{origin}{PREFIX}/requests")),
         consent_endpoint: Some(format!("{origin}{PREFIX}/consent")),
         minify: Some(false),
-        sections: Some(Arc::new(SectionCache::default())),
-        templates: Some(Arc::new(build::TemplateCache::default())),
-        memo: Some(Arc::new(crate::render::memo::Memo::default())),
+
         // Lawyers preview what is in force today, with announced versions upcoming.
         date: Some(
             crate::date::authoring_today(None)
@@ -110,8 +108,9 @@ fn start_until(settings: Settings, on_signal: bool) -> Result<Running, Diagnosti
             DueTable::default(),
         )),
     });
-    rebuild(&options, &state, settings.quiet, "start");
-    let watched = watch(&root, options, state.clone(), settings.quiet)?;
+    let builder = Arc::new(Mutex::new(build::Incremental::new(options)));
+    rebuild(&builder, &state, settings.quiet, "start", None);
+    let watched = watch(&root, builder, state.clone(), settings.quiet)?;
     let runtime = server::runtime().map_err(|e| {
         crate::error::Diagnostic::new("policy-site serve", format!("cannot start: {e}"))
     })?;
@@ -145,35 +144,32 @@ pub fn run(settings: Settings) -> Result<(), Diagnostics> {
     Ok(())
 }
 
-fn rebuild(options: &Options, state: &State, quiet: bool, cause: &str) {
+/// Rebuilds after `changed` paths changed (`None`: unknown which).
+fn rebuild(
+    builder: &Mutex<build::Incremental>,
+    state: &State,
+    quiet: bool,
+    cause: &str,
+    changed: Option<Vec<PathBuf>>,
+) {
     let started = Instant::now();
-    let compiled = build::compile(options);
+    let rebuilt = builder.lock().expect("not poisoned").rebuild(changed);
     let number = {
         let mut builds = state.builds.lock().expect("not poisoned");
         *builds += 1;
         *builds
     };
-    let message = match compiled {
-        Ok(compiled) => {
-            let load = compiled.timings.load;
-            // Every page is in the memo (re-rendered or reused); the
-            // compiled outputs add the files that are not pages.
-            let memo = options.memo.as_ref().expect("serve keeps a memo");
-            let mut files: HashMap<String, Arc<[u8]>> = memo.files().into_iter().collect();
-            files.extend(
-                compiled
-                    .outputs
-                    .into_iter()
-                    .map(|o| (o.file, Arc::from(o.bytes))),
-            );
-            *state.files.write().expect("not poisoned") = Arc::new(files);
+    let message = match rebuilt {
+        Ok(rebuilt) => {
+            *state.files.write().expect("not poisoned") = Arc::new(rebuilt.files);
             *state.error.lock().expect("not poisoned") = None;
             if !quiet {
-                let (rendered, reused) = memo.counts();
                 say(&format!(
-                    "Rebuilt in {} ms ({cause}; sources read in {} ms; {rendered} pages rendered, {reused} unchanged)",
+                    "Rebuilt in {} ms ({cause}; sources read in {} ms; {} pages rendered, {} unchanged)",
                     started.elapsed().as_millis(),
-                    load.as_millis()
+                    rebuilt.timings.load.as_millis(),
+                    rebuilt.rendered,
+                    rebuilt.reused,
                 ));
             }
             format!("event: reload\ndata: {{\"build\":{number}}}\n\n")
@@ -214,7 +210,7 @@ fn rebuild(options: &Options, state: &State, quiet: bool, cause: &str) {
 /// Watches the sources and rebuilds on each settled change.
 fn watch(
     root: &Path,
-    options: Options,
+    builder: Arc<Mutex<build::Incremental>>,
     state: Arc<State>,
     quiet: bool,
 ) -> Result<notify::RecommendedWatcher, Diagnostics> {
@@ -236,14 +232,23 @@ fn watch(
     let root = root.to_path_buf();
     std::thread::spawn(move || {
         while let Ok(event) = rx.recv() {
-            let Some((first, closed)) = relevant(&root, event) else {
+            let Some(Change { paths, closed }) = relevant(&root, event) else {
                 continue;
             };
+            let first = paths.first().cloned().unwrap_or_else(|| root.clone());
+            // `None` once the watcher lost track (it then asks to rescan).
+            let mut changed = Some(paths).filter(|p| !p.is_empty());
             let mut wait = if closed { SETTLE_AFTER_CLOSE } else { DEBOUNCE };
             loop {
                 match rx.recv_timeout(wait) {
                     Ok(event) => {
-                        let closed = relevant(&root, event).is_some_and(|(_, closed)| closed);
+                        let change = relevant(&root, event);
+                        let closed = change.as_ref().is_some_and(|c| c.closed);
+                        match (&mut changed, change) {
+                            (Some(known), Some(c)) if !c.paths.is_empty() => known.extend(c.paths),
+                            (_, Some(_)) => changed = None,
+                            (_, None) => {}
+                        }
                         wait = if closed { SETTLE_AFTER_CLOSE } else { DEBOUNCE };
                     }
                     Err(RecvTimeoutError::Timeout) => break,
@@ -255,27 +260,45 @@ fn watch(
                 .unwrap_or(&first)
                 .display()
                 .to_string();
-            rebuild(&options, &state, quiet, &cause);
+            rebuild(&builder, &state, quiet, &cause, changed);
         }
     });
     Ok(watcher)
 }
 
-/// The changed source an event is about, and whether the event says the
-/// file was closed after writing; `None` for editor litter, mere reads, and
-/// anything outside the sources (such as a built `public/`).
-fn relevant(root: &Path, event: notify::Result<notify::Event>) -> Option<(PathBuf, bool)> {
+/// What one file event says: the changed sources (empty when the watcher
+/// lost track and everything must be read again), and whether a file was
+/// closed after writing.
+struct Change {
+    paths: Vec<PathBuf>,
+    closed: bool,
+}
+
+/// The changed sources an event is about; `None` for editor litter, mere
+/// reads, and anything outside the sources (such as a built `public/`).
+fn relevant(root: &Path, event: notify::Result<notify::Event>) -> Option<Change> {
     use notify::event::{AccessKind, AccessMode, EventKind};
-    let event = event.ok()?;
+    let Ok(event) = event else {
+        return Some(Change {
+            paths: Vec::new(),
+            closed: false,
+        });
+    };
+    if event.need_rescan() {
+        return Some(Change {
+            paths: Vec::new(),
+            closed: false,
+        });
+    }
     let closed = match event.kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
         EventKind::Access(_) => return None,
         _ => false,
     };
-    event
+    let paths: Vec<PathBuf> = event
         .paths
         .into_iter()
-        .find(|path| {
+        .filter(|path| {
             let Ok(rel) = path.strip_prefix(root) else {
                 return false;
             };
@@ -293,7 +316,8 @@ fn relevant(root: &Path, event: notify::Result<notify::Event>) -> Option<(PathBu
             };
             source && !litter
         })
-        .map(|path| (path, closed))
+        .collect();
+    (!paths.is_empty()).then_some(Change { paths, closed })
 }
 
 /// Adds the live-reload script to a page, just before `</body>`.
