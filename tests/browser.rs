@@ -290,6 +290,50 @@ fn a_new_material_version_asks_again_and_links_to_the_changes() {
     );
 }
 
+/// Past `redlines_to_current` versions, a choice made on an older version
+/// links to the history at that version (which lists every later redline)
+/// rather than to a redline that is not published.
+#[test]
+fn a_choice_older_than_the_redline_window_links_to_the_history_at_its_version() {
+    let site = Site::new();
+    let config = site.fixture.root().join("policy-site.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\nredlines_to_current: 1\n")).unwrap();
+    let browser = open(&site, "/en/privacy/");
+    browser.wait_for(BANNER_OPEN);
+    browser.click("#ps-consent [data-ps-action=accept_all]");
+    browser.wait_for(BANNER_CLOSED);
+    site.publish_version("2027-01-01", false);
+    site.publish_version("2027-02-01", true);
+    assert!(
+        !site
+            .out()
+            .join(format!(
+                "en/privacy/changes/{CURRENT}/2027-02-01/index.html"
+            ))
+            .exists(),
+        "outside the window, no redline against the current version is written"
+    );
+    browser.reload();
+    browser.wait_for(BANNER_OPEN);
+    browser.wait_for("!document.querySelector('[data-ps-changed]').hidden");
+    let link = browser.js(
+        "return document.querySelector('[data-ps-changes-link]').href;",
+        json!([]),
+    );
+    let link = link.as_str().unwrap().to_string();
+    assert!(
+        link.ends_with(&format!("/en/privacy/history/#v-{CURRENT}")),
+        "changes link: {link}"
+    );
+    browser.goto(&link);
+    let found = browser.js(
+        "return !!document.getElementById(arguments[0]);",
+        json!([format!("v-{CURRENT}")]),
+    );
+    assert_eq!(found, json!(true), "the history has no entry for {CURRENT}");
+}
+
 #[test]
 fn a_new_non_material_version_does_not_ask_again() {
     let site = Site::new();

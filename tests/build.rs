@@ -1814,3 +1814,31 @@ fn incremental_rebuilds_after_a_series_of_edits_equal_builds_from_scratch() {
     // A change the watcher could not name: everything is read again.
     check(&mut incremental, None, "an unknown change");
 }
+
+/// Requests are made under the policy in force: an archived version shows a
+/// link to each form's own page instead of a copy of the form, while the
+/// current and upcoming versions embed it.
+#[test]
+fn archived_versions_link_to_forms_that_current_and_upcoming_versions_embed() {
+    let site = example_copy();
+    site.build().unwrap();
+    for lang in ["en", "fr"] {
+        let archived = site.read(&format!("{lang}/privacy/2023-06-12/index.html"));
+        assert!(
+            !archived.contains("<form"),
+            "{lang}: an archived version embeds a form"
+        );
+        assert!(
+            archived.contains(&format!("href=/{lang}/requests/access/")),
+            "{lang}: the archived version does not link to the access form"
+        );
+        for page in [
+            "privacy/index.html",
+            "privacy/2025-01-30/index.html",
+            "privacy/2025-03-03/index.html",
+        ] {
+            let html = site.read(&format!("{lang}/{page}"));
+            assert!(html.contains("<form"), "{lang}/{page} embeds no form");
+        }
+    }
+}

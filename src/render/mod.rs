@@ -237,12 +237,12 @@ fn render_jobs(
                 let inserts = page.inserts;
                 done.busy += started.elapsed();
                 let minifying = Instant::now();
-                let bytes = finish_page(bytes, &inserts, env.minify);
-                done.minify += minifying.elapsed();
-                let output = Output {
+                let mut output = Output {
                     file: env.urls.file_of(&url),
-                    bytes,
+                    bytes: Vec::new(),
                 };
+                output.bytes = finish_page(bytes, &inserts, env.minify && output.is_html());
+                done.minify += minifying.elapsed();
                 if remembered.is_some() {
                     made.push(output.clone());
                 }

@@ -811,7 +811,16 @@ fn render_partial(
     section: &Section,
 ) -> Result<String, crate::error::Diagnostics> {
     let context = tera::Context::from_serialize(context).expect("partial contexts are structs");
-    tera.render(name, &context).map_err(|e| {
+    // A widget is put into its page after the page is minified: minified
+    // here (when pages are), it reads as if it had been minified with it.
+    let minified = |html: String| {
+        if env.minify {
+            String::from_utf8(crate::output::minify(html.as_bytes())).expect("minified UTF-8")
+        } else {
+            html
+        }
+    };
+    tera.render(name, &context).map(minified).map_err(|e| {
         let d = super::templates::template_error(
             &env.site.root.join(super::templates::TEMPLATES_DIR),
             name,
@@ -1126,7 +1135,13 @@ fn changes(env: &Env, policy: &Policy, lang: &str, d: &VersionDiff) -> Page {
         .iter()
         .map(|s| {
             let mut view = section_change_view(env, policy, lang, d, s);
-            view.html = super::hold(&mut inserts, redline.section_html(s));
+            let html = redline.section_html(s);
+            let html = if env.minify && !html.is_empty() {
+                String::from_utf8(crate::output::minify(html.as_bytes())).expect("minified UTF-8")
+            } else {
+                html
+            };
+            view.html = super::hold(&mut inserts, html);
             view
         })
         .collect();
