@@ -9,7 +9,9 @@
 //! - the diff stage's share on the bundled example, and word-level diffing
 //!   of a rewritten paragraph against a one-word change.
 //!
-//! `POLICY_SITE_BENCH=quick` uses a corpus of 200 version-pages instead.
+//! `POLICY_SITE_BENCH=quick` uses a corpus of 200 version-pages instead;
+//! `POLICY_SITE_BENCH_VERSIONS=500` one of 10,000 (10 policies × 500
+//! versions × 2 languages).
 
 use policy_site::build::{self, Options};
 use policy_site::markdown::{Block, BlockKind, Run, Style};
@@ -30,7 +32,10 @@ fn main() {
         10,
     );
     let _ = std::fs::remove_dir_all(example);
-    let versions = if quick { 10 } else { 100 };
+    let versions = std::env::var("POLICY_SITE_BENCH_VERSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 10 } else { 100 });
     let corpus = tempfile_dir("corpus");
     let spec = policy_site::corpus::Spec {
         versions,
