@@ -39,8 +39,8 @@ pub struct Options {
     /// Templates loaded by earlier builds (`serve`), reused when unchanged.
     pub templates: Option<Arc<TemplateCache>>,
     /// Pages rendered by earlier builds (`serve`), reused when their inputs
-    /// are unchanged; with it, `compile` returns only the pages it rendered
-    /// (the memo holds them all).
+    /// are unchanged; with it, `compile` returns only the files that are not
+    /// pages (the memo holds every page).
     pub memo: Option<Arc<render::memo::Memo>>,
     /// The last good build's content and the paths changed since (`serve`):
     /// versions no change touched are not read again.
@@ -293,8 +293,9 @@ pub struct Rebuilt {
 impl Incremental {
     pub fn new(options: Options) -> Incremental {
         Incremental {
+            // No section cache: versions no change touched are reused
+            // whole, and a touched version's few sections parse in no time.
             options: Options {
-                sections: Some(options.sections.clone().unwrap_or_default()),
                 templates: Some(options.templates.clone().unwrap_or_default()),
                 ..options
             },
@@ -388,12 +389,16 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         write_clock.time(|| sink(o))
     };
     // Scripts gated on a cookie category must name one; checked page by page.
-    // Pages come minified from the render stage.
+    // Pages come minified from the render stage. With a memo, which keeps
+    // every page, they go no further.
     let emit_page = |o: Output| {
         if let Some(consent) = &consent_config {
             if let Err(d) = consent::check_gated(&options.root, std::slice::from_ref(&o), consent) {
                 gated.lock().expect("not poisoned").extend(d);
             }
+        }
+        if options.memo.is_some() {
+            return Ok(());
         }
         write_clock.time(|| sink(o))
     };

@@ -502,10 +502,7 @@ fn load_translation(
             Diagnostic::new(dir, "this language folder has no section").with_hint("add `01-….md`"),
         );
     }
-    found.into_result(Translation {
-        lang: lang.to_string(),
-        sections,
-    })
+    found.into_result(Translation::new(lang.to_string(), sections))
 }
 
 fn dedup(mut v: Vec<u32>) -> Vec<u32> {

@@ -51,6 +51,26 @@ pub struct Translation {
     pub lang: String,
     /// In number order; number 0, when present, is the untitled preamble.
     pub sections: Vec<Section>,
+    /// A hash of the sections as written: equal digests, equal pages (for
+    /// incremental rebuilds, see `render::memo`).
+    pub digest: u64,
+}
+
+impl Translation {
+    pub fn new(lang: String, sections: Vec<Section>) -> Translation {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        lang.hash(&mut hasher);
+        for s in &sections {
+            (&s.file, s.number, &s.id, &s.title, &s.markdown).hash(&mut hasher);
+            (&s.translated_from, s.explicit_id, s.body_line).hash(&mut hasher);
+        }
+        Translation {
+            digest: hasher.finish(),
+            lang,
+            sections,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

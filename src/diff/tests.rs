@@ -48,10 +48,7 @@ fn translation(sections: &[(&str, &str, &str)]) -> Translation {
             rendered: crate::markdown::render(markdown, id, &|_| true).expect("valid markdown"),
         })
         .collect();
-    Translation {
-        lang: "en".into(),
-        sections,
-    }
+    Translation::new("en".into(), sections)
 }
 
 fn english() -> BTreeMap<String, String> {

@@ -29,19 +29,32 @@ pub type RedlineCounts = (
 );
 
 /// What one page job produced.
-#[derive(Clone)]
-pub struct Entry {
+struct Entry {
     key: u64,
     generation: u64,
+    /// The policy the pages belong to, if any.
+    policy: Option<String>,
     /// Output path → bytes (shared with `serve`'s table of files).
-    pub outputs: Vec<(String, Arc<[u8]>)>,
-    pub urls: Vec<String>,
-    pub counts: Vec<RedlineCounts>,
+    outputs: Vec<(String, Arc<[u8]>)>,
+    urls: Vec<String>,
+    counts: Vec<RedlineCounts>,
+}
+
+/// A policy's pages as a whole: reused in one step when nothing it is made
+/// from changed (its page entries stay in `entries`).
+struct PolicyEntry {
+    key: u64,
+    generation: u64,
+    urls: Vec<String>,
+    counts: Vec<RedlineCounts>,
 }
 
 #[derive(Default)]
 pub struct Memo {
     entries: Mutex<HashMap<String, Entry>>,
+    policies: Mutex<HashMap<String, PolicyEntry>>,
+    /// The policies the latest build reused whole.
+    reused_policies: Mutex<std::collections::HashSet<String>>,
     generation: AtomicU64,
     /// Pages rendered and pages reused by the latest build.
     rendered: AtomicU64,
@@ -58,6 +71,7 @@ impl Memo {
     /// Starts a build: later `reuse` and `store` calls belong to it.
     pub fn begin(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+        self.reused_policies.lock().expect("not poisoned").clear();
         self.rendered.store(0, Ordering::Relaxed);
         self.reused.store(0, Ordering::Relaxed);
     }
@@ -66,20 +80,21 @@ impl Memo {
         self.generation.load(Ordering::SeqCst)
     }
 
-    /// The job's pages from an earlier build, when made from the same inputs.
-    pub fn reuse(&self, job: &str, key: u64) -> Option<Entry> {
+    /// The URLs and redline counts of the job's pages from an earlier build,
+    /// when made from the same inputs (the pages stay in the memo).
+    pub fn reuse(&self, job: &str, key: u64) -> Option<(Vec<String>, Vec<RedlineCounts>)> {
         let mut entries = self.entries.lock().expect("not poisoned");
         let entry = entries.get_mut(job).filter(|e| e.key == key)?;
         entry.generation = self.current();
         self.reused
             .fetch_add(entry.urls.len() as u64, Ordering::Relaxed);
-        Some(entry.clone())
+        Some((entry.urls.clone(), entry.counts.clone()))
     }
 
-    /// Keeps a job's fresh pages; returns them as `Output`s to emit.
+    /// Keeps a job's fresh pages.
     pub fn store(
         &self,
-        job: String,
+        (job, policy): (String, Option<String>),
         key: u64,
         outputs: &[Output],
         urls: Vec<String>,
@@ -90,6 +105,7 @@ impl Memo {
         let entry = Entry {
             key,
             generation: self.current(),
+            policy,
             outputs: outputs
                 .iter()
                 .map(|o| (o.file.clone(), Arc::from(o.bytes.as_slice())))
@@ -103,13 +119,53 @@ impl Memo {
             .insert(job, entry);
     }
 
-    /// Ends a build: forgets the pages it did not reach.
-    pub fn sweep(&self) {
-        let generation = self.current();
-        self.entries
+    /// A whole policy's URLs and redline counts from an earlier build, when
+    /// made from the same inputs (its pages stay in the memo).
+    pub fn reuse_policy(&self, slug: &str, key: u64) -> Option<(Vec<String>, Vec<RedlineCounts>)> {
+        let mut policies = self.policies.lock().expect("not poisoned");
+        let entry = policies.get_mut(slug).filter(|e| e.key == key)?;
+        entry.generation = self.current();
+        self.reused_policies
             .lock()
             .expect("not poisoned")
-            .retain(|_, e| e.generation == generation);
+            .insert(slug.to_string());
+        self.reused
+            .fetch_add(entry.urls.len() as u64, Ordering::Relaxed);
+        Some((entry.urls.clone(), entry.counts.clone()))
+    }
+
+    /// Keeps what a policy's pages leave for the site: URLs and counts.
+    pub fn store_policy(
+        &self,
+        slug: &str,
+        key: u64,
+        urls: Vec<String>,
+        counts: Vec<RedlineCounts>,
+    ) {
+        let entry = PolicyEntry {
+            key,
+            generation: self.current(),
+            urls,
+            counts,
+        };
+        self.policies
+            .lock()
+            .expect("not poisoned")
+            .insert(slug.to_string(), entry);
+    }
+
+    /// Ends a build: forgets the pages it did not reach, directly or
+    /// through their policy.
+    pub fn sweep(&self) {
+        let generation = self.current();
+        let reused = self.reused_policies.lock().expect("not poisoned");
+        self.policies
+            .lock()
+            .expect("not poisoned")
+            .retain(|_, p| p.generation == generation);
+        self.entries.lock().expect("not poisoned").retain(|_, e| {
+            e.generation == generation || e.policy.as_ref().is_some_and(|p| reused.contains(p))
+        });
     }
 
     /// Every page of the latest build: output path → bytes.

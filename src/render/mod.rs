@@ -86,6 +86,21 @@ pub fn render_policy(
     policy: &Policy,
     emit: &Emit,
 ) -> Result<Rendered, Diagnostics> {
+    // Nothing the policy's pages are made from changed: all of them reused.
+    let remembered = env
+        .memo
+        .map(|(memo, site)| (memo, pages::policy_key(policy, site)));
+    if let Some((memo, key)) = remembered {
+        if let Some((urls, counts)) = memo.reuse_policy(&policy.slug, key) {
+            for counts in counts {
+                env.diffs.restore(counts);
+            }
+            return Ok(Rendered {
+                urls,
+                ..Rendered::default()
+            });
+        }
+    }
     let redlines = render_jobs(tera, env, pages::redline_jobs(env, policy), emit);
     let rest = render_jobs(tera, env, pages::policy_jobs(env, policy), emit);
     match (redlines, rest) {
@@ -93,6 +108,9 @@ pub fn render_policy(
             a.urls.extend(b.urls);
             a.busy += b.busy;
             a.minify += b.minify;
+            if let Some((memo, key)) = remembered {
+                memo.store_policy(&policy.slug, key, a.urls.clone(), env.diffs.all_counts());
+            }
             Ok(a)
         }
         (a, b) => {
@@ -176,6 +194,18 @@ impl Redlines {
         Some((pair, size, marks))
     }
 
+    /// Every redline's counts (those of one policy: a `Redlines` is per policy).
+    pub fn all_counts(&self) -> Vec<memo::RedlineCounts> {
+        let sizes = self.sizes.lock().expect("not poisoned");
+        let marks = self.marks.lock().expect("not poisoned");
+        let mut all: Vec<memo::RedlineCounts> = sizes
+            .iter()
+            .filter_map(|(pair, size)| Some((pair.clone(), *size, *marks.get(pair)?)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
     /// Puts back the counts of a redline reused from an earlier build.
     pub fn restore(&self, (pair, size, marks): memo::RedlineCounts) {
         self.sizes
@@ -220,15 +250,16 @@ fn render_jobs(
                 .memo
                 .map(|(memo, site)| (memo, pages::job_id(&job), pages::job_key(&job, site)));
             if let Some((memo, id, key)) = &remembered {
-                if let Some(entry) = memo.reuse(id, *key) {
-                    for counts in entry.counts {
+                if let Some((urls, counts)) = memo.reuse(id, *key) {
+                    for counts in counts {
                         env.diffs.restore(counts);
                     }
-                    done.urls = entry.urls;
+                    done.urls = urls;
                     return Ok(done);
                 }
             }
             let pair = pages::job_pair(&job);
+            let policy = pages::job_policy(&job);
             let mut started = Instant::now();
             let mut made = Vec::new();
             for page in pages::pages_of(env, tera, job)? {
@@ -252,7 +283,7 @@ fn render_jobs(
             }
             if let Some((memo, id, key)) = remembered {
                 let counts = pair.and_then(|p| env.diffs.counts(p)).into_iter().collect();
-                memo.store(id, key, &made, done.urls.clone(), counts);
+                memo.store((id, policy), key, &made, done.urls.clone(), counts);
             }
             Ok(done)
         })

@@ -69,27 +69,69 @@ pub(super) fn job_id(job: &Job) -> String {
 }
 
 /// What a job's pages are made from, as one number: the site-wide inputs
-/// (`site`, see `memo`) and the sources of the versions the pages show.
+/// (`site`, see `memo`) and the sections, in the page's language, of the
+/// versions the pages show (a version page shows one, a redline two, a
+/// history or feed lists every redline's counts).
 pub(super) fn job_key(job: &Job, site: u64) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     site.hash(&mut hasher);
-    let shown: Vec<&Version> = match job {
-        Job::Version { policy, index, .. } => vec![&policy.versions[*index]],
+    let (lang, shown): (&str, Vec<&Version>) = match job {
+        Job::Version {
+            policy,
+            index,
+            lang,
+            ..
+        } => (lang, vec![&policy.versions[*index]]),
         Job::Changes {
-            policy, from, to, ..
-        } => [*from, *to]
-            .iter()
-            .filter_map(|d| policy.version(*d))
-            .collect(),
-        // They list every redline's counts.
-        Job::History(policy, _) | Job::Feed(policy, _) => {
-            policy.versions.iter().map(|v| &**v).collect()
+            policy,
+            lang,
+            from,
+            to,
+        } => (
+            lang,
+            [*from, *to]
+                .iter()
+                .filter_map(|d| policy.version(*d))
+                .collect(),
+        ),
+        Job::History(policy, lang) | Job::Feed(policy, lang) => {
+            (lang, policy.versions.iter().map(|v| &**v).collect())
         }
-        _ => Vec::new(),
+        _ => ("", Vec::new()),
     };
     for version in shown {
-        version.sources_sha256.hash(&mut hasher);
+        version
+            .translations
+            .get(lang)
+            .map(|t| t.digest)
+            .hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The policy a job's pages belong to, if any.
+pub(super) fn job_policy(job: &Job) -> Option<String> {
+    match job {
+        Job::Version { policy, .. }
+        | Job::Changes { policy, .. }
+        | Job::History(policy, _)
+        | Job::Feed(policy, _) => Some(policy.slug.clone()),
+        _ => None,
+    }
+}
+
+/// What all of a policy's pages are made from, as one number: the site-wide
+/// inputs and every translation of every version.
+pub(super) fn policy_key(policy: &Policy, site: u64) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (site, &policy.slug).hash(&mut hasher);
+    for version in &policy.versions {
+        version.date.hash(&mut hasher);
+        for translation in version.translations.values() {
+            translation.digest.hash(&mut hasher);
+        }
     }
     hasher.finish()
 }
