@@ -429,13 +429,14 @@ fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
 
 #[test]
 fn a_colon_is_answered_by_more_items_a_heading_or_a_list_after_a_comment() {
+    // Also by a list that starts where the item's own list ends.
     let site = copy_of(&fixture("clean"));
     let site = site.path();
-    put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Data\n---\n\nWe keep the data described in Section 1 above for one year.\n\n- First we collect it:\n- then we store it.\n\nWhat follows explains it:\n\n### Storage\n\nIt is stored in Paris.\n\nThe processors are:\n\n<!-- list reviewed by counsel -->\n\n- Hosting Ltd\n\nAnd finally the last one:\n");
+    put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Data\n---\n\nWe keep the data described in Section 1 above for one year.\n\n- First we collect it:\n- then we store it.\n\n1. The last step:\n\n* keep it\n\nWhat follows explains it:\n\n### Storage\n\nIt is stored in Paris.\n\nThe processors are:\n\n<!-- list reviewed by counsel -->\n\n- Hosting Ltd\n\nAnd finally the last one:\n");
     assert!(run_in(site, &["translated", "terms", "--section", "2"]).0);
     assert_eq!(
         findings(site),
-        ["content/terms/2025-01-01/en/02-data.md:22: this paragraph ends on a colon, but nothing follows it"]
+        ["content/terms/2025-01-01/en/02-data.md:26: this paragraph ends on a colon, but nothing follows it"]
     );
 }
 
@@ -973,12 +974,7 @@ fn an_imported_git_history_of_fifty_versions_in_two_languages_locks_and_checks_c
     // Nothing hides in the published history either (`check --all`).
     let locked: Vec<String> = found.locked.0.iter().map(|d| d.to_string()).collect();
     assert_eq!(locked, Vec::<String>::new());
-    let out = dir.path().join("public");
-    policy_site::build::build(&Options {
-        out: Some(out.clone()),
-        ..options(&site)
-    })
-    .unwrap();
+    let out = built(&site, &dir.path().join("public"));
     // Links between sections work on every version page, in both languages.
     for lang in ["en", "fr"] {
         let pages = walkdir::WalkDir::new(out.join(lang).join("privacy"))
@@ -1002,6 +998,134 @@ fn an_imported_git_history_of_fifty_versions_in_two_languages_locks_and_checks_c
     assert!(!out
         .join(format!("fr/privacy/changes/{}/index.html", day(20)))
         .exists());
+}
+
+/// A history as a published site keeps it: the file in a folder per
+/// language, with front matter, moved once; its first versions cut at `###`
+/// (no `##` yet); a heading renamed while the text links to the source
+/// site's anchor for it; a commit that changed only the front matter; a
+/// translation whose sections did not match at first; a link to another
+/// part of the same host.
+#[test]
+fn a_published_sites_history_imports_by_file_following_its_moves_and_checks_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("history");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"], "2019-01-01");
+    let en = |level: &str, payment: &str, extra: &str, front: &str| {
+        let anchor = policy_site::markdown::slugify(payment);
+        format!("---\ntitle: Terms\n{front}---\nThese terms govern the shop. Read [{payment}](#{anchor}) and [the help pages](/articles/help/).\n\n{level} A. Scope\n\nThey apply to every order placed in the shop{extra}.\n\n#### Exceptions\n\nGift cards are excluded from these terms entirely.\n\n{level} {payment}\n\nYou pay when you order, by card or by bank transfer, in euros only.\n")
+    };
+    let fr = |extra: &str| {
+        format!("---\ntitle: Conditions\n---\nCes conditions régissent la boutique. Lisez [le paiement](#b-paiement).\n\n## A. Portée\n\nElles s'appliquent à toute commande passée dans la boutique{extra}.\n\n## B. Paiement\n\nVous payez à la commande, par carte ou par virement, en euros seulement.\n")
+    };
+    let commit = |files: &[(&str, String)], message: &str, date: &str| {
+        for (file, text) in files {
+            put(&repo, file, text);
+        }
+        git(&repo, &["add", "-A"], date);
+        git(&repo, &["commit", "-qm", message], date);
+    };
+    commit(
+        &[
+            ("legal/en/terms.md", en("###", "B. Payment", "", "")),
+            (
+                "legal/fr/terms.md",
+                "---\ntitle: Conditions\n---\n## Tout\n\nUne seule section.\n".into(),
+            ),
+        ],
+        "First terms",
+        "2019-01-01",
+    );
+    commit(
+        &[
+            ("legal/en/terms.md", en("##", "B. Billing", "", "")),
+            ("legal/fr/terms.md", fr("")),
+        ],
+        "Headings at level two; Payment is now Billing",
+        "2020-01-01",
+    );
+    commit(
+        &[(
+            "legal/en/terms.md",
+            en("##", "B. Billing", "", "redirect_from: /tos\n"),
+        )],
+        "Front matter only",
+        "2020-06-01",
+    );
+    git(&repo, &["mv", "legal", "policies"], "2021-01-01");
+    commit(
+        &[
+            (
+                "policies/en/terms.md",
+                en("##", "B. Billing", " online", "redirect_from: /tos\n"),
+            ),
+            ("policies/fr/terms.md", fr(" en ligne")),
+        ],
+        "Move the policies; online orders",
+        "2021-01-01",
+    );
+    let site = dir.path().join("site");
+    let (ok, text) = run_in(
+        &site,
+        &[
+            "import",
+            repo.to_str().unwrap(),
+            "--file",
+            "policies/{lang}/terms.md",
+            "--policy",
+            "terms",
+            "--partial-translations",
+        ],
+    );
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("imported terms: 3 versions, 2019-01-01 to 2021-01-01"),
+        "{text}"
+    );
+    assert!(text.contains("terms: the `fr` text of 1 versions up to 2019-01-01 was left out, its `##` sections not matching the `en` text's; `fr` is offered from 2020-01-01 on"), "{text}");
+    let read = |f: &str| std::fs::read_to_string(site.join("content/terms").join(f)).unwrap();
+    // Cut at `###` while the file had no `##`; the sub-heading lifted to `###`.
+    assert_eq!(read("2019-01-01/en/01-a-scope.md"), "---\ntitle: \"A. Scope\"\nid: a-scope\n---\n\nThey apply to every order placed in the shop.\n\n### Exceptions\n\nGift cards are excluded from these terms entirely.\n");
+    // The renamed heading keeps its id, and the link to its new anchor follows it.
+    assert!(read("2020-01-01/en/02-b-billing.md").contains("id: b-payment\n"));
+    assert!(read("2020-01-01/en/00-introduction.md").contains("[B. Billing](#b-payment)"));
+    assert!(read("2020-01-01/fr/00-introduction.md").contains("[le paiement](#b-payment)"));
+    assert_eq!(
+        read("policy.yaml"),
+        "title:\n  en: \"Terms\"\n  fr: \"Conditions\"\n"
+    );
+    assert!(
+        !site.join("content/terms/2020-06-01").exists()
+            && !site.join("content/terms/2019-01-01/fr").exists()
+    );
+    assert!(run_in(&site, &["lock"]).0);
+    let found = check::check(&options(&site));
+    let all: Vec<String> = found
+        .open
+        .0
+        .iter()
+        .chain(&found.locked.0)
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(all, Vec::<String>::new());
+    let out = built(&site, &dir.path().join("public"));
+    for lang in ["en", "fr"] {
+        assert_eq!(
+            broken_anchors(&out.join(lang).join("terms")),
+            Vec::<String>::new()
+        );
+    }
+}
+
+/// Builds `site` into `out`; returns `out`.
+fn built(site: &Path, out: &Path) -> std::path::PathBuf {
+    policy_site::build::build(&Options {
+        out: Some(out.to_path_buf()),
+        ..options(site)
+    })
+    .unwrap();
+    out.to_path_buf()
 }
 
 /// `#fragment` links on the pages under `dir` whose page has no such id.

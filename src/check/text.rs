@@ -205,15 +205,18 @@ fn blocks(body: &str) -> Vec<Block> {
 
 /// Whether what comes at `next` is what a colon announces: a list, more
 /// items of the same list, a table, a heading, a quote or code, or a widget.
-/// HTML (a comment, say) in between is passed over.
+/// HTML (a comment, say) in between is passed over, and so is the end of
+/// the item's own list, when another list follows it.
 fn announces(events: &[(Event, std::ops::Range<usize>)], next: usize) -> bool {
-    let is_html = |e: &Event| {
+    let passed_over = |e: &Event| {
         matches!(
             e,
-            Event::Html(_) | Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock)
+            Event::Html(_)
+                | Event::Start(Tag::HtmlBlock)
+                | Event::End(TagEnd::HtmlBlock | TagEnd::List(_) | TagEnd::Item)
         )
     };
-    let Some(at) = (next..events.len()).find(|&i| !is_html(&events[i].0)) else {
+    let Some(at) = (next..events.len()).find(|&i| !passed_over(&events[i].0)) else {
         return false;
     };
     match &events[at].0 {

@@ -20,23 +20,54 @@ pub struct Section {
 /// The file's `#` title, if any, and its sections; the preamble comes first
 /// when there is text before the first `##` heading. Headings are found by
 /// the markdown parser, so setext headings count and code blocks do not.
+/// Front matter (a static-site generator's `---` block) is not text: its
+/// `title`, if any, is the title when the file has no `#` heading.
 pub fn split(text: &str) -> (Option<String>, Vec<Section>) {
+    let (front_title, text) = match crate::content::split_front_matter(text) {
+        Some((front, body, _)) => (front_matter_title(front), body),
+        None => (None, text),
+    };
+    let (title, sections) = split_body(text);
+    (title.or(front_title), sections)
+}
+
+/// The `title:` of a front matter block, when it has one that is text.
+fn front_matter_title(front: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Front {
+        title: Option<String>,
+    }
+    let front: Front = crate::yaml::parse(front, std::path::Path::new(""), 2).ok()?;
+    front.title.filter(|t| !t.trim().is_empty())
+}
+
+/// Sections are cut at the shallowest heading level the text uses below its
+/// title: `##`, or `###` in a file that has no `##` (older files often
+/// do), whose own sub-headings are then lifted so that they start at `###`.
+fn split_body(text: &str) -> (Option<String>, Vec<Section>) {
     let mut title = None;
     let mut sections = vec![Section {
         title: None,
         body: String::new(),
     }];
+    let found = headings(text);
+    let is_title = |i: usize, level: HeadingLevel, range: &std::ops::Range<usize>| {
+        i == 0 && level == HeadingLevel::H1 && text[..range.start].trim().is_empty()
+    };
+    let cut = found
+        .iter()
+        .enumerate()
+        .filter(|(i, (level, range, _))| !is_title(*i, *level, range) && *level != HeadingLevel::H1)
+        .map(|(_, (level, _, _))| *level)
+        .min()
+        .unwrap_or(HeadingLevel::H2);
     let mut start = 0;
-    for (level, range, heading) in headings(text) {
-        let first = sections.len() == 1 && sections[0].body.is_empty();
-        if level == HeadingLevel::H1
-            && title.is_none()
-            && first
-            && text[..range.start].trim().is_empty()
-        {
+    for (i, (level, range, heading)) in found.into_iter().enumerate() {
+        if is_title(i, level, &range) {
             title = Some(heading);
             start = range.end;
-        } else if level == HeadingLevel::H2 {
+        } else if level == cut && !heading.trim().is_empty() {
+            // (A heading with no words cannot be a section's title.)
             sections.last_mut().expect("one at least").body = text[start..range.start].to_string();
             sections.push(Section {
                 title: Some(heading),
@@ -46,8 +77,9 @@ pub fn split(text: &str) -> (Option<String>, Vec<Section>) {
         }
     }
     sections.last_mut().expect("one at least").body = text[start..].to_string();
+    let lift = cut as usize - HeadingLevel::H2 as usize;
     for s in &mut sections {
-        s.body = format!("\n{}\n", s.body.trim_matches('\n'));
+        s.body = format!("\n{}\n", lift_headings(&s.body, lift).trim_matches('\n'));
     }
     if sections[0].body.trim().is_empty() {
         sections.remove(0);
@@ -55,15 +87,13 @@ pub fn split(text: &str) -> (Option<String>, Vec<Section>) {
     (title, sections)
 }
 
-/// Level-1 and level-2 headings: level, where they stand, their text.
+/// Headings with their level, where they stand and their text.
 fn headings(text: &str) -> Vec<(HeadingLevel, std::ops::Range<usize>, String)> {
     let mut found = Vec::new();
     let mut open: Option<(HeadingLevel, std::ops::Range<usize>, String)> = None;
     for (event, range) in Parser::new_ext(text, crate::markdown::options()).into_offset_iter() {
         match event {
-            Event::Start(Tag::Heading { level, .. })
-                if matches!(level, HeadingLevel::H1 | HeadingLevel::H2) =>
-            {
+            Event::Start(Tag::Heading { level, .. }) => {
                 open = Some((level, range, String::new()));
             }
             Event::Text(t) | Event::Code(t) => {
@@ -76,6 +106,31 @@ fn headings(text: &str) -> Vec<(HeadingLevel, std::ops::Range<usize>, String)> {
         }
     }
     found
+}
+
+/// `text` with each `#`-marked heading made `lift` levels shallower.
+fn lift_headings(text: &str, lift: usize) -> String {
+    if lift == 0 {
+        return text.to_string();
+    }
+    let mut out = text.to_string();
+    for (_, range, _) in headings(text).into_iter().rev() {
+        let line = &text[range.clone()];
+        let indent = line.len() - line.trim_start().len();
+        let hashes = line[indent..].bytes().take_while(|&b| b == b'#').count();
+        if hashes > lift {
+            let at = range.start + indent;
+            out.replace_range(at..at + lift, "");
+        }
+    }
+    out
+}
+
+/// What matching sections across languages by number depends on: whether
+/// there is an untitled preamble (section 00), and how many titled sections.
+pub fn shape(sections: &[Section]) -> (bool, usize) {
+    let preamble = sections.first().is_some_and(|s| s.title.is_none());
+    (preamble, sections.len() - usize::from(preamble))
 }
 
 /// The ids given so far, and the previous version's sections with theirs.
@@ -171,6 +226,33 @@ mod tests {
         assert_eq!(setext.len(), 2);
         assert_eq!(setext[1].title.as_deref(), Some("Data"));
         assert_eq!(setext[1].body, "\n```\n## not a heading\n```\n");
+    }
+
+    #[test]
+    fn front_matter_is_left_out_and_gives_the_title_when_there_is_no_heading() {
+        let (title, sections) = split("---\ntitle: Terms of Service\nredirect_from:\n  - /tos\n---\nThank you.\n\n## Scope\n\nAll of it.\n");
+        assert_eq!(title.as_deref(), Some("Terms of Service"));
+        assert_eq!(sections.len(), 2);
+        assert_eq!(sections[0].body, "\nThank you.\n");
+        let (title, _) = split("---\ntitle: Old\n---\n# Privacy\n\n## Scope\n\nAll.\n");
+        assert_eq!(title.as_deref(), Some("Privacy"));
+    }
+
+    #[test]
+    fn a_file_without_level_two_headings_is_cut_at_level_three() {
+        let (title, sections) =
+            split("# Terms\n\nHello.\n\n### A. Definitions\n\nWords.\n\n#### 1. Account\n\nMore.\n\n### B. Payment\n\nPay.\n");
+        assert_eq!(title.as_deref(), Some("Terms"));
+        let titles: Vec<_> = sections.iter().map(|s| s.title.clone()).collect();
+        assert_eq!(
+            titles,
+            [
+                None,
+                Some("A. Definitions".into()),
+                Some("B. Payment".into())
+            ]
+        );
+        assert_eq!(sections[1].body, "\nWords.\n\n### 1. Account\n\nMore.\n");
     }
 
     #[test]
