@@ -427,6 +427,39 @@ fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
     );
 }
 
+/// A file that does not load does not hide the findings of the others: one
+/// run lists both, and nothing that only a whole model could judge (the
+/// French translation now lacks the section that failed; its source text
+/// changed) is taken for a mistake.
+#[test]
+fn a_load_error_and_a_text_finding_in_another_file_arrive_in_one_run() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    put(
+        site,
+        "content/terms/2025-01-01/en/01-scope.md",
+        "---\ntitle: [Scope\n---\n\nThese terms apply.\n",
+    );
+    put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Data\n---\n\nWe keep the data for one year.\n\nWe share it with the following processors:\n");
+    let found = findings(site);
+    let places: Vec<&str> = found
+        .iter()
+        .map(|f| f.split(": ").next().unwrap())
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "content/terms/2025-01-01/en/01-scope.md:2",
+            "content/terms/2025-01-01/en/02-data.md:7"
+        ],
+        "{found:?}"
+    );
+    assert!(
+        found[1].ends_with("this paragraph ends on a colon, but nothing follows it"),
+        "{found:?}"
+    );
+}
+
 #[test]
 fn a_colon_is_answered_by_more_items_a_heading_or_a_list_after_a_comment() {
     // Also by a list that starts where the item's own list ends.

@@ -56,6 +56,26 @@ pub fn load_with(
     config: Config,
     cache: Option<&SectionCache>,
 ) -> Result<Site, Diagnostics> {
+    let (site, found) = load_partial_with(root, config, cache);
+    found
+        .into_result(site)
+        .map_err(|d| Diagnostics(d.0.into_iter().map(|x| x.relative_to(root)).collect()))
+}
+
+/// Whatever loads, and every problem found. With problems, the model is
+/// partial: a policy, version or section that could not be read or parsed
+/// is missing from it (a translation with a broken section keeps the
+/// others), so it suits checks of one file at a time, not checks across
+/// files, which would take what is missing for a mistake.
+pub fn load_partial(root: &Path, config: Config) -> (Site, Diagnostics) {
+    load_partial_with(root, config, None)
+}
+
+fn load_partial_with(
+    root: &Path,
+    config: Config,
+    cache: Option<&SectionCache>,
+) -> (Site, Diagnostics) {
     let content = root.join(CONTENT_DIR);
     let mut found = Diagnostics::default();
     let catalogue = config.rights.catalogue();
@@ -91,19 +111,16 @@ pub fn load_with(
     }
     let mut policies = Vec::new();
     for dir in policy_dirs {
-        match load_policy(&dir, &config, &parse) {
-            Ok(policy) => policies.push(policy),
-            Err(d) => found.extend(d),
-        }
+        let (policy, problems) = load_policy(&dir, &config, &parse);
+        policies.push(policy);
+        found.extend(problems);
     }
     let site = Site {
         root: root.to_path_buf(),
         config,
         policies,
     };
-    found
-        .into_result(site)
-        .map_err(|d| Diagnostics(d.0.into_iter().map(|x| x.relative_to(root)).collect()))
+    (site, found)
 }
 
 /// What parsing a section depends on besides its file.
@@ -114,7 +131,8 @@ struct Parse<'a> {
     context: &'a str,
 }
 
-fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> Result<Policy, Diagnostics> {
+/// The policy with the versions that loaded, and every problem found.
+fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnostics) {
     let mut found = Diagnostics::default();
     let slug = file_name(dir);
     if !is_slug(&slug) {
@@ -188,30 +206,31 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> Result<Policy, Dia
             ),
         );
     }
-    let loaded: Vec<Result<Version, Diagnostics>> = version_dirs
+    let loaded: Vec<(Option<Version>, Diagnostics)> = version_dirs
         .par_iter()
         .map(|(date, vdir)| load_version(*date, vdir, config, parse))
         .collect();
     let mut versions = Vec::new();
-    for result in loaded {
-        match result {
-            Ok(v) => versions.push(v),
-            Err(d) => found.extend(d),
-        }
+    for (version, problems) in loaded {
+        versions.extend(version);
+        found.extend(problems);
     }
-    found.into_result(Policy {
+    let policy = Policy {
         slug,
         title,
         versions,
-    })
+    };
+    (policy, found)
 }
 
+/// The version (none when its `version.yaml` cannot be read), with its
+/// translations as far as they loaded, and every problem found.
 fn load_version(
     date: Date,
     dir: &Path,
     config: &Config,
     parse: &Parse,
-) -> Result<Version, Diagnostics> {
+) -> (Option<Version>, Diagnostics) {
     let mut found = Diagnostics::default();
     let version_file = dir.join("version.yaml");
     let meta = match read(&version_file)
@@ -225,6 +244,7 @@ fn load_version(
     };
     let default_lang = config.default_language();
     let mut translations = BTreeMap::new();
+    let mut broken = Vec::new();
     let listing = list_or_report(dir, &mut found);
     for file in listing
         .files
@@ -250,11 +270,15 @@ fn load_version(
             );
             continue;
         }
-        match load_translation(&lang, &lang_dir, parse, lang == config.default_language()) {
-            Ok(t) => {
-                translations.insert(lang, t);
-            }
-            Err(d) => found.extend(d),
+        let (t, problems) =
+            load_translation(&lang, &lang_dir, parse, lang == config.default_language());
+        if problems.is_empty() {
+            translations.insert(lang, t);
+        } else {
+            // Kept apart: matching the languages against a broken one
+            // would report as missing what failed to load.
+            broken.push((lang, t));
+            found.extend(problems);
         }
     }
     if !translations.contains_key(default_lang) && !dir.join(default_lang).is_dir() {
@@ -299,8 +323,11 @@ fn load_version(
         }
     }
     let Some(meta) = meta else {
-        return Err(found);
+        return (None, found);
     };
+    for (lang, t) in broken {
+        translations.entry(lang).or_insert(t);
+    }
     let sources_sha256 = hash_sources(dir);
     let version = Version {
         date,
@@ -311,7 +338,7 @@ fn load_version(
         translations,
         sources_sha256,
     };
-    found.into_result(version)
+    (Some(version), found)
 }
 
 /// A translation's sections take the stable id of the default-language
@@ -391,13 +418,14 @@ fn match_translation(source: &Translation, translation: &Translation, dir: &Path
 }
 
 /// Numbering gaps are checked in the default language; a translation is
-/// matched against it instead, which names the section it lacks.
+/// matched against it instead, which names the section it lacks. Returns
+/// the sections that loaded, and every problem found.
 fn load_translation(
     lang: &str,
     dir: &Path,
     parse: &Parse,
     is_default: bool,
-) -> Result<Translation, Diagnostics> {
+) -> (Translation, Diagnostics) {
     let mut found = Diagnostics::default();
     let mut sections: Vec<Section> = Vec::new();
     let mut unreadable = Vec::new();
@@ -469,10 +497,11 @@ fn load_translation(
             Diagnostic::new(dir, "this language folder has no section").with_hint("add `01-….md`"),
         );
     }
-    found.into_result(Translation {
+    let translation = Translation {
         lang: lang.to_string(),
         sections,
-    })
+    };
+    (translation, found)
 }
 
 fn dedup(mut v: Vec<u32>) -> Vec<u32> {

@@ -6,7 +6,7 @@ mod cache;
 mod load;
 
 pub use cache::SectionCache;
-pub use load::{is_editor_litter, load, load_with, split_front_matter, CONTENT_DIR};
+pub use load::{is_editor_litter, load, load_partial, load_with, split_front_matter, CONTENT_DIR};
 
 use crate::config::Config;
 use crate::date::Date;
