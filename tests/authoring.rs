@@ -361,10 +361,9 @@ fn a_broken_link_is_placed_at_its_own_line_in_the_version_shown_and_locked_copie
     );
 }
 
-#[test]
-fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
-    let site = copy_of(&fixture("clean"));
-    let site = site.path();
+/// The clean fixture in English only on 2025-01-01, with French from its
+/// next version, 2025-02-01, on.
+fn add_french_on_2025_02_01(site: &Path) {
     std::fs::remove_dir_all(site.join("content/terms/2025-01-01/fr")).unwrap();
     put(
         site,
@@ -380,6 +379,13 @@ fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
         )
         .unwrap();
     }
+}
+
+#[test]
+fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    add_french_on_2025_02_01(site);
     assert_eq!(findings(site), Vec::<String>::new());
     let out = tempfile::tempdir().unwrap();
     policy_site::build::build(&Options {
@@ -425,6 +431,72 @@ fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
         findings(site),
         ["content/terms/2025-02-01/version.yaml: the newest version of `terms` (2025-02-01) has no `fr` translation, and `fr` is one of the site's languages"]
     );
+}
+
+/// French arrives with a version announced ahead of its effective date: its
+/// readers get that version at the policy's address, marked as not yet in
+/// effect, with a link to the version in force in English; the English
+/// current page does not offer French, and nothing links to a page that is
+/// not written.
+#[test]
+fn a_language_that_only_an_upcoming_version_has_shows_it_marked_as_upcoming() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    add_french_on_2025_02_01(site);
+    put(
+        site,
+        "content/terms/2025-02-01/version.yaml",
+        "effective: 2025-04-01\nsummary: {en: Clearer., fr: Plus clair.}\n",
+    );
+    let before = Options {
+        date: Some("2025-03-01".parse().unwrap()),
+        ..options(site)
+    };
+    // Every link of the built site leads somewhere (check builds it).
+    let found: Vec<String> = check::check(&before)
+        .open
+        .0
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(found, Vec::<String>::new());
+    let out = tempfile::tempdir().unwrap();
+    policy_site::build::build(&Options {
+        out: Some(out.path().to_path_buf()),
+        ..before.clone()
+    })
+    .unwrap();
+    let page = |p: &str| std::fs::read_to_string(out.path().join(p)).unwrap();
+    let fr = page("fr/terms/index.html");
+    assert!(
+        fr.contains("notice-upcoming") && fr.contains("data-version=2025-02-01"),
+        "{fr}"
+    );
+    let notice = &fr[fr.find("notice-upcoming").unwrap()..];
+    assert!(
+        notice[..notice.find("</p>").unwrap()].contains("href=/en/terms/"),
+        "{notice}"
+    );
+    // Its English counterpart is the same version, not the English current page.
+    assert!(
+        fr.contains("href=https://example.com/en/terms/2025-02-01/ hreflang=en"),
+        "{fr}"
+    );
+    let en = page("en/terms/index.html");
+    assert!(
+        !en.contains("hreflang=fr"),
+        "the English current page offers French: {en}"
+    );
+    assert!(page("fr/index.html").contains("href=/fr/terms/"));
+    // Once in effect, French is the current page like any other language.
+    let after = Options {
+        date: Some("2025-04-01".parse().unwrap()),
+        out: Some(out.path().to_path_buf()),
+        ..options(site)
+    };
+    policy_site::build::build(&after).unwrap();
+    assert!(!page("fr/terms/index.html").contains("notice-upcoming"));
+    assert!(page("en/terms/index.html").contains("hreflang=fr"));
 }
 
 /// A file that does not load does not hide the findings of the others: one

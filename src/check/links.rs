@@ -132,12 +132,12 @@ fn sources_of_pages(site: &Site, today: Date) -> BTreeMap<String, Vec<Shown<'_>>
     let mut sources: BTreeMap<String, Vec<Shown>> = BTreeMap::new();
     for policy in &site.policies {
         let slug = &policy.slug;
-        let current = policy.current_index(today);
         for (i, version) in policy.versions.iter().enumerate() {
             for (lang, translation) in &version.translations {
+                let current = policy.shown_index(lang, today);
                 let own = urls.file_of(&urls.version(lang, slug, version.date));
                 let mut pages = vec![own.clone()];
-                if i == current {
+                if Some(i) == current {
                     pages.push(urls.file_of(&urls.policy(lang, slug)));
                 }
                 for page in pages {

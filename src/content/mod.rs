@@ -136,6 +136,20 @@ impl Policy {
             .unwrap_or(0)
     }
 
+    /// The version shown at the policy's own address in `lang`: the one in
+    /// force; or, for a language that no version in force has yet (offered
+    /// from an upcoming version on), the first version that has it, which
+    /// its page marks as not yet in effect. `None` when no version has `lang`.
+    pub fn shown_index(&self, lang: &str, today: Date) -> Option<usize> {
+        let current = self.current_index(today);
+        if self.versions[current].translations.contains_key(lang) {
+            return Some(current);
+        }
+        self.versions
+            .iter()
+            .position(|v| v.translations.contains_key(lang))
+    }
+
     /// Versions published ahead of their effective date.
     pub fn upcoming(&self, today: Date) -> &[Version] {
         let current = self.current_index(today);
