@@ -534,14 +534,15 @@ fn a_load_error_and_a_text_finding_in_another_file_arrive_in_one_run() {
 
 #[test]
 fn a_colon_is_answered_by_more_items_a_heading_or_a_list_after_a_comment() {
-    // Also by a list that starts where the item's own list ends.
+    // Also by a list that starts where the item's own list ends, and by an
+    // address (short lines).
     let site = copy_of(&fixture("clean"));
     let site = site.path();
-    put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Data\n---\n\nWe keep the data described in Section 1 above for one year.\n\n- First we collect it:\n- then we store it.\n\n1. The last step:\n\n* keep it\n\nWhat follows explains it:\n\n### Storage\n\nIt is stored in Paris.\n\nThe processors are:\n\n<!-- list reviewed by counsel -->\n\n- Hosting Ltd\n\nAnd finally the last one:\n");
+    put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Data\n---\n\nWe keep the data described in Section 1 above for one year.\n\n- First we collect it:\n- then we store it.\n\n1. The last step:\n\n* keep it\n\nWhat follows explains it:\n\n### Storage\n\nIt is stored in Paris.\n\nThe processors are:\n\n<!-- list reviewed by counsel -->\n\n- Hosting Ltd\n\nWrite to us at:\n\nExample Ltd\\\n1 Main Street\n75001 Paris\n\nAnd finally the last one:\n");
     assert!(run_in(site, &["translated", "terms", "--section", "2"]).0);
     assert_eq!(
         findings(site),
-        ["content/terms/2025-01-01/en/02-data.md:26: this paragraph ends on a colon, but nothing follows it"]
+        ["content/terms/2025-01-01/en/02-data.md:32: this paragraph ends on a colon, but nothing follows it"]
     );
 }
 

@@ -41,7 +41,6 @@ pub fn check(site: &Site, outputs: &[Output], today: Date) -> Diagnostics {
                 }),
             };
             if let Some(problem) = problem {
-                let message = format!("the link `{href}` leads nowhere: {problem}");
                 let shown = sources
                     .get(page.file.as_str())
                     .map_or(&[][..], Vec::as_slice);
@@ -51,7 +50,7 @@ pub fn check(site: &Site, outputs: &[Output], today: Date) -> Diagnostics {
                     base_url,
                     base_path: &base_path,
                 };
-                found.extend(place(site, shown, &link, message));
+                found.extend(place(site, shown, &link, &problem));
             }
         }
     }
@@ -79,18 +78,20 @@ impl Link<'_> {
 }
 
 /// Where the link is written: each line of the page's own sections that
-/// writes it; else (a template wrote it) the output file.
-fn place(site: &Site, shown: &[Shown], link: &Link, message: String) -> Diagnostics {
+/// writes it, named as written there (a redline's copy of a broken link is
+/// the same finding as the version page's); else (a template wrote it) the
+/// output file.
+fn place(site: &Site, shown: &[Shown], link: &Link, problem: &str) -> Diagnostics {
     let mut found = Diagnostics::default();
     // The newest version shown first: on a redline, its text is what the
     // reader follows, and what can still be corrected.
     for shown in shown.iter().rev() {
         for section in &shown.translation.sections {
-            for offset in written_links(section)
-                .filter(|(dest, _)| link.is(dest, &shown.page))
-                .map(|(_, at)| at)
+            for (dest, offset) in
+                written_links(section).filter(|(dest, _)| link.is(dest, &shown.page))
             {
-                found.push(super::at_offset(section, offset, message.clone())
+                let message = format!("the link `{dest}` leads nowhere: {problem}");
+                found.push(super::at_offset(section, offset, message)
                     .with_hint("correct the link: a section's anchor is its `id`, a sub-heading's is the section id and the heading's words joined by dashes"));
             }
         }
@@ -99,6 +100,7 @@ fn place(site: &Site, shown: &[Shown], link: &Link, message: String) -> Diagnost
         }
     }
     let out = Path::new(&site.config.output).join(link.page);
+    let message = format!("the link `{}` leads nowhere: {problem}", link.href);
     Diagnostic::new(out, message)
         .with_hint("the link comes from a template: correct it in templates/")
         .into()

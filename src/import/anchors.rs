@@ -17,12 +17,19 @@ use std::collections::BTreeMap;
 pub fn rewrite(sections: &mut [Section], ids: &[String], prefixes: &[String]) {
     let mut anchors: BTreeMap<String, String> = BTreeMap::new();
     for (i, section) in sections.iter().enumerate() {
-        if let Some(title) = &section.title {
-            anchors.entry(key(title)).or_insert_with(|| ids[i].clone());
+        for name in section.title.iter().chain(&section.anchor) {
+            anchors.entry(key(name)).or_insert_with(|| ids[i].clone());
         }
         let rendered = markdown::render(&section.body, &prefixes[i], &|_| true).unwrap_or_default();
         for heading in rendered.headings {
-            anchors.entry(key(&heading.text)).or_insert(heading.id);
+            let given = section
+                .sub_anchors
+                .iter()
+                .filter(|(_, words)| *words == heading.text)
+                .map(|(anchor, _)| anchor);
+            for name in given.chain([&heading.text]) {
+                anchors.entry(key(name)).or_insert(heading.id.clone());
+            }
         }
     }
     // A fragment that is already an anchor here stays as it is.
@@ -95,12 +102,15 @@ mod tests {
         let section = |title: &str, body: &str| Section {
             title: Some(title.into()),
             body: body.into(),
+            ..Section::default()
         };
         let mut sections = vec![
             section("A. Definitions", "\nSee [payment](#k-payment), [terms](#5-additional-terms \"t\") and [us][r].\n\n[r]: #copyright--dmca-policy\n"),
             section("K. Payments", "\n### 5. Additional Terms\n\nMore. [Elsewhere](https://example.com/#k-payment), [here](#a-definitions).\n"),
-            section("Copyright & DMCA Policy", "\nText.\n"),
+            section("Copyright & DMCA Policy", "\nText, [more](#more).\n"),
         ];
+        // `### 5. Additional Terms {: #more}` in the source.
+        sections[1].sub_anchors = vec![("more".into(), "5. Additional Terms".into())];
         let ids = [
             "a-definitions".to_string(),
             "k-payment".into(),
@@ -113,5 +123,9 @@ mod tests {
         );
         assert_eq!(sections[0].body, "\nSee [payment](#k-payment), [terms](#billing-5-additional-terms \"t\") and [us][r].\n\n[r]: #dmca\n");
         assert_eq!(sections[1].body, "\n### 5. Additional Terms\n\nMore. [Elsewhere](https://example.com/#k-payment), [here](#a-definitions).\n");
+        assert_eq!(
+            sections[2].body,
+            "\nText, [more](#billing-5-additional-terms).\n"
+        );
     }
 }

@@ -10,11 +10,15 @@ use std::collections::BTreeSet;
 /// How alike (0–1, by words) two texts must be for a renamed section to keep its id.
 const SAME_SECTION: f32 = 0.5;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Section {
     /// `None` for the text before the first `##` heading (the preamble).
     pub title: Option<String>,
     pub body: String,
+    /// The anchor the heading's attributes gave it (`## Title {#anchor}`).
+    pub anchor: Option<String>,
+    /// Sub-headings' anchors given by attributes, with the heading's words.
+    pub sub_anchors: Vec<(String, String)>,
 }
 
 /// The file's `#` title, if any, and its sections; the preamble comes first
@@ -23,6 +27,8 @@ pub struct Section {
 /// Front matter (a static-site generator's `---` block) is not text: its
 /// `title`, if any, is the title when the file has no `#` heading.
 pub fn split(text: &str) -> (Option<String>, Vec<Section>) {
+    // A byte-order mark would hide a heading on the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (front_title, text) = match crate::content::split_front_matter(text) {
         Some((front, body, _)) => (front_matter_title(front), body),
         None => (None, text),
@@ -46,10 +52,7 @@ fn front_matter_title(front: &str) -> Option<String> {
 /// do), whose own sub-headings are then lifted so that they start at `###`.
 fn split_body(text: &str) -> (Option<String>, Vec<Section>) {
     let mut title = None;
-    let mut sections = vec![Section {
-        title: None,
-        body: String::new(),
-    }];
+    let mut sections = vec![Section::default()];
     let found = headings(text);
     let is_title = |i: usize, level: HeadingLevel, range: &std::ops::Range<usize>| {
         i == 0 && level == HeadingLevel::H1 && text[..range.start].trim().is_empty()
@@ -63,15 +66,17 @@ fn split_body(text: &str) -> (Option<String>, Vec<Section>) {
         .unwrap_or(HeadingLevel::H2);
     let mut start = 0;
     for (i, (level, range, heading)) in found.into_iter().enumerate() {
+        let (heading, anchor) = attributes(&heading);
         if is_title(i, level, &range) {
             title = Some(heading);
             start = range.end;
-        } else if level == cut && !heading.trim().is_empty() {
+        } else if level == cut && !heading.is_empty() {
             // (A heading with no words cannot be a section's title.)
             sections.last_mut().expect("one at least").body = text[start..range.start].to_string();
             sections.push(Section {
                 title: Some(heading),
-                body: String::new(),
+                anchor,
+                ..Section::default()
             });
             start = range.end;
         }
@@ -79,12 +84,87 @@ fn split_body(text: &str) -> (Option<String>, Vec<Section>) {
     sections.last_mut().expect("one at least").body = text[start..].to_string();
     let lift = cut as usize - HeadingLevel::H2 as usize;
     for s in &mut sections {
-        s.body = format!("\n{}\n", lift_headings(&s.body, lift).trim_matches('\n'));
+        let (body, sub_anchors) = without_attributes(&s.body);
+        s.sub_anchors = sub_anchors;
+        s.body = format!("\n{}\n", lift_headings(&body, lift).trim_matches('\n'));
     }
     if sections[0].body.trim().is_empty() {
         sections.remove(0);
     }
     (title, sections)
+}
+
+/// A heading's words without the attributes some generators let it carry
+/// (kramdown's `{: #id}`, Pandoc's and Hugo's `{#id .class}`), and the
+/// anchor they give it.
+fn attributes(heading: &str) -> (String, Option<String>) {
+    let heading = heading.trim();
+    let Some(open) = heading.rfind('{').filter(|_| heading.ends_with('}')) else {
+        return (heading.to_string(), None);
+    };
+    let inside = &heading[open + 1..heading.len() - 1];
+    if !(inside.starts_with(':') || inside.starts_with('#')) {
+        return (heading.to_string(), None);
+    }
+    let anchor = inside
+        .trim_start_matches(':')
+        .split_whitespace()
+        .find_map(|a| a.strip_prefix('#'))
+        .map(str::to_string);
+    (heading[..open].trim().to_string(), anchor)
+}
+
+/// `text` without the attributes of the site it comes from, which would
+/// read here as words: kramdown's attribute lines (`{: #essential .note}`
+/// under a paragraph) and sub-headings' attributes, whose anchors are
+/// returned with the heading's words. Found by the parser, so code keeps them.
+fn without_attributes(text: &str) -> (String, Vec<(String, String)>) {
+    let mut cuts: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut anchors = Vec::new();
+    let mut code = false;
+    let line_of = |range: &std::ops::Range<usize>| {
+        let start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[range.end..]
+            .find('\n')
+            .map_or(text.len(), |i| range.end + i + 1);
+        start..end
+    };
+    for (event, range) in Parser::new_ext(text, crate::markdown::options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => code = true,
+            Event::End(TagEnd::CodeBlock) => code = false,
+            Event::Text(t) if !code => {
+                let line = line_of(&range);
+                let whole = text[line.clone()].trim();
+                if whole.starts_with("{:") && whole.ends_with('}') && t.trim() == whole {
+                    cuts.push(line);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (_, range, heading) in headings(text) {
+        let (words, anchor) = attributes(&heading);
+        let line = &text[range.clone()];
+        let Some(open) = line.rfind('{').filter(|_| words != heading.trim()) else {
+            continue;
+        };
+        let end = line.rfind('}').map_or(line.len(), |i| i + 1);
+        cuts.push(range.start + open..range.start + end);
+        anchors.extend(anchor.map(|a| (a, words)));
+    }
+    cuts.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for cut in cuts {
+        if cut.start < at {
+            continue;
+        }
+        out.push_str(text[at..cut.start].trim_end_matches([' ', '\t']));
+        at = cut.end;
+    }
+    out.push_str(&text[at..]);
+    (out, anchors)
 }
 
 /// Headings with their level, where they stand and their text.
@@ -236,6 +316,25 @@ mod tests {
         assert_eq!(sections[0].body, "\nThank you.\n");
         let (title, _) = split("---\ntitle: Old\n---\n# Privacy\n\n## Scope\n\nAll.\n");
         assert_eq!(title.as_deref(), Some("Privacy"));
+        let (_, sections) = split("\u{feff}## Scope\n\nAll.\n");
+        assert_eq!(sections[0].title.as_deref(), Some("Scope"));
+    }
+
+    #[test]
+    fn heading_attributes_and_attribute_lines_are_markup_not_text() {
+        let (_, sections) = split("# Notice {: #top}\n\n## Things you should know {#know}\n\nFirefox connects to us.\n{: #essential }\n\n```\n{: #kept}\n```\n\n### Search {: #searches }\n\nQueries.\n\n## Choices {: .wide}\n\nYours.\n");
+        assert_eq!(sections[0].title.as_deref(), Some("Things you should know"));
+        assert_eq!(sections[0].anchor.as_deref(), Some("know"));
+        assert_eq!(
+            sections[0].body,
+            "\nFirefox connects to us.\n\n```\n{: #kept}\n```\n\n### Search\n\nQueries.\n"
+        );
+        assert_eq!(
+            sections[0].sub_anchors,
+            [("searches".to_string(), "Search".to_string())]
+        );
+        assert_eq!(sections[1].title.as_deref(), Some("Choices"));
+        assert_eq!(sections[1].anchor, None);
     }
 
     #[test]
@@ -260,6 +359,7 @@ mod tests {
         let section = |title: &str, body: &str| Section {
             title: Some(title.into()),
             body: body.into(),
+            ..Section::default()
         };
         let mut ids = Ids::default();
         let first = ids.assign(&[
