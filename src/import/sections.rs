@@ -116,12 +116,17 @@ fn attributes(heading: &str) -> (String, Option<String>) {
 
 /// `text` without the attributes of the site it comes from, which would
 /// read here as words: kramdown's attribute lines (`{: #essential .note}`
-/// under a paragraph) and sub-headings' attributes, whose anchors are
-/// returned with the heading's words. Found by the parser, so code keeps them.
+/// under a paragraph or list item, whose anchor becomes an empty
+/// `<span id>` at the start of that block, so links to it still lead
+/// there) and sub-headings' attributes, whose anchors are returned with the
+/// heading's words. Found by the parser, so code keeps them.
 fn without_attributes(text: &str) -> (String, Vec<(String, String)>) {
-    let mut cuts: Vec<std::ops::Range<usize>> = Vec::new();
+    // (what to replace, by what)
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     let mut anchors = Vec::new();
     let mut code = false;
+    // Where the text of each open paragraph or list item starts.
+    let mut blocks: Vec<usize> = Vec::new();
     let line_of = |range: &std::ops::Range<usize>| {
         let start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
         let end = text[range.end..]
@@ -133,12 +138,27 @@ fn without_attributes(text: &str) -> (String, Vec<(String, String)>) {
         match event {
             Event::Start(Tag::CodeBlock(_)) => code = true,
             Event::End(TagEnd::CodeBlock) => code = false,
-            Event::Text(t) if !code => {
+            Event::Start(Tag::Paragraph) => blocks.push(range.start),
+            Event::Start(Tag::Item) => blocks.push(after_marker(text, range.start)),
+            Event::End(TagEnd::Paragraph | TagEnd::Item) => {
+                blocks.pop();
+            }
+            Event::Text(_) if !code => {
+                // A line that is an attribute list from its first character
+                // (smart quotes may split its text into several events).
                 let line = line_of(&range);
                 let whole = text[line.clone()].trim();
-                if whole.starts_with("{:") && whole.ends_with('}') && t.trim() == whole {
-                    cuts.push(line);
+                let first =
+                    line.start + (text[line.clone()].len() - text[line.clone()].trim_start().len());
+                if !(whole.starts_with("{:") && whole.ends_with('}') && range.start == first) {
+                    continue;
                 }
+                let (_, anchor) = attributes(whole);
+                let block = blocks.last().copied().filter(|&b| b < line.start);
+                if let (Some(anchor), Some(block)) = (anchor, block) {
+                    edits.push((block..block, format!("<span id=\"{anchor}\"></span>")));
+                }
+                edits.push((line, String::new()));
             }
             _ => {}
         }
@@ -150,21 +170,39 @@ fn without_attributes(text: &str) -> (String, Vec<(String, String)>) {
             continue;
         };
         let end = line.rfind('}').map_or(line.len(), |i| i + 1);
-        cuts.push(range.start + open..range.start + end);
+        edits.push((range.start + open..range.start + end, String::new()));
         anchors.extend(anchor.map(|a| (a, words)));
     }
-    cuts.sort_by_key(|r| r.start);
+    edits.sort_by_key(|(r, _)| (r.start, r.end));
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for cut in cuts {
-        if cut.start < at {
+    for (range, by) in edits {
+        if range.start < at {
             continue;
         }
-        out.push_str(text[at..cut.start].trim_end_matches([' ', '\t']));
-        at = cut.end;
+        let before = &text[at..range.start];
+        // A cut takes the spaces before it (`Title {#a}`); an insertion, nothing.
+        out.push_str(if range.is_empty() {
+            before
+        } else {
+            before.trim_end_matches([' ', '\t'])
+        });
+        out.push_str(&by);
+        at = range.end;
     }
     out.push_str(&text[at..]);
     (out, anchors)
+}
+
+/// Where a list item's text starts: after its marker (`-`, `*`, `+`,
+/// `1.`, `1)`) and the spaces that follow it.
+fn after_marker(text: &str, item: usize) -> usize {
+    let rest = &text[item..];
+    let marker = rest
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | '*' | '+' | '.' | ')')))
+        .unwrap_or(rest.len());
+    let spaces = rest[marker..].len() - rest[marker..].trim_start_matches([' ', '\t']).len();
+    item + marker + spaces
 }
 
 /// Headings with their level, where they stand and their text.
@@ -322,12 +360,12 @@ mod tests {
 
     #[test]
     fn heading_attributes_and_attribute_lines_are_markup_not_text() {
-        let (_, sections) = split("# Notice {: #top}\n\n## Things you should know {#know}\n\nFirefox connects to us.\n{: #essential }\n\n```\n{: #kept}\n```\n\n### Search {: #searches }\n\nQueries.\n\n## Choices {: .wide}\n\nYours.\n");
+        let (_, sections) = split("# Notice {: #top}\n\n## Things you should know {#know}\n\nFirefox connects to us.\n{: #essential }\n\n* **Updates**\n{: #updates }\n\n{: datetime=\"2017-02-09\" }\n\n```\n{: #kept}\n```\n\n### Search {: #searches }\n\nQueries.\n\n## Choices {: .wide}\n\nYours.\n");
         assert_eq!(sections[0].title.as_deref(), Some("Things you should know"));
         assert_eq!(sections[0].anchor.as_deref(), Some("know"));
         assert_eq!(
             sections[0].body,
-            "\nFirefox connects to us.\n\n```\n{: #kept}\n```\n\n### Search\n\nQueries.\n"
+            "\n<span id=\"essential\"></span>Firefox connects to us.\n\n* <span id=\"updates\"></span>**Updates**\n\n\n```\n{: #kept}\n```\n\n### Search\n\nQueries.\n"
         );
         assert_eq!(
             sections[0].sub_anchors,
