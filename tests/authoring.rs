@@ -1348,6 +1348,26 @@ fn a_folder_of_dated_files_imports_one_version_per_date() {
         "---\ntitle: \"Scope\"\nid: scope\n---\n\nThese terms apply to the shop.\n"
     );
     assert!(read("2022-01-01/fr/01-portee.md").contains("translated_from: "));
+    // A language the binary has no strings for is named at once.
+    let other = dir.path().join("other");
+    put(
+        &other,
+        "terms-2022-01-01.md",
+        "# Terms\n\n## Scope\n\nThe shop.\n",
+    );
+    put(
+        &other,
+        "terms-2022-01-01.de.md",
+        "# Bedingungen\n\n## Umfang\n\nDer Laden.\n",
+    );
+    let (ok, text) = run_in(
+        &dir.path().join("site-de"),
+        &["import", other.to_str().unwrap()],
+    );
+    assert!(
+        ok && text.contains("policy-site ships no `de` interface strings"),
+        "{text}"
+    );
     assert!(run_in(&site, &["lock"]).0);
     assert_eq!(findings(&site), Vec::<String>::new());
 }

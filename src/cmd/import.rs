@@ -64,6 +64,10 @@ pub fn run(
     }
     if existing.is_none() {
         write_config(root, &languages)?;
+        let built_in = crate::i18n::built_in();
+        for lang in languages.iter().filter(|l| !built_in.contains_key(*l)) {
+            println!("policy-site ships no `{lang}` interface strings or rights labels: give them in policy-site.yaml (`strings: {{{lang}: …}}`, and `rights:`) before building; `check` names each one missing.");
+        }
     }
     println!("Review the summaries in each version.yaml, then run `policy-site lock` and `policy-site check`.");
     Ok(())
