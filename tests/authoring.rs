@@ -1224,6 +1224,50 @@ fn a_published_sites_history_imports_by_file_following_its_moves_and_checks_clea
     }
 }
 
+/// A policy since retired (its file deleted) is imported from its history.
+#[test]
+fn a_removed_policy_file_is_imported_from_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("history");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"], "2020-01-01");
+    for (date, words) in [
+        ("2020-01-01", "your name"),
+        ("2021-01-01", "your name and address"),
+    ] {
+        put(
+            &repo,
+            "old/privacy.md",
+            &format!("# Privacy\n\n## Data\n\nWe keep {words}.\n"),
+        );
+        git(&repo, &["add", "-A"], date);
+        git(&repo, &["commit", "-qm", "Privacy"], date);
+    }
+    git(&repo, &["rm", "-q", "old/privacy.md"], "2022-01-01");
+    git(
+        &repo,
+        &["commit", "-qm", "Retire the old notice"],
+        "2022-01-01",
+    );
+    let site = dir.path().join("site");
+    let (ok, text) = run_in(
+        &site,
+        &["import", repo.to_str().unwrap(), "--file", "old/privacy.md"],
+    );
+    assert!(
+        ok && text.contains("imported privacy: 2 versions, 2020-01-01 to 2021-01-01"),
+        "{text}"
+    );
+    let (ok, text) = run_in(
+        &site,
+        &["import", repo.to_str().unwrap(), "--file", "old/terms.md"],
+    );
+    assert!(
+        !ok && text.contains("`old/terms.md` is not in the repository, nor in its history"),
+        "{text}"
+    );
+}
+
 /// Builds `site` into `out`; returns `out`.
 fn built(site: &Path, out: &Path) -> std::path::PathBuf {
     policy_site::build::build(&Options {

@@ -82,16 +82,17 @@ fn selected(repo: &Path, selection: &Selection, default_lang: &str) -> Result<Fi
             }
         }
     }
-    let head = git(repo, &["ls-tree", "-r", "--name-only", "HEAD"])?;
-    let missing = files
-        .get(default_lang)
-        .is_none_or(|f| !head.lines().any(|l| l == f));
-    if missing {
-        let file = selection.file.replace("{lang}", default_lang);
-        return Err(Diagnostic::new(repo, format!("`{file}` is not in the repository's latest commit"))
-            .with_hint("name the policy's file as it is now, relative to the repository's top; `{lang}` stands for a language folder or part of the name")
+    // A file since removed (a policy retired or replaced) has a history too.
+    let file = selection.file.replace("{lang}", default_lang);
+    let known = !git(repo, &["log", "-1", "--format=%H", "--", &file])?
+        .trim()
+        .is_empty();
+    if !known {
+        return Err(Diagnostic::new(repo, format!("`{file}` is not in the repository, nor in its history"))
+            .with_hint("name the policy's file as it is now (or was last), relative to the repository's top; `{lang}` stands for a language folder or part of the name")
             .into());
     }
+    files.entry(default_lang.to_string()).or_insert(file);
     let policy = selection.policy.clone().unwrap_or_else(|| {
         let stem = Path::new(&files[default_lang])
             .file_stem()

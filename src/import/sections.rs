@@ -4,11 +4,35 @@
 //! whose text is most alike (a renamed heading), else a new one.
 
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
-use similar::TextDiff;
 use std::collections::BTreeSet;
 
 /// How alike (0–1, by words) two texts must be for a renamed section to keep its id.
 const SAME_SECTION: f32 = 0.5;
+
+/// How alike two texts are, 0–1: the share of their words they have in
+/// common, counted with repeats (2 × common / (words of one + of the
+/// other)). Linear in their length, so that comparing every renamed
+/// section with every candidate stays cheap however long they are (an
+/// alignment, as a diff makes, costs up to the product of the lengths).
+fn likeness(a: &str, b: &str) -> f32 {
+    let mut counts: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    let (mut total, mut common) = (0usize, 0usize);
+    for w in a.split_whitespace() {
+        *counts.entry(w).or_default() += 1;
+        total += 1;
+    }
+    for w in b.split_whitespace() {
+        total += 1;
+        if let Some(n) = counts.get_mut(w).filter(|n| **n > 0) {
+            *n -= 1;
+            common += 1;
+        }
+    }
+    if total == 0 {
+        return 1.0;
+    }
+    (2 * common) as f32 / total as f32
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Section {
@@ -91,7 +115,32 @@ fn split_body(text: &str) -> (Option<String>, Vec<Section>) {
     if sections[0].body.trim().is_empty() {
         sections.remove(0);
     }
-    (title, sections)
+    (title, without_empty_sections(sections))
+}
+
+/// A heading with nothing under it (a divider, "## The full text", before
+/// the next one) cannot be a section, which needs text: it stays where it
+/// stood, as a sub-heading ending the section before it (or, first of all,
+/// opening the one after it).
+fn without_empty_sections(sections: Vec<Section>) -> Vec<Section> {
+    let mut kept: Vec<Section> = Vec::new();
+    let mut pending = String::new();
+    for mut section in sections {
+        let title = section.title.clone().unwrap_or_default();
+        if section.title.is_some() && section.body.trim().is_empty() {
+            match kept.last_mut() {
+                Some(last) => last.body.push_str(&format!("\n### {title}\n")),
+                None => pending.push_str(&format!("\n### {title}\n")),
+            }
+            continue;
+        }
+        if !pending.is_empty() {
+            section.body = format!("{pending}{}", section.body);
+            pending.clear();
+        }
+        kept.push(section);
+    }
+    kept
 }
 
 /// A heading's words without the attributes some generators let it carry
@@ -284,7 +333,7 @@ impl Ids {
             .filter(|(i, _)| ids[*i].is_none())
         {
             for (j, (p, _)) in self.previous.iter().enumerate().filter(|(j, _)| free[*j]) {
-                let ratio = TextDiff::from_words(&p.body, &s.body).ratio();
+                let ratio = likeness(&p.body, &s.body);
                 if ratio >= SAME_SECTION {
                     pairs.push((ratio, i, j));
                 }
@@ -373,6 +422,15 @@ mod tests {
         );
         assert_eq!(sections[1].title.as_deref(), Some("Choices"));
         assert_eq!(sections[1].anchor, None);
+    }
+
+    #[test]
+    fn a_heading_with_nothing_under_it_ends_the_section_before_it() {
+        let (_, sections) =
+            split("# P\n\n## Summary\n\nShort.\n\n## The full text\n\n## Who we are\n\nUs.\n");
+        let titles: Vec<_> = sections.iter().map(|s| s.title.clone().unwrap()).collect();
+        assert_eq!(titles, ["Summary", "Who we are"]);
+        assert_eq!(sections[0].body, "\nShort.\n\n### The full text\n");
     }
 
     #[test]
