@@ -178,7 +178,10 @@ pub fn load_config(options: &Options) -> Result<Config, Diagnostics> {
 
 /// Everything rendering needs, loaded and checked.
 struct Loaded {
+    /// The whole site, or (a streamed build) the configuration alone, with
+    /// the policy folders still to load in `pending`.
     site: Site,
+    pending: Option<Vec<PathBuf>>,
     strings: BTreeMap<String, i18n::Strings>,
     tera: Tera,
     assets: assets::Assets,
@@ -188,7 +191,9 @@ struct Loaded {
     load: Duration,
 }
 
-fn load(options: &Options) -> Result<Loaded, Diagnostics> {
+/// Loads configuration, strings, templates and static files, and the
+/// content: all of it, or (`stream`) only the list of policy folders.
+fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
     let started = Instant::now();
     let config = load_config(options)?;
     let config_file = options.root.join(config::FILE_NAME);
@@ -206,7 +211,18 @@ fn load(options: &Options) -> Result<Loaded, Diagnostics> {
         let config_file = options.root.join(config::FILE_NAME);
         !r.changed.contains(&config_file)
     });
-    let site = content::load_with(&options.root, config, options.sections.as_deref(), reuse);
+    let (site, pending) = if stream {
+        let (dirs, problems) = content::policy_dirs(&options.root);
+        let site = Site {
+            root: options.root.clone(),
+            config,
+            policies: Vec::new(),
+        };
+        (problems.into_result(site), Some(dirs))
+    } else {
+        let site = content::load_with(&options.root, config, options.sections.as_deref(), reuse);
+        (site, None)
+    };
     // Report every stage's problems together.
     let (strings, tera, assets, site) = match (strings, tera, assets, site) {
         (Ok(s), Ok(t), Ok(a), Ok(site)) => (s, t, a, site),
@@ -227,13 +243,16 @@ fn load(options: &Options) -> Result<Loaded, Diagnostics> {
             ));
         }
     };
-    check_references(&site, &config_file)?;
-    let today = site.today(
-        date::build_date(options.date)
-            .map_err(|e| Diagnostics::from(Diagnostic::new("SOURCE_DATE_EPOCH", e)))?,
-    );
+    if pending.is_none() {
+        check_references(&site, &config_file)?;
+    }
+    let given = date::build_date(options.date)
+        .map_err(|e| Diagnostics::from(Diagnostic::new("SOURCE_DATE_EPOCH", e)))?;
+    let given = given.or_else(|| pending.as_deref().and_then(content::newest_version_date));
+    let today = site.today(given);
     Ok(Loaded {
         site,
+        pending,
         strings,
         tera,
         assets,
@@ -246,7 +265,7 @@ fn load(options: &Options) -> Result<Loaded, Diagnostics> {
 
 /// Compiles the site in memory: every output, sorted by path.
 pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
-    let loaded = load(options)?;
+    let loaded = load(options, false)?;
     let collected = Mutex::new(Vec::new());
     let mut compiled = produce(options, loaded, &|o| {
         collected.lock().expect("not poisoned").push(o);
@@ -260,8 +279,12 @@ pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
 /// Compiles and writes the site: pages are written into a staging folder as
 /// they are rendered, which replaces the output only once everything
 /// succeeded, so the previous output survives any failure.
+///
+/// The policies are loaded one at a time, each rendered and written before
+/// the next is read, and only an outline of each (no text) is kept for the
+/// pages that list them: memory grows with the largest policy, not the site.
 pub fn build(options: &Options) -> Result<Compiled, Diagnostics> {
-    let loaded = load(options)?;
+    let loaded = load(options, true)?;
     let relative = |d: Diagnostic| Diagnostics::from(d.relative_to(&options.root));
     output::guard(&options.root, &loaded.out_dir).map_err(relative)?;
     let staging = output::Staging::create(&loaded.out_dir).map_err(relative)?;
@@ -370,6 +393,7 @@ impl Clock {
 fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, Diagnostics> {
     let Loaded {
         site,
+        pending,
         strings,
         tera,
         assets,
@@ -420,12 +444,33 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
     };
     let mut pages = Pages::default();
     let no_diffs = render::Redlines::default();
+    let (site, diff_time, diffs_made, load) = match pending {
+        None => {
+            if let Err(d) = render::prepare(&tera, &fixed.env(&site, &no_diffs)) {
+                pages.found.extend(d);
+            }
+            let (time, made) = render_policies(&site, &tera, &fixed, &emit_page, &mut pages);
+            (site, time, made, load)
+        }
+        Some(dirs) => {
+            let streamed = stream_policies(site, dirs, &tera, &fixed, &emit_page, &mut pages);
+            let config_file = options.root.join(config::FILE_NAME);
+            if let Err(d) = check_references(&streamed.site, &config_file) {
+                pages.found.extend(d);
+            }
+            (
+                streamed.site,
+                streamed.diff,
+                streamed.made,
+                load + streamed.load,
+            )
+        }
+    };
     pages.add(render::render_site(
         &tera,
         &fixed.env(&site, &no_diffs),
         &emit_page,
     ));
-    let (diff_time, diffs_made) = render_policies(&site, &tera, &fixed, &emit_page, &mut pages);
     pages.urls.sort();
     let env = fixed.env(&site, &no_diffs);
     let files = render::files::all(&env, &pages.urls);
@@ -518,6 +563,77 @@ fn site_key(
         }
     }
     hasher.finish()
+}
+
+/// What a streamed build leaves: the site in outline, and the time spent
+/// loading and diffing.
+struct Streamed {
+    site: Site,
+    load: Duration,
+    diff: Duration,
+    made: usize,
+}
+
+/// Loads, renders and outlines the policies one at a time, the consent
+/// policy first (the banner on every page is made from it). Once a policy
+/// fails to load, the others are still loaded (every problem is reported)
+/// but no longer rendered.
+fn stream_policies(
+    mut site: Site,
+    mut dirs: Vec<PathBuf>,
+    tera: &Tera,
+    fixed: &Fixed,
+    emit: &Emit,
+    pages: &mut Pages,
+) -> Streamed {
+    let consent = site.config.consent.as_ref().map(|c| c.policy.clone());
+    let order: Vec<PathBuf> = dirs.clone();
+    dirs.sort_by_key(|d| d.file_name().and_then(|n| n.to_str()) != consent.as_deref());
+    let mut streamed = Streamed {
+        site: Site {
+            root: site.root.clone(),
+            config: site.config.clone(),
+            policies: Vec::new(),
+        },
+        load: Duration::ZERO,
+        diff: Duration::ZERO,
+        made: 0,
+    };
+    let mut failed = false;
+    let mut outline = Vec::new();
+    for (n, dir) in dirs.iter().enumerate() {
+        let started = Instant::now();
+        let (policy, problems) = content::load_one(&site.config, dir);
+        streamed.load += started.elapsed();
+        failed |= !problems.is_empty();
+        pages.found.extend(Diagnostics(
+            problems
+                .0
+                .into_iter()
+                .map(|d| d.relative_to(&site.root))
+                .collect(),
+        ));
+        site.policies = vec![policy];
+        if !failed {
+            let redlines = render::Redlines::default();
+            let env = fixed.env(&site, &redlines);
+            if n == 0 {
+                if let Err(d) = render::prepare(tera, &env) {
+                    pages.found.extend(d);
+                }
+            }
+            pages.add(render::render_policy(tera, &env, &site.policies[0], emit));
+            let (count, time) = redlines.made();
+            streamed.made += count;
+            streamed.diff += time;
+        }
+        let policy = site.policies.pop().expect("one policy");
+        outline.push((dir.clone(), policy.into_outline()));
+    }
+    // Back in folder order, as a whole load gives them.
+    outline.sort_by_key(|(dir, _)| order.iter().position(|d| d == dir));
+    streamed.site.policies = outline.into_iter().map(|(_, p)| p).collect();
+    streamed
 }
 
 /// What every render pass shares.

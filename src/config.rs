@@ -195,7 +195,7 @@ fn check_web_url(text: &str) -> Result<(), String> {
     }
 }
 
-fn is_language_code(code: &str) -> bool {
+pub(crate) fn is_language_code(code: &str) -> bool {
     let mut parts = code.split('-');
     let primary = parts.next().unwrap_or("");
     (2..=3).contains(&primary.len())

@@ -111,6 +111,18 @@ enum Command {
         /// The language of files without one in their name (default: the site's default language, else en).
         #[arg(long)]
         lang: Option<String>,
+        /// The policy's file in the git repository, from its top, as it is named now (its earlier names are followed); `{lang}` stands for a language code, e.g. `{lang}/privacy.md`. Default: every top-level `<policy>.md`.
+        #[arg(long)]
+        file: Option<String>,
+        /// The policy's folder name under content/ (default: from the file's name).
+        #[arg(long, requires = "file")]
+        policy: Option<String>,
+        /// With `{lang}` in `--file`: import only this translation (repeatable; default: every one found).
+        #[arg(long, requires = "file")]
+        translation: Vec<String>,
+        /// Offer a translation only from the first version from which its `##` sections always match its source's, leaving out (and naming) its earlier texts, instead of refusing the import.
+        #[arg(long)]
+        partial_translations: bool,
     },
     /// Record each new version's fingerprint in policy-site.lock, when publishing it.
     Lock,
@@ -281,7 +293,27 @@ fn main() -> ExitCode {
         Command::Revise { policy, date } => cmd::revise::run(&root_only(cli.root), &policy, date),
         Command::Init { dir, date } => cmd::init::run(&dir.unwrap_or(cli.root), date),
         Command::Lock => cmd::lock::run(&root_only(cli.root)),
-        Command::Import { from, lang } => cmd::import::run(&cli.root, &from, lang.as_deref()),
+        Command::Import {
+            from,
+            lang,
+            file,
+            policy,
+            translation,
+            partial_translations,
+        } => {
+            let selection = file.map(|file| policy_site::import::Selection {
+                file,
+                policy,
+                languages: translation,
+            });
+            cmd::import::run(
+                &cli.root,
+                &from,
+                lang.as_deref(),
+                selection.as_ref(),
+                partial_translations,
+            )
+        }
         Command::Translated {
             policy,
             version,

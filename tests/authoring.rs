@@ -361,10 +361,9 @@ fn a_broken_link_is_placed_at_its_own_line_in_the_version_shown_and_locked_copie
     );
 }
 
-#[test]
-fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
-    let site = copy_of(&fixture("clean"));
-    let site = site.path();
+/// The clean fixture in English only on 2025-01-01, with French from its
+/// next version, 2025-02-01, on.
+fn add_french_on_2025_02_01(site: &Path) {
     std::fs::remove_dir_all(site.join("content/terms/2025-01-01/fr")).unwrap();
     put(
         site,
@@ -380,6 +379,13 @@ fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
         )
         .unwrap();
     }
+}
+
+#[test]
+fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    add_french_on_2025_02_01(site);
     assert_eq!(findings(site), Vec::<String>::new());
     let out = tempfile::tempdir().unwrap();
     policy_site::build::build(&Options {
@@ -427,15 +433,116 @@ fn a_language_can_be_added_from_a_version_on_and_must_then_stay() {
     );
 }
 
+/// French arrives with a version announced ahead of its effective date: its
+/// readers get that version at the policy's address, marked as not yet in
+/// effect, with a link to the version in force in English; the English
+/// current page does not offer French, and nothing links to a page that is
+/// not written.
 #[test]
-fn a_colon_is_answered_by_more_items_a_heading_or_a_list_after_a_comment() {
+fn a_language_that_only_an_upcoming_version_has_shows_it_marked_as_upcoming() {
     let site = copy_of(&fixture("clean"));
     let site = site.path();
-    put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Data\n---\n\nWe keep the data described in Section 1 above for one year.\n\n- First we collect it:\n- then we store it.\n\nWhat follows explains it:\n\n### Storage\n\nIt is stored in Paris.\n\nThe processors are:\n\n<!-- list reviewed by counsel -->\n\n- Hosting Ltd\n\nAnd finally the last one:\n");
+    add_french_on_2025_02_01(site);
+    put(
+        site,
+        "content/terms/2025-02-01/version.yaml",
+        "effective: 2025-04-01\nsummary: {en: Clearer., fr: Plus clair.}\n",
+    );
+    let before = Options {
+        date: Some("2025-03-01".parse().unwrap()),
+        ..options(site)
+    };
+    // Every link of the built site leads somewhere (check builds it).
+    let found: Vec<String> = check::check(&before)
+        .open
+        .0
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(found, Vec::<String>::new());
+    let out = tempfile::tempdir().unwrap();
+    policy_site::build::build(&Options {
+        out: Some(out.path().to_path_buf()),
+        ..before.clone()
+    })
+    .unwrap();
+    let page = |p: &str| std::fs::read_to_string(out.path().join(p)).unwrap();
+    let fr = page("fr/terms/index.html");
+    assert!(
+        fr.contains("notice-upcoming") && fr.contains("data-version=2025-02-01"),
+        "{fr}"
+    );
+    let notice = &fr[fr.find("notice-upcoming").unwrap()..];
+    assert!(
+        notice[..notice.find("</p>").unwrap()].contains("href=/en/terms/"),
+        "{notice}"
+    );
+    // Its English counterpart is the same version, not the English current page.
+    assert!(
+        fr.contains("href=https://example.com/en/terms/2025-02-01/ hreflang=en"),
+        "{fr}"
+    );
+    let en = page("en/terms/index.html");
+    assert!(
+        !en.contains("hreflang=fr"),
+        "the English current page offers French: {en}"
+    );
+    assert!(page("fr/index.html").contains("href=/fr/terms/"));
+    // Once in effect, French is the current page like any other language.
+    let after = Options {
+        date: Some("2025-04-01".parse().unwrap()),
+        out: Some(out.path().to_path_buf()),
+        ..options(site)
+    };
+    policy_site::build::build(&after).unwrap();
+    assert!(!page("fr/terms/index.html").contains("notice-upcoming"));
+    assert!(page("en/terms/index.html").contains("hreflang=fr"));
+}
+
+/// A file that does not load does not hide the findings of the others: one
+/// run lists both, and nothing that only a whole model could judge (the
+/// French translation now lacks the section that failed; its source text
+/// changed) is taken for a mistake.
+#[test]
+fn a_load_error_and_a_text_finding_in_another_file_arrive_in_one_run() {
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    put(
+        site,
+        "content/terms/2025-01-01/en/01-scope.md",
+        "---\ntitle: [Scope\n---\n\nThese terms apply.\n",
+    );
+    put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Data\n---\n\nWe keep the data for one year.\n\nWe share it with the following processors:\n");
+    let found = findings(site);
+    let places: Vec<&str> = found
+        .iter()
+        .map(|f| f.split(": ").next().unwrap())
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "content/terms/2025-01-01/en/01-scope.md:2",
+            "content/terms/2025-01-01/en/02-data.md:7"
+        ],
+        "{found:?}"
+    );
+    assert!(
+        found[1].ends_with("this paragraph ends on a colon, but nothing follows it"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_colon_is_answered_by_more_items_a_heading_or_a_list_after_a_comment() {
+    // Also by a list that starts where the item's own list ends, and by an
+    // address (short lines).
+    let site = copy_of(&fixture("clean"));
+    let site = site.path();
+    put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Data\n---\n\nWe keep the data described in Section 1 above for one year.\n\n- First we collect it:\n- then we store it.\n\n1. The last step:\n\n* keep it\n\nWhat follows explains it:\n\n### Storage\n\nIt is stored in Paris.\n\nThe processors are:\n\n<!-- list reviewed by counsel -->\n\n- Hosting Ltd\n\nWrite to us at:\n\nExample Ltd\\\n1 Main Street\n75001 Paris\n\nAnd finally the last one:\n");
     assert!(run_in(site, &["translated", "terms", "--section", "2"]).0);
     assert_eq!(
         findings(site),
-        ["content/terms/2025-01-01/en/02-data.md:22: this paragraph ends on a colon, but nothing follows it"]
+        ["content/terms/2025-01-01/en/02-data.md:32: this paragraph ends on a colon, but nothing follows it"]
     );
 }
 
@@ -973,12 +1080,7 @@ fn an_imported_git_history_of_fifty_versions_in_two_languages_locks_and_checks_c
     // Nothing hides in the published history either (`check --all`).
     let locked: Vec<String> = found.locked.0.iter().map(|d| d.to_string()).collect();
     assert_eq!(locked, Vec::<String>::new());
-    let out = dir.path().join("public");
-    policy_site::build::build(&Options {
-        out: Some(out.clone()),
-        ..options(&site)
-    })
-    .unwrap();
+    let out = built(&site, &dir.path().join("public"));
     // Links between sections work on every version page, in both languages.
     for lang in ["en", "fr"] {
         let pages = walkdir::WalkDir::new(out.join(lang).join("privacy"))
@@ -1002,6 +1104,178 @@ fn an_imported_git_history_of_fifty_versions_in_two_languages_locks_and_checks_c
     assert!(!out
         .join(format!("fr/privacy/changes/{}/index.html", day(20)))
         .exists());
+}
+
+/// A history as a published site keeps it: the file in a folder per
+/// language, with front matter, moved once; its first versions cut at `###`
+/// (no `##` yet); a heading renamed while the text links to the source
+/// site's anchor for it; a commit that changed only the front matter; a
+/// translation whose sections did not match at first; a link to another
+/// part of the same host.
+#[test]
+fn a_published_sites_history_imports_by_file_following_its_moves_and_checks_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("history");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"], "2019-01-01");
+    let en = |level: &str, payment: &str, extra: &str, front: &str| {
+        let anchor = policy_site::markdown::slugify(payment);
+        format!("---\ntitle: Terms\n{front}---\nThese terms govern the shop. Read [{payment}](#{anchor}) and [the help pages](/articles/help/).\n\n{level} A. Scope\n\nThey apply to every order placed in the shop{extra}.\n\n#### Exceptions\n\nGift cards are excluded from these terms entirely.\n\n{level} {payment}\n\nYou pay when you order, by card or by bank transfer, in euros only.\n")
+    };
+    let fr = |extra: &str| {
+        format!("---\ntitle: Conditions\n---\nCes conditions régissent la boutique. Lisez [le paiement](#b-paiement).\n\n## A. Portée\n\nElles s'appliquent à toute commande passée dans la boutique{extra}.\n\n## B. Paiement\n\nVous payez à la commande, par carte ou par virement, en euros seulement.\n")
+    };
+    let commit = |files: &[(&str, String)], message: &str, date: &str| {
+        for (file, text) in files {
+            put(&repo, file, text);
+        }
+        git(&repo, &["add", "-A"], date);
+        git(&repo, &["commit", "-qm", message], date);
+    };
+    commit(
+        &[
+            ("legal/en/terms.md", en("###", "B. Payment", "", "")),
+            (
+                "legal/fr/terms.md",
+                "---\ntitle: Conditions\n---\n## Tout\n\nUne seule section.\n".into(),
+            ),
+        ],
+        "First terms",
+        "2019-01-01",
+    );
+    commit(
+        &[
+            ("legal/en/terms.md", en("##", "B. Billing", "", "")),
+            ("legal/fr/terms.md", fr("")),
+        ],
+        "Headings at level two; Payment is now Billing",
+        "2020-01-01",
+    );
+    commit(
+        &[(
+            "legal/en/terms.md",
+            en("##", "B. Billing", "", "redirect_from: /tos\n"),
+        )],
+        "Front matter only",
+        "2020-06-01",
+    );
+    git(&repo, &["mv", "legal", "policies"], "2021-01-01");
+    commit(
+        &[
+            (
+                "policies/en/terms.md",
+                en("##", "B. Billing", " online", "redirect_from: /tos\n"),
+            ),
+            ("policies/fr/terms.md", fr(" en ligne")),
+        ],
+        "Move the policies; online orders",
+        "2021-01-01",
+    );
+    let site = dir.path().join("site");
+    let (ok, text) = run_in(
+        &site,
+        &[
+            "import",
+            repo.to_str().unwrap(),
+            "--file",
+            "policies/{lang}/terms.md",
+            "--policy",
+            "terms",
+            "--partial-translations",
+        ],
+    );
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("imported terms: 3 versions, 2019-01-01 to 2021-01-01"),
+        "{text}"
+    );
+    assert!(text.contains("terms: the `fr` text of 1 versions up to 2019-01-01 was left out, its `##` sections not matching the `en` text's; `fr` is offered from 2020-01-01 on"), "{text}");
+    let read = |f: &str| std::fs::read_to_string(site.join("content/terms").join(f)).unwrap();
+    // Cut at `###` while the file had no `##`; the sub-heading lifted to `###`.
+    assert_eq!(read("2019-01-01/en/01-a-scope.md"), "---\ntitle: \"A. Scope\"\nid: a-scope\n---\n\nThey apply to every order placed in the shop.\n\n### Exceptions\n\nGift cards are excluded from these terms entirely.\n");
+    // The renamed heading keeps its id, and the link to its new anchor follows it.
+    assert!(read("2020-01-01/en/02-b-billing.md").contains("id: b-payment\n"));
+    assert!(read("2020-01-01/en/00-introduction.md").contains("[B. Billing](#b-payment)"));
+    assert!(read("2020-01-01/fr/00-introduction.md").contains("[le paiement](#b-payment)"));
+    assert_eq!(
+        read("policy.yaml"),
+        "title:\n  en: \"Terms\"\n  fr: \"Conditions\"\n"
+    );
+    assert!(
+        !site.join("content/terms/2020-06-01").exists()
+            && !site.join("content/terms/2019-01-01/fr").exists()
+    );
+    assert!(run_in(&site, &["lock"]).0);
+    let found = check::check(&options(&site));
+    let all: Vec<String> = found
+        .open
+        .0
+        .iter()
+        .chain(&found.locked.0)
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(all, Vec::<String>::new());
+    let out = built(&site, &dir.path().join("public"));
+    for lang in ["en", "fr"] {
+        assert_eq!(
+            broken_anchors(&out.join(lang).join("terms")),
+            Vec::<String>::new()
+        );
+    }
+}
+
+/// A policy since retired (its file deleted) is imported from its history.
+#[test]
+fn a_removed_policy_file_is_imported_from_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("history");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"], "2020-01-01");
+    for (date, words) in [
+        ("2020-01-01", "your name"),
+        ("2021-01-01", "your name and address"),
+    ] {
+        put(
+            &repo,
+            "old/privacy.md",
+            &format!("# Privacy\n\n## Data\n\nWe keep {words}.\n"),
+        );
+        git(&repo, &["add", "-A"], date);
+        git(&repo, &["commit", "-qm", "Privacy"], date);
+    }
+    git(&repo, &["rm", "-q", "old/privacy.md"], "2022-01-01");
+    git(
+        &repo,
+        &["commit", "-qm", "Retire the old notice"],
+        "2022-01-01",
+    );
+    let site = dir.path().join("site");
+    let (ok, text) = run_in(
+        &site,
+        &["import", repo.to_str().unwrap(), "--file", "old/privacy.md"],
+    );
+    assert!(
+        ok && text.contains("imported privacy: 2 versions, 2020-01-01 to 2021-01-01"),
+        "{text}"
+    );
+    let (ok, text) = run_in(
+        &site,
+        &["import", repo.to_str().unwrap(), "--file", "old/terms.md"],
+    );
+    assert!(
+        !ok && text.contains("`old/terms.md` is not in the repository, nor in its history"),
+        "{text}"
+    );
+}
+
+/// Builds `site` into `out`; returns `out`.
+fn built(site: &Path, out: &Path) -> std::path::PathBuf {
+    policy_site::build::build(&Options {
+        out: Some(out.to_path_buf()),
+        ..options(site)
+    })
+    .unwrap();
+    out.to_path_buf()
 }
 
 /// `#fragment` links on the pages under `dir` whose page has no such id.
@@ -1118,6 +1392,26 @@ fn a_folder_of_dated_files_imports_one_version_per_date() {
         "---\ntitle: \"Scope\"\nid: scope\n---\n\nThese terms apply to the shop.\n"
     );
     assert!(read("2022-01-01/fr/01-portee.md").contains("translated_from: "));
+    // A language the binary has no strings for is named at once.
+    let other = dir.path().join("other");
+    put(
+        &other,
+        "terms-2022-01-01.md",
+        "# Terms\n\n## Scope\n\nThe shop.\n",
+    );
+    put(
+        &other,
+        "terms-2022-01-01.de.md",
+        "# Bedingungen\n\n## Umfang\n\nDer Laden.\n",
+    );
+    let (ok, text) = run_in(
+        &dir.path().join("site-de"),
+        &["import", other.to_str().unwrap()],
+    );
+    assert!(
+        ok && text.contains("policy-site ships no `de` interface strings"),
+        "{text}"
+    );
     assert!(run_in(&site, &["lock"]).0);
     assert_eq!(findings(&site), Vec::<String>::new());
 }

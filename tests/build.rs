@@ -1516,6 +1516,15 @@ fn a_streamed_build_writes_exactly_what_compile_produces() {
         ..Default::default()
     };
     policy_site::corpus::generate(&spec, dir.path(), None).unwrap();
+    // The build loads the consent policy first (the banner is made from
+    // it): one that is not first in folder order.
+    let config = dir.path().join("policy-site.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("policy: policy-0", "policy: policy-2"),
+    )
+    .unwrap();
     let options = Options {
         root: dir.path().to_path_buf(),
         ..Default::default()

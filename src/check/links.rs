@@ -41,36 +41,57 @@ pub fn check(site: &Site, outputs: &[Output], today: Date) -> Diagnostics {
                 }),
             };
             if let Some(problem) = problem {
-                let message = format!("the link `{href}` leads nowhere: {problem}");
                 let shown = sources
                     .get(page.file.as_str())
                     .map_or(&[][..], Vec::as_slice);
-                found.extend(place(site, shown, &page.file, &href, message));
+                let link = Link {
+                    page: &page.file,
+                    href: &href,
+                    base_url,
+                    base_path: &base_path,
+                };
+                found.extend(place(site, shown, &link, &problem));
             }
         }
     }
     found
 }
 
+/// A link found on a built page.
+struct Link<'a> {
+    page: &'a str,
+    href: &'a str,
+    base_url: &'a str,
+    base_path: &'a str,
+}
+
+impl Link<'_> {
+    /// Whether `dest`, written in text published on the page `from`, is this
+    /// link: the same text, or (a redline points a section's links at the
+    /// version page they come from) the same place.
+    fn is(&self, dest: &str, from: &str) -> bool {
+        dest == self.href || {
+            let target = resolve(self.page, self.href, self.base_url, self.base_path);
+            target.is_some() && target == resolve(from, dest, self.base_url, self.base_path)
+        }
+    }
+}
+
 /// Where the link is written: each line of the page's own sections that
-/// writes it; else (a template wrote it) the output file.
-fn place(
-    site: &Site,
-    shown: &[&Translation],
-    page: &str,
-    href: &str,
-    message: String,
-) -> Diagnostics {
+/// writes it, named as written there (a redline's copy of a broken link is
+/// the same finding as the version page's); else (a template wrote it) the
+/// output file.
+fn place(site: &Site, shown: &[Shown], link: &Link, problem: &str) -> Diagnostics {
     let mut found = Diagnostics::default();
     // The newest version shown first: on a redline, its text is what the
     // reader follows, and what can still be corrected.
-    for translation in shown.iter().rev() {
-        for section in &translation.sections {
-            for offset in written_links(section)
-                .filter(|(dest, _)| dest == href)
-                .map(|(_, at)| at)
+    for shown in shown.iter().rev() {
+        for section in &shown.translation.sections {
+            for (dest, offset) in
+                written_links(section).filter(|(dest, _)| link.is(dest, &shown.page))
             {
-                found.push(super::at_offset(section, offset, message.clone())
+                let message = format!("the link `{dest}` leads nowhere: {problem}");
+                found.push(super::at_offset(section, offset, message)
                     .with_hint("correct the link: a section's anchor is its `id`, a sub-heading's is the section id and the heading's words joined by dashes"));
             }
         }
@@ -78,7 +99,8 @@ fn place(
             return found;
         }
     }
-    let out = Path::new(&site.config.output).join(page);
+    let out = Path::new(&site.config.output).join(link.page);
+    let message = format!("the link `{}` leads nowhere: {problem}", link.href);
     Diagnostic::new(out, message)
         .with_hint("the link comes from a template: correct it in templates/")
         .into()
@@ -96,27 +118,35 @@ fn written_links(section: &Section) -> impl Iterator<Item = (String, usize)> + '
         })
 }
 
+/// A translation whose sections a page shows, and the output file of its
+/// version's own page, where its relative links are written for.
+struct Shown<'a> {
+    translation: &'a Translation,
+    page: String,
+}
+
 /// Output file → the translations whose sections the page shows (oldest
 /// first): a version's own page, the current page, and redlines.
-fn sources_of_pages(site: &Site, today: Date) -> BTreeMap<String, Vec<&Translation>> {
+fn sources_of_pages(site: &Site, today: Date) -> BTreeMap<String, Vec<Shown<'_>>> {
     let urls = Urls {
         base: site.config.base_path(),
     };
-    let mut sources: BTreeMap<String, Vec<&Translation>> = BTreeMap::new();
+    let mut sources: BTreeMap<String, Vec<Shown>> = BTreeMap::new();
     for policy in &site.policies {
         let slug = &policy.slug;
-        let current = policy.current_index(today);
         for (i, version) in policy.versions.iter().enumerate() {
             for (lang, translation) in &version.translations {
-                let mut pages = vec![urls.version(lang, slug, version.date)];
-                if i == current {
-                    pages.push(urls.policy(lang, slug));
+                let current = policy.shown_index(lang, today);
+                let own = urls.file_of(&urls.version(lang, slug, version.date));
+                let mut pages = vec![own.clone()];
+                if Some(i) == current {
+                    pages.push(urls.file_of(&urls.policy(lang, slug)));
                 }
                 for page in pages {
-                    sources
-                        .entry(urls.file_of(&page))
-                        .or_default()
-                        .push(translation);
+                    sources.entry(page).or_default().push(Shown {
+                        translation,
+                        page: own.clone(),
+                    });
                 }
             }
         }
@@ -139,8 +169,12 @@ fn sources_of_pages(site: &Site, today: Date) -> BTreeMap<String, Vec<&Translati
                 if successive {
                     pages.push(urls.changes(lang, slug, to));
                 }
+                let shown = |translation, date| Shown {
+                    translation,
+                    page: urls.file_of(&urls.version(lang, slug, date)),
+                };
                 for page in pages {
-                    sources.insert(urls.file_of(&page), vec![old, new]);
+                    sources.insert(urls.file_of(&page), vec![shown(old, from), shown(new, to)]);
                 }
             }
         }
@@ -166,11 +200,13 @@ fn resolve(
         rest.to_string()
     } else if path.starts_with("//") || path.contains(':') {
         return None;
-    } else if let Some(rest) = path.strip_prefix('/') {
-        format!("/{rest}")
-            .strip_prefix(base_path)
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("/{rest}"))
+    } else if path.starts_with('/') {
+        // Another part of the same host (the site lives under `base_path`),
+        // which the build does not write and cannot check.
+        match path.strip_prefix(base_path) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.to_string(),
+            _ => return None,
+        }
     } else {
         let dir = page
             .rsplit_once('/')
@@ -263,6 +299,10 @@ mod tests {
             Some(("en/privacy/history/index.html".into(), Some("v1".into())))
         );
         assert_eq!(r("mailto:a@b.c"), None);
+        // The same host outside the site's path: not the site's to check.
+        assert_eq!(r("/articles/a/"), None);
+        assert_eq!(r("/legalese/"), None);
+        assert_eq!(r("/legal"), Some(("index.html".into(), None)));
         assert_eq!(r("https://other.org/"), None);
     }
 }

@@ -47,27 +47,46 @@ pub fn check(options: &Options) -> Findings {
             let found = links::check(&compiled.site, &compiled.outputs, today);
             (compiled.site, found, Diagnostics::default())
         }
-        Err(build_errors) => match build::load_config(&options)
-            .ok()
-            .and_then(|config| content::load(&options.root, config).ok())
-        {
-            Some(site) => (site, Diagnostics::default(), build_errors),
-            None => {
+        Err(build_errors) => {
+            let Ok(config) = build::load_config(&options) else {
                 return Findings {
                     open: sorted(build_errors, &options.root),
                     locked: Diagnostics::default(),
-                }
+                };
+            };
+            let (site, problems) = content::load_partial(&options.root, config);
+            if !problems.is_empty() {
+                // Some files did not load: what did is checked file by file.
+                return judged(&site, per_file(&site), build_errors);
             }
-        },
+            (site, Diagnostics::default(), build_errors)
+        }
     };
     found.extend(references::check(&site));
     found.extend(translations::check(&site));
     found.extend(dates::check(&site));
-    found.extend(text::check(&site));
-    found.extend(html::check(&site));
-    found.extend(rights::check(&site));
-    found.extend(unwritten::check(&site));
-    let published = lock::published(&site);
+    found.extend(per_file(&site));
+    // The lock's own findings are about locked versions and always fail.
+    let mut always = lock::check(&site);
+    always.extend(build_errors);
+    judged(&site, found, always)
+}
+
+/// The checks that look at one file at a time (a section, a version's
+/// `version.yaml`), and so hold on a partial model: what failed to load is
+/// only missing from them, never taken for a mistake.
+fn per_file(site: &Site) -> Diagnostics {
+    let mut found = text::check(site);
+    found.extend(html::check(site));
+    found.extend(rights::check(site));
+    found.extend(unwritten::check(site));
+    found
+}
+
+/// `found` set apart by the lock: findings in files exactly as published
+/// are `locked`; the rest, and every one of `always`, are `open`.
+fn judged(site: &Site, found: Diagnostics, always: Diagnostics) -> Findings {
+    let published = lock::published(site);
     // Places are compared relative to the root: some are written from it
     // (`content/…`), others joined to it (`--root .` gives `./content/…`).
     let (locked, mut open): (Vec<_>, Vec<_>) = found
@@ -75,9 +94,7 @@ pub fn check(options: &Options) -> Findings {
         .into_iter()
         .map(|d| d.relative_to(&site.root))
         .partition(|d| published.contains(&site.root.join(&d.file)));
-    // The lock's own findings are about locked versions and always fail.
-    open.extend(lock::check(&site).0);
-    open.extend(build_errors.0);
+    open.extend(always.0);
     Findings {
         open: sorted(Diagnostics(open), &site.root),
         locked: sorted(Diagnostics(locked), &site.root),

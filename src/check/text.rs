@@ -204,16 +204,20 @@ fn blocks(body: &str) -> Vec<Block> {
 }
 
 /// Whether what comes at `next` is what a colon announces: a list, more
-/// items of the same list, a table, a heading, a quote or code, or a widget.
-/// HTML (a comment, say) in between is passed over.
+/// items of the same list, a table, a heading, a quote or code, a widget, or
+/// an address (a paragraph of short lines).
+/// HTML (a comment, say) in between is passed over, and so is the end of
+/// the item's own list, when another list follows it.
 fn announces(events: &[(Event, std::ops::Range<usize>)], next: usize) -> bool {
-    let is_html = |e: &Event| {
+    let passed_over = |e: &Event| {
         matches!(
             e,
-            Event::Html(_) | Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock)
+            Event::Html(_)
+                | Event::Start(Tag::HtmlBlock)
+                | Event::End(TagEnd::HtmlBlock | TagEnd::List(_) | TagEnd::Item)
         )
     };
-    let Some(at) = (next..events.len()).find(|&i| !is_html(&events[i].0)) else {
+    let Some(at) = (next..events.len()).find(|&i| !passed_over(&events[i].0)) else {
         return false;
     };
     match &events[at].0 {
@@ -225,10 +229,29 @@ fn announces(events: &[(Event, std::ops::Range<usize>)], next: usize) -> bool {
             | Tag::BlockQuote(_)
             | Tag::CodeBlock(_),
         ) => true,
-        Event::Start(Tag::Paragraph) => matches!(
-            events.get(at + 1).map(|(e, _)| e),
-            Some(Event::Start(Tag::Link { dest_url, .. })) if dest_url.starts_with(DIRECTIVE_SCHEME)
-        ),
+        Event::Start(Tag::Paragraph) => {
+            matches!(
+                events.get(at + 1).map(|(e, _)| e),
+                Some(Event::Start(Tag::Link { dest_url, .. })) if dest_url.starts_with(DIRECTIVE_SCHEME)
+            ) || is_address(&events[at + 1..])
+        }
         _ => false,
     }
+}
+
+/// Whether the paragraph starting at `events` is a block of short lines,
+/// as an address is ("… or by mail at:" and the address's lines).
+fn is_address(events: &[(Event, std::ops::Range<usize>)]) -> bool {
+    const SHORT_LINE: usize = 60;
+    let mut lines = vec![0];
+    for (event, _) in events {
+        match event {
+            Event::End(TagEnd::Paragraph) => break,
+            Event::SoftBreak | Event::HardBreak => lines.push(0),
+            Event::Text(t) | Event::Code(t) => *lines.last_mut().expect("one") += t.chars().count(),
+            _ => {}
+        }
+    }
+    lines.retain(|&n| n > 0);
+    lines.len() >= 2 && lines.iter().all(|&n| n <= SHORT_LINE)
 }

@@ -8,7 +8,13 @@ use crate::import;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-pub fn run(root: &Path, from: &Path, lang: Option<&str>) -> Result<(), Diagnostics> {
+pub fn run(
+    root: &Path,
+    from: &Path,
+    lang: Option<&str>,
+    selection: Option<&import::Selection>,
+    partial_translations: bool,
+) -> Result<(), Diagnostics> {
     let existing = root
         .join(config::FILE_NAME)
         .exists()
@@ -18,7 +24,14 @@ pub fn run(root: &Path, from: &Path, lang: Option<&str>) -> Result<(), Diagnosti
         .or(existing.as_ref().map(|c| c.default_language()))
         .unwrap_or("en")
         .to_string();
-    let histories = import::read(from, &default_lang)?;
+    let mut histories = import::read(from, &default_lang, selection)?;
+    if partial_translations {
+        for history in &mut histories {
+            for note in import::leave_out_unmatched(history, &default_lang) {
+                println!("{note}");
+            }
+        }
+    }
     let mut languages = vec![default_lang.clone()];
     let found: BTreeSet<&String> = histories
         .iter()
@@ -40,23 +53,21 @@ pub fn run(root: &Path, from: &Path, lang: Option<&str>) -> Result<(), Diagnosti
     }
     for history in &histories {
         let versions = import::write(root, history, &default_lang)?;
+        let date = |d: Option<&crate::date::Date>| d.map(|d| d.to_string()).unwrap_or_default();
         println!(
-            "imported {}: {versions} versions, {} to {}",
+            "imported {}: {} versions, {} to {}",
             history.policy,
-            history
-                .snapshots
-                .first()
-                .map(|s| s.date.to_string())
-                .unwrap_or_default(),
-            history
-                .snapshots
-                .last()
-                .map(|s| s.date.to_string())
-                .unwrap_or_default(),
+            versions.len(),
+            date(versions.first()),
+            date(versions.last()),
         );
     }
     if existing.is_none() {
         write_config(root, &languages)?;
+        let built_in = crate::i18n::built_in();
+        for lang in languages.iter().filter(|l| !built_in.contains_key(*l)) {
+            println!("policy-site ships no `{lang}` interface strings or rights labels: give them in policy-site.yaml (`strings: {{{lang}: …}}`, and `rights:`) before building; `check` names each one missing.");
+        }
     }
     println!("Review the summaries in each version.yaml, then run `policy-site lock` and `policy-site check`.");
     Ok(())

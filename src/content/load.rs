@@ -82,8 +82,68 @@ pub fn load_with(
     cache: Option<&SectionCache>,
     reuse: Option<&Reuse>,
 ) -> Result<Site, Diagnostics> {
-    let content = root.join(CONTENT_DIR);
-    let mut found = Diagnostics::default();
+    let (site, found) = load_partial_with(root, config, cache, reuse);
+    found
+        .into_result(site)
+        .map_err(|d| Diagnostics(d.0.into_iter().map(|x| x.relative_to(root)).collect()))
+}
+
+/// Whatever loads, and every problem found. With problems, the model is
+/// partial: a policy, version or section that could not be read or parsed
+/// is missing from it (a translation with a broken section keeps the
+/// others), so it suits checks of one file at a time, not checks across
+/// files, which would take what is missing for a mistake.
+pub fn load_partial(root: &Path, config: Config) -> (Site, Diagnostics) {
+    load_partial_with(root, config, None, None)
+}
+
+fn load_partial_with(
+    root: &Path,
+    config: Config,
+    cache: Option<&SectionCache>,
+    reuse: Option<&Reuse>,
+) -> (Site, Diagnostics) {
+    let (policy_dirs, mut found) = policy_dirs(root);
+    let mut policies = Vec::new();
+    with_parse(&config, cache, reuse, |parse| {
+        for dir in policy_dirs {
+            let (policy, problems) = load_policy(&dir, &config, parse);
+            policies.push(policy);
+            found.extend(problems);
+        }
+    });
+    let site = Site {
+        root: root.to_path_buf(),
+        config,
+        policies,
+    };
+    (site, found)
+}
+
+/// One policy (its folder under `content/`), for a build that loads and
+/// renders the policies one at a time: the versions that loaded, and every
+/// problem found.
+pub fn load_one(config: &Config, dir: &Path) -> (Policy, Diagnostics) {
+    with_parse(config, None, None, |parse| load_policy(dir, config, parse))
+}
+
+/// The newest version date of the policies in `dirs`, read from the names
+/// of their version folders (what "today" defaults to).
+pub fn newest_version_date(dirs: &[PathBuf]) -> Option<Date> {
+    dirs.iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.filter_map(Result::ok))
+        .filter_map(|e| e.file_name().to_str()?.parse::<Date>().ok())
+        .max()
+}
+
+/// Runs `f` with what parsing sections needs from the configuration.
+fn with_parse<R>(
+    config: &Config,
+    cache: Option<&SectionCache>,
+    reuse: Option<&Reuse>,
+    f: impl FnOnce(&Parse) -> R,
+) -> R {
     let catalogue = config.rights.catalogue();
     let has_inventory = config.consent.is_some();
     let context = format!("{}|{has_inventory}", catalogue.ids().join(","));
@@ -91,12 +151,18 @@ pub fn load_with(
         Directive::Form(right) => catalogue.get(right).is_some(),
         Directive::CookieTable => has_inventory,
     };
-    let parse = Parse {
+    f(&Parse {
         is_known: &is_known,
         cache,
         context: &context,
         reuse,
-    };
+    })
+}
+
+/// The policy folders under `content/`, and what else is there (an error each).
+pub fn policy_dirs(root: &Path) -> (Vec<PathBuf>, Diagnostics) {
+    let content = root.join(CONTENT_DIR);
+    let mut found = Diagnostics::default();
     let mut policy_dirs = Vec::new();
     match list(&content, &mut found) {
         Ok(listing) => {
@@ -116,21 +182,7 @@ pub fn load_with(
     if policy_dirs.is_empty() && found.is_empty() {
         found.push(Diagnostic::new(&content, "there is no policy in the content folder").with_hint("create `content/<policy>/policy.yaml` and a dated version folder, or run `policy-site init`"));
     }
-    let mut policies = Vec::new();
-    for dir in policy_dirs {
-        match load_policy(&dir, &config, &parse) {
-            Ok(policy) => policies.push(policy),
-            Err(d) => found.extend(d),
-        }
-    }
-    let site = Site {
-        root: root.to_path_buf(),
-        config,
-        policies,
-    };
-    found
-        .into_result(site)
-        .map_err(|d| Diagnostics(d.0.into_iter().map(|x| x.relative_to(root)).collect()))
+    (policy_dirs, found)
 }
 
 /// What parsing a section depends on besides its file.
@@ -142,7 +194,8 @@ struct Parse<'a> {
     reuse: Option<&'a Reuse>,
 }
 
-fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> Result<Policy, Diagnostics> {
+/// The policy with the versions that loaded, and every problem found.
+fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnostics) {
     let mut found = Diagnostics::default();
     let slug = file_name(dir);
     if !is_slug(&slug) {
@@ -216,35 +269,39 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> Result<Policy, Dia
             ),
         );
     }
-    let loaded: Vec<Result<std::sync::Arc<Version>, Diagnostics>> = version_dirs
+    let loaded: Vec<(Option<std::sync::Arc<Version>>, Diagnostics)> = version_dirs
         .par_iter()
         .map(
             |(date, vdir)| match parse.reuse.and_then(|r| r.version(&slug, *date, vdir)) {
-                Some(version) => Ok(version),
-                None => load_version(*date, vdir, config, parse).map(std::sync::Arc::new),
+                Some(version) => (Some(version), Diagnostics::default()),
+                None => {
+                    let (version, found) = load_version(*date, vdir, config, parse);
+                    (version.map(std::sync::Arc::new), found)
+                }
             },
         )
         .collect();
     let mut versions = Vec::new();
-    for result in loaded {
-        match result {
-            Ok(v) => versions.push(v),
-            Err(d) => found.extend(d),
-        }
+    for (version, problems) in loaded {
+        versions.extend(version);
+        found.extend(problems);
     }
-    found.into_result(Policy {
+    let policy = Policy {
         slug,
         title,
         versions,
-    })
+    };
+    (policy, found)
 }
 
+/// The version (none when its `version.yaml` cannot be read), with its
+/// translations as far as they loaded, and every problem found.
 fn load_version(
     date: Date,
     dir: &Path,
     config: &Config,
     parse: &Parse,
-) -> Result<Version, Diagnostics> {
+) -> (Option<Version>, Diagnostics) {
     let mut found = Diagnostics::default();
     let version_file = dir.join("version.yaml");
     let meta = match read(&version_file)
@@ -258,6 +315,7 @@ fn load_version(
     };
     let default_lang = config.default_language();
     let mut translations = BTreeMap::new();
+    let mut broken = Vec::new();
     let listing = list_or_report(dir, &mut found);
     for file in listing
         .files
@@ -283,11 +341,15 @@ fn load_version(
             );
             continue;
         }
-        match load_translation(&lang, &lang_dir, parse, lang == config.default_language()) {
-            Ok(t) => {
-                translations.insert(lang, t);
-            }
-            Err(d) => found.extend(d),
+        let (t, problems) =
+            load_translation(&lang, &lang_dir, parse, lang == config.default_language());
+        if problems.is_empty() {
+            translations.insert(lang, t);
+        } else {
+            // Kept apart: matching the languages against a broken one
+            // would report as missing what failed to load.
+            broken.push((lang, t));
+            found.extend(problems);
         }
     }
     if !translations.contains_key(default_lang) && !dir.join(default_lang).is_dir() {
@@ -332,8 +394,11 @@ fn load_version(
         }
     }
     let Some(meta) = meta else {
-        return Err(found);
+        return (None, found);
     };
+    for (lang, t) in broken {
+        translations.entry(lang).or_insert(t);
+    }
     let sources_sha256 = hash_sources(dir);
     let version = Version {
         date,
@@ -344,7 +409,7 @@ fn load_version(
         translations,
         sources_sha256,
     };
-    found.into_result(version)
+    (Some(version), found)
 }
 
 /// A translation's sections take the stable id of the default-language
@@ -424,13 +489,14 @@ fn match_translation(source: &Translation, translation: &Translation, dir: &Path
 }
 
 /// Numbering gaps are checked in the default language; a translation is
-/// matched against it instead, which names the section it lacks.
+/// matched against it instead, which names the section it lacks. Returns
+/// the sections that loaded, and every problem found.
 fn load_translation(
     lang: &str,
     dir: &Path,
     parse: &Parse,
     is_default: bool,
-) -> Result<Translation, Diagnostics> {
+) -> (Translation, Diagnostics) {
     let mut found = Diagnostics::default();
     let mut sections: Vec<Section> = Vec::new();
     let mut unreadable = Vec::new();
@@ -502,7 +568,7 @@ fn load_translation(
             Diagnostic::new(dir, "this language folder has no section").with_hint("add `01-….md`"),
         );
     }
-    found.into_result(Translation::new(lang.to_string(), sections))
+    (Translation::new(lang.to_string(), sections), found)
 }
 
 fn dedup(mut v: Vec<u32>) -> Vec<u32> {

@@ -6,7 +6,10 @@ mod cache;
 mod load;
 
 pub use cache::SectionCache;
-pub use load::{is_editor_litter, load, load_with, split_front_matter, Reuse, CONTENT_DIR};
+pub use load::{
+    is_editor_litter, load, load_one, load_partial, load_with, newest_version_date, policy_dirs,
+    split_front_matter, Reuse, CONTENT_DIR,
+};
 
 use crate::config::Config;
 use crate::date::Date;
@@ -154,6 +157,47 @@ impl Policy {
             .iter()
             .rposition(|v| v.effective <= today)
             .unwrap_or(0)
+    }
+
+    /// The version shown at the policy's own address in `lang`: the one in
+    /// force; or, for a language that no version in force has yet (offered
+    /// from an upcoming version on), the first version that has it, which
+    /// its page marks as not yet in effect. `None` when no version has `lang`.
+    pub fn shown_index(&self, lang: &str, today: Date) -> Option<usize> {
+        let current = self.current_index(today);
+        if self.versions[current].translations.contains_key(lang) {
+            return Some(current);
+        }
+        self.versions
+            .iter()
+            .position(|v| v.translations.contains_key(lang))
+    }
+
+    /// What site-wide pages read of a policy once its own pages are
+    /// written: versions with their dates, flags, summaries and languages,
+    /// and sections with their numbers, ids, titles and widgets, but no
+    /// text (a build keeps one policy's text at a time).
+    pub fn into_outline(self) -> Policy {
+        let versions = self
+            .versions
+            .into_iter()
+            .map(|v| {
+                let mut v = std::sync::Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone());
+                for t in v.translations.values_mut() {
+                    for s in &mut t.sections {
+                        s.markdown = String::new();
+                        let r = &mut s.rendered;
+                        r.blocks = Vec::new();
+                        r.removed = Vec::new();
+                        r.fragments
+                            .retain(|f| matches!(f, crate::markdown::Fragment::Directive(_)));
+                        r.fragments.shrink_to_fit();
+                    }
+                }
+                std::sync::Arc::new(v)
+            })
+            .collect();
+        Policy { versions, ..self }
     }
 
     /// Versions published ahead of their effective date.

@@ -4,6 +4,7 @@
 //! `sections` cuts each snapshot at its `##` headings and keeps section ids
 //! stable across versions; `write` lays the versions out as `content/` does.
 
+mod anchors;
 mod dated;
 mod git;
 mod sections;
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One policy's history, oldest first.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct History {
     pub policy: String,
     pub snapshots: Vec<Snapshot>,
@@ -37,10 +38,34 @@ pub struct Snapshot {
     pub origins: BTreeMap<String, String>,
 }
 
+/// Which file of a git repository holds the policy, when it is not a
+/// top-level `<policy>.md` (`--file`, `--policy`, `--translation`).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Path from the repository's top at its latest commit; `{lang}` stands
+    /// for a language code (a folder, or part of the name).
+    pub file: String,
+    /// The policy's folder name (default: from the file's name).
+    pub policy: Option<String>,
+    /// With `{lang}`: only these translations (default: every one found).
+    pub languages: Vec<String>,
+}
+
 /// Reads every policy of `from`: a git repository, else a folder of dated files.
-pub fn read(from: &Path, default_lang: &str) -> Result<Vec<History>, Diagnostics> {
+pub fn read(
+    from: &Path,
+    default_lang: &str,
+    selection: Option<&Selection>,
+) -> Result<Vec<History>, Diagnostics> {
     if from.join(".git").exists() {
-        git::read(from, default_lang)
+        git::read(from, default_lang, selection)
+    } else if selection.is_some() {
+        Err(Diagnostic::new(
+            from,
+            "`--file` names a file of a git repository, and this is not one",
+        )
+        .with_hint("a folder of dated files is imported whole: `policy-site import FOLDER`")
+        .into())
     } else {
         dated::read(from, default_lang)
     }
@@ -60,10 +85,48 @@ fn policy_and_lang<'a>(stem: &'a str, default_lang: &'a str) -> Option<(&'a str,
     (slug(policy) && slug(lang)).then_some((policy, lang))
 }
 
+/// Leaves each translation out of the versions up to the last one whose
+/// `##` sections do not match its source's, so that the language is offered
+/// from the first version from which every later one matches (a language,
+/// once offered, stays). Returns what was left out, in plain words.
+pub fn leave_out_unmatched(history: &mut History, default_lang: &str) -> Vec<String> {
+    let shape = |text: &str| sections::shape(&sections::split(text).1);
+    let mut last_unmatched: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, snapshot) in history.snapshots.iter().enumerate() {
+        let Some(source) = snapshot.texts.get(default_lang) else {
+            continue;
+        };
+        let n = shape(source);
+        for (lang, text) in snapshot.texts.iter().filter(|(l, _)| *l != default_lang) {
+            if shape(text) != n {
+                last_unmatched.insert(lang.clone(), i);
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    for (lang, last) in last_unmatched {
+        let dropped = history.snapshots[..=last]
+            .iter_mut()
+            .filter_map(|s| s.texts.remove(&lang).map(|_| s.date))
+            .count();
+        let from = history.snapshots[last + 1..]
+            .iter()
+            .find(|s| s.texts.contains_key(&lang))
+            .map_or("not offered at all".to_string(), |s| {
+                format!("offered from {} on", s.date)
+            });
+        notes.push(format!(
+            "{}: the `{lang}` text of {dropped} versions up to {} was left out, its `##` sections not matching the `{default_lang}` text's; `{lang}` is {from}",
+            history.policy, history.snapshots[last].date
+        ));
+    }
+    notes
+}
+
 /// Writes `history` under `root/content/<policy>/`, which must not exist
-/// yet; returns how many versions it wrote. Every problem is found before
+/// yet; returns the dates of the versions it wrote. Every problem is found before
 /// anything is written, and the policy's folder appears whole or not at all.
-pub fn write(root: &Path, history: &History, default_lang: &str) -> Result<usize, Diagnostics> {
+pub fn write(root: &Path, history: &History, default_lang: &str) -> Result<Vec<Date>, Diagnostics> {
     let content = root.join(crate::content::CONTENT_DIR);
     let dir = content.join(&history.policy);
     if dir.exists() {
@@ -87,54 +150,37 @@ pub fn write(root: &Path, history: &History, default_lang: &str) -> Result<usize
     Ok(versions)
 }
 
-/// Every file of the policy's folder (path within it, text), and the number
-/// of versions; or every problem found.
-fn plan(
-    history: &History,
-    default_lang: &str,
-) -> Result<(Vec<(PathBuf, String)>, usize), Diagnostics> {
+/// Files to write: (path, text).
+type Files = Vec<(PathBuf, String)>;
+
+/// Every file of the policy's folder (path within it), and the dates of its
+/// versions; or every problem found.
+fn plan(history: &History, default_lang: &str) -> Result<(Files, Vec<Date>), Diagnostics> {
     let mut found = Diagnostics::default();
     let mut titles: BTreeMap<String, String> = BTreeMap::new();
     let mut ids = sections::Ids::default();
     let mut files = Vec::new();
-    let mut versions = 0;
+    let mut versions = Vec::new();
+    // The previous version's sections: a commit that changed nothing they
+    // hold (front matter, heading markup) is not a new version of the text.
+    let mut previous: Files = Vec::new();
     for snapshot in &history.snapshots {
-        let vdir = PathBuf::from(snapshot.date.to_string());
-        let Some(source_text) = snapshot.texts.get(default_lang) else {
+        if !snapshot.texts.contains_key(default_lang) {
             continue;
-        };
-        versions += 1;
-        let (title, source) = sections::split(source_text);
-        titles.extend(title.map(|t| (default_lang.to_string(), t)));
-        let source_ids = ids.assign(&source);
-        files.push((vdir.join("version.yaml"), version_yaml(snapshot)));
-        files.extend(section_files(
-            &vdir.join(default_lang),
-            &source,
-            &source_ids,
-            None,
-        ));
-        for (lang, text) in snapshot.texts.iter().filter(|(l, _)| *l != default_lang) {
-            let (title, translated) = sections::split(text);
-            titles.extend(title.map(|t| (lang.clone(), t)));
-            if translated.len() != source.len() {
-                found.push(Diagnostic::new(&snapshot.origins[lang], format!(
-                    "on {}, the `{lang}` text has {} sections and the `{default_lang}` text {}: sections are matched across languages by number",
-                    snapshot.date, translated.len(), source.len()
-                )).with_hint("give the translation the same `##` headings as its source"));
-                continue;
-            }
-            let (_, made_from) = sections::split(&snapshot.translated_from[lang]);
-            let hashes: Vec<Option<String>> = (0..translated.len())
-                .map(|i| made_from.get(i).map(|s| translations::hash_text(&s.body)))
-                .collect();
-            files.extend(section_files(
-                &vdir.join(lang),
-                &translated,
-                &source_ids,
-                Some(&hashes),
-            ));
         }
+        let sections = version_sections(snapshot, default_lang, &mut ids, &mut titles, &mut found);
+        if sections == previous {
+            continue;
+        }
+        versions.push(snapshot.date);
+        let vdir = PathBuf::from(snapshot.date.to_string());
+        files.push((vdir.join("version.yaml"), version_yaml(snapshot)));
+        files.extend(
+            sections
+                .iter()
+                .map(|(path, text)| (vdir.join(path), text.clone())),
+        );
+        previous = sections;
     }
     let title: String = titles
         .iter()
@@ -142,6 +188,53 @@ fn plan(
         .collect();
     files.push((PathBuf::from("policy.yaml"), format!("title:\n{title}")));
     found.into_result((files, versions))
+}
+
+/// One version's section files (path within the version's folder, text).
+fn version_sections(
+    snapshot: &Snapshot,
+    default_lang: &str,
+    ids: &mut sections::Ids,
+    titles: &mut BTreeMap<String, String>,
+    found: &mut Diagnostics,
+) -> Files {
+    let (title, mut source) = sections::split(&snapshot.texts[default_lang]);
+    titles.extend(title.map(|t| (default_lang.to_string(), t)));
+    let source_ids = ids.assign(&source);
+    anchors::rewrite(&mut source, &source_ids, &source_ids);
+    let mut files = section_files(Path::new(default_lang), &source, &source_ids, None);
+    for (lang, text) in snapshot.texts.iter().filter(|(l, _)| *l != default_lang) {
+        let (title, mut translated) = sections::split(text);
+        titles.extend(title.map(|t| (lang.clone(), t)));
+        if sections::shape(&translated) != sections::shape(&source) {
+            let describe = |s: &[Section]| match sections::shape(s) {
+                (true, n) => format!("an introduction and {n} sections"),
+                (false, n) => format!("{n} sections"),
+            };
+            found.push(Diagnostic::new(&snapshot.origins[lang], format!(
+                "on {}, the `{lang}` text has {} and the `{default_lang}` text {}: sections are matched across languages by number",
+                snapshot.date, describe(&translated), describe(&source)
+            )).with_hint("give the translation the same `##` headings as its source, or import with `--partial-translations` to offer it only from the version from which it always matches"));
+            continue;
+        }
+        let prefixes: Vec<String> = translated.iter().map(file_slug).collect();
+        anchors::rewrite(&mut translated, &source_ids, &prefixes);
+        // As the source's text is written: with its links made to work.
+        let (_, mut made_from) = sections::split(&snapshot.translated_from[lang]);
+        if made_from.len() == source_ids.len() {
+            anchors::rewrite(&mut made_from, &source_ids, &source_ids);
+        }
+        let hashes: Vec<Option<String>> = (0..translated.len())
+            .map(|i| made_from.get(i).map(|s| translations::hash_text(&s.body)))
+            .collect();
+        files.extend(section_files(
+            Path::new(lang),
+            &translated,
+            &source_ids,
+            Some(&hashes),
+        ));
+    }
+    files
 }
 
 fn section_files(
@@ -160,12 +253,7 @@ fn section_files(
                 i + 1
             };
             let title = s.title.clone().unwrap_or_else(|| "Introduction".into());
-            let slug = crate::markdown::slugify(&title);
-            let slug = if slug.is_empty() {
-                "section".into()
-            } else {
-                slug
-            };
+            let slug = file_slug(s);
             let mut front = format!("title: {}\n", yaml_string(&title));
             match translated_from {
                 None => front.push_str(&format!("id: {}\n", ids[i])),
@@ -181,6 +269,17 @@ fn section_files(
             )
         })
         .collect()
+}
+
+/// The name a section's file takes after its number, which is also the
+/// loader's id for a section whose front matter gives none.
+fn file_slug(section: &Section) -> String {
+    let slug = crate::markdown::slugify(section.title.as_deref().unwrap_or("Introduction"));
+    if slug.is_empty() {
+        "section".into()
+    } else {
+        slug
+    }
 }
 
 fn version_yaml(snapshot: &Snapshot) -> String {

@@ -197,14 +197,14 @@ fn in_both(policy: &Policy, lang: &str, from: Date, to: Date) -> bool {
 /// redlines, whose word counts the history and feed list).
 pub(super) fn policy_jobs<'s>(env: &Env<'s>, policy: &'s Policy) -> Vec<Job<'s>> {
     let mut jobs = Vec::new();
-    let current = policy.current_index(env.today);
     for lang in &env.site.config.languages {
+        let shown = policy.shown_index(lang, env.today);
         for (index, version) in policy.versions.iter().enumerate() {
             if !version.translations.contains_key(lang) {
                 continue;
             }
             for as_current in [false, true] {
-                if !as_current || index == current {
+                if !as_current || Some(index) == shown {
                     jobs.push(Job::Version {
                         policy,
                         index,
@@ -570,11 +570,7 @@ fn root_index(env: &Env) -> Page {
                 .config
                 .languages
                 .iter()
-                .filter(|l| {
-                    p.versions[p.current_index(env.today)]
-                        .translations
-                        .contains_key(*l)
-                })
+                .filter(|l| p.shown_index(l, env.today).is_some())
                 .map(|l| IndexLanguage {
                     code: l.clone(),
                     name: env.strings[l]["site"]["language_name"].clone(),
@@ -597,8 +593,8 @@ fn language_index(env: &Env, lang: &str) -> Page {
         .policies
         .iter()
         .filter_map(|p| {
-            let v = &p.versions[p.current_index(env.today)];
-            v.translations.contains_key(lang).then(|| LanguagePolicy {
+            let v = &p.versions[p.shown_index(lang, env.today)?];
+            Some(LanguagePolicy {
                 slug: p.slug.clone(),
                 title: p.title_in(lang).to_string(),
                 url: env.urls.policy(lang, &p.slug),
@@ -646,13 +642,17 @@ fn version_page(
     } else {
         env.urls.version(lang, slug, version.date)
     };
+    // At the policy's address, other languages' policy addresses show the
+    // same version only when it is the one in force.
     let alternates = version
         .translations
         .keys()
         .map(|l| {
             (
                 l.clone(),
-                if as_current {
+                if l == lang {
+                    url.clone()
+                } else if as_current && index == current_index {
                     env.urls.policy(l, slug)
                 } else {
                     env.urls.version(l, slug, version.date)
@@ -691,7 +691,11 @@ fn version_page(
         is_current_url: as_current,
         current: CurrentLink {
             date: current.date.to_string(),
-            url: env.urls.policy(lang, slug),
+            // In the default language when this one has no version in force yet.
+            url: env.urls.policy(
+                in_force_language(current, lang, env.site.config.default_language()),
+                slug,
+            ),
             date_text: date_text(env, lang, current.date),
         },
         changes_url: previous.map(|_| env.urls.changes(lang, slug, version.date)),
@@ -706,6 +710,15 @@ fn version_page(
     };
     let base = common(env, lang, &url, alternates, title);
     Ok(page_with_base(url, "policy.html", base, own, inserts))
+}
+
+/// `lang` when the version in force has it, else the default language.
+fn in_force_language<'a>(current: &Version, lang: &'a str, default: &'a str) -> &'a str {
+    if current.translations.contains_key(lang) {
+        lang
+    } else {
+        default
+    }
 }
 
 fn policy_links(env: &Env, policy: &Policy, lang: &str) -> PolicyLinks {
