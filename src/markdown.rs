@@ -109,6 +109,70 @@ pub fn options() -> Options {
 
 /// Renders one section body. `anchor_prefix` makes sub-heading anchors unique
 /// on the page; `is_known` says whether a directive names something that exists.
+/// A paragraph that is a lone `policy-site:` link: its directive if the
+/// site knows it, else the error to report at `line`.
+fn known_directive(
+    target: &str,
+    line: usize,
+    is_known: &dyn Fn(&Directive) -> bool,
+) -> Result<Directive, MarkdownError> {
+    match parse_directive(target) {
+        Ok(directive) if is_known(&directive) => Ok(directive),
+        Ok(directive) => Err(MarkdownError {
+            line,
+            message: format!("unknown {}", describe(&directive)),
+            hint: "check the spelling against the rights catalogue (access, portability, rectification, erasure, restriction, automated-decision, marketing-opt-out, withdraw-consent) or the consent settings".into(),
+        }),
+        Err(message) => Err(MarkdownError {
+            line,
+            message,
+            hint: directive_hint(),
+        }),
+    }
+}
+
+/// The heading starting at `events[i]`: one level down (section titles are
+/// `<h2>`, headings inside a section start at `<h3>`), with an anchor made
+/// from its text, unique in the section (`used`).
+fn sub_heading<'a>(
+    events: &[(Event<'a>, Range<usize>)],
+    i: usize,
+    level: HeadingLevel,
+    anchor_prefix: &str,
+    used: &mut std::collections::BTreeSet<String>,
+) -> (Heading, Event<'a>) {
+    let level = shift(level);
+    let end = (i..events.len())
+        .find(|&j| matches!(events[j].0, Event::End(TagEnd::Heading(_))))
+        .unwrap_or(events.len() - 1);
+    let inner: String = events[i + 1..end]
+        .iter()
+        .filter_map(|(e, _)| match e {
+            Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let mut id = format!("{anchor_prefix}-{}", slugify(&inner));
+    let base = id.clone();
+    let mut n = 2;
+    while !used.insert(id.clone()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    let heading = Heading {
+        level: level as u8,
+        id: id.clone(),
+        text: inner,
+    };
+    let start = Event::Start(Tag::Heading {
+        level,
+        id: Some(CowStr::from(id)),
+        classes: vec![],
+        attrs: vec![],
+    });
+    (heading, start)
+}
+
 pub fn render(
     text: &str,
     anchor_prefix: &str,
@@ -136,19 +200,13 @@ pub fn render(
         match event {
             Event::Start(Tag::Paragraph) => {
                 if let Some((directive_target, end)) = lone_link(&events, i) {
-                    let line = line_at(range.start);
-                    match parse_directive(directive_target) {
-                        Ok(directive) if is_known(&directive) => {
+                    match known_directive(directive_target, line_at(range.start), is_known) {
+                        Ok(directive) => {
                             flush(&mut html_events, &mut out.fragments, raw_html);
-                            out.fragments.push(Fragment::Directive(directive.clone()));
+                            out.fragments.push(Fragment::Directive(directive));
                             structure.directive(directive_target);
                         }
-                        Ok(directive) => errors.push(MarkdownError {
-                            line,
-                            message: format!("unknown {}", describe(&directive)),
-                            hint: "check the spelling against the rights catalogue (access, portability, rectification, erasure, restriction, automated-decision, marketing-opt-out, withdraw-consent) or the consent settings".into(),
-                        }),
-                        Err(message) => errors.push(MarkdownError { line, message, hint: directive_hint() }),
+                        Err(e) => errors.push(e),
                     }
                     i = end + 1;
                     continue;
@@ -168,36 +226,9 @@ pub fn render(
                 html_events.push(event.clone());
             }
             Event::Start(Tag::Heading { level, .. }) => {
-                // Section titles are <h2>; headings inside a section start at <h3>.
-                let level = shift(*level);
-                let end = (i..events.len())
-                    .find(|&j| matches!(events[j].0, Event::End(TagEnd::Heading(_))))
-                    .unwrap_or(events.len() - 1);
-                let inner: String = events[i + 1..end]
-                    .iter()
-                    .filter_map(|(e, _)| match e {
-                        Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
-                        _ => None,
-                    })
-                    .collect();
-                let mut id = format!("{anchor_prefix}-{}", slugify(&inner));
-                let base = id.clone();
-                let mut n = 2;
-                while !used_anchors.insert(id.clone()) {
-                    id = format!("{base}-{n}");
-                    n += 1;
-                }
-                out.headings.push(Heading {
-                    level: level as u8,
-                    id: id.clone(),
-                    text: inner,
-                });
-                let start = Event::Start(Tag::Heading {
-                    level,
-                    id: Some(CowStr::from(id)),
-                    classes: vec![],
-                    attrs: vec![],
-                });
+                let (heading, start) =
+                    sub_heading(&events, i, *level, anchor_prefix, &mut used_anchors);
+                out.headings.push(heading);
                 structure.event(&start);
                 html_events.push(start);
             }

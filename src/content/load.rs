@@ -66,10 +66,13 @@ impl Reuse {
             return None;
         }
         let policy = self.previous.policies.iter().find(|p| p.slug == slug)?;
-        policy
+        // Versions are in date order.
+        let at = policy
             .versions
-            .iter()
-            .find(|v| v.date == date && v.dir == dir)
+            .binary_search_by(|v| v.date.cmp(&date))
+            .ok()?;
+        Some(&policy.versions[at])
+            .filter(|v| v.dir == dir)
             .cloned()
     }
 }

@@ -666,17 +666,7 @@ fn version_page(
     let current = &policy.versions[current_index];
     let status = policy.status(index, env.today);
     let upcoming = match status {
-        Status::Current => policy
-            .upcoming(env.today)
-            .iter()
-            .filter(|u| u.translations.contains_key(lang))
-            .map(|u| UpcomingLink {
-                date: u.date.to_string(),
-                effective_text: date_text(env, lang, u.effective),
-                url: env.urls.version(lang, slug, u.date),
-                changes_url: env.urls.changes(lang, slug, u.date),
-            })
-            .collect(),
+        Status::Current => upcoming_links(env, policy, lang),
         _ => Vec::new(),
     };
     let previous = index
@@ -710,6 +700,21 @@ fn version_page(
     };
     let base = common(env, lang, &url, alternates, title);
     Ok(page_with_base(url, "policy.html", base, own, inserts))
+}
+
+/// The versions announced after the one in force, in `lang`.
+fn upcoming_links(env: &Env, policy: &Policy, lang: &str) -> Vec<UpcomingLink> {
+    policy
+        .upcoming(env.today)
+        .iter()
+        .filter(|u| u.translations.contains_key(lang))
+        .map(|u| UpcomingLink {
+            date: u.date.to_string(),
+            effective_text: date_text(env, lang, u.effective),
+            url: env.urls.version(lang, &policy.slug, u.date),
+            changes_url: env.urls.changes(lang, &policy.slug, u.date),
+        })
+        .collect()
 }
 
 /// `lang` when the version in force has it, else the default language.
