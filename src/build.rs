@@ -7,7 +7,7 @@ use crate::config::{self, Config};
 use crate::consent;
 use crate::content::{self, SectionCache, Site};
 use crate::date::{self, Date};
-use crate::error::{Diagnostic, Diagnostics};
+use crate::error::{Diagnostic, Diagnostics, Place};
 use crate::i18n;
 use crate::output;
 use crate::output::Output;
@@ -160,14 +160,19 @@ pub fn load_config(options: &Options) -> Result<Config, Diagnostics> {
             &mut config.endpoints.consent,
         ),
     ] {
-        let (source, url) = match (value, std::env::var(var).ok().filter(|v| !v.is_empty())) {
-            (Some(v), _) => (flag, v.clone()),
-            (None, Some(v)) => (var, v),
+        let (place, url) = match (value, std::env::var(var).ok().filter(|v| !v.is_empty())) {
+            (Some(v), _) => (Place::Flag(flag.to_string()), v.clone()),
+            (None, Some(v)) => (Place::Env(var.to_string()), v),
             (None, None) => continue,
         };
         match config::check_endpoint(&url) {
             Ok(()) => *slot = Some(url),
-            Err(why) => found.push(Diagnostic::new(source, why)),
+            Err(why) => found.push(Diagnostic {
+                place,
+                line: None,
+                message: why,
+                hint: None,
+            }),
         }
     }
     if let Some(base) = &options.base_url {
@@ -247,7 +252,7 @@ fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
         check_references(&site, &config_file)?;
     }
     let given = date::build_date(options.date)
-        .map_err(|e| Diagnostics::from(Diagnostic::new("SOURCE_DATE_EPOCH", e)))?;
+        .map_err(|e| Diagnostics::from(Diagnostic::env("SOURCE_DATE_EPOCH", e)))?;
     let given = given.or_else(|| pending.as_deref().and_then(content::newest_version_date));
     let today = site.today(given);
     Ok(Loaded {
@@ -696,10 +701,10 @@ impl Pages {
 fn dedup(mut found: Diagnostics) -> Diagnostics {
     found
         .0
-        .sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
+        .sort_by(|a, b| (&a.place, &a.message).cmp(&(&b.place, &b.message)));
     found
         .0
-        .dedup_by(|a, b| a.file == b.file && a.message == b.message);
+        .dedup_by(|a, b| a.place == b.place && a.message == b.message);
     found
 }
 

@@ -5,22 +5,70 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Where a problem is: a file (with `line`, where there is one), a
+/// command-line flag, an environment variable, or a command's request as a
+/// whole (its arguments, or what it needs around it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Place {
+    File(PathBuf),
+    Flag(String),
+    Env(String),
+    Command(String),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::File(path) => write!(f, "{}", path.display()),
+            Place::Flag(name) | Place::Env(name) | Place::Command(name) => f.write_str(name),
+        }
+    }
+}
+
 /// One problem in the sources, with where it is and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    pub file: PathBuf,
+    pub place: Place,
     pub line: Option<usize>,
     pub message: String,
     pub hint: Option<String>,
 }
 
 impl Diagnostic {
+    /// A problem in a file (or folder).
     pub fn new(file: impl AsRef<Path>, message: impl Into<String>) -> Self {
+        Self::at(Place::File(file.as_ref().to_path_buf()), message)
+    }
+
+    /// A problem with a command-line flag's value, e.g. `--requests-endpoint`.
+    pub fn flag(flag: &str, message: impl Into<String>) -> Self {
+        Self::at(Place::Flag(flag.to_string()), message)
+    }
+
+    /// A problem with an environment variable's value, e.g. `SOURCE_DATE_EPOCH`.
+    pub fn env(var: &str, message: impl Into<String>) -> Self {
+        Self::at(Place::Env(var.to_string()), message)
+    }
+
+    /// A problem with a command's request as a whole, e.g. `policy-site diff`.
+    pub fn command(command: &str, message: impl Into<String>) -> Self {
+        Self::at(Place::Command(command.to_string()), message)
+    }
+
+    fn at(place: Place, message: impl Into<String>) -> Self {
         Diagnostic {
-            file: file.as_ref().to_path_buf(),
+            place,
             line: None,
             message: message.into(),
             hint: None,
+        }
+    }
+
+    /// The file the problem is in, when it is in one.
+    pub fn file(&self) -> Option<&Path> {
+        match &self.place {
+            Place::File(path) => Some(path),
+            _ => None,
         }
     }
 
@@ -59,20 +107,22 @@ impl Diagnostic {
     /// The file shown relative to `root`, as people see it in their editor.
     pub fn relative_to(mut self, root: &Path) -> Self {
         // The root itself is `.`, never an empty place.
-        if let Ok(rel) = self.file.strip_prefix(root) {
-            self.file = if rel.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                rel.to_path_buf()
-            };
+        if let Place::File(file) = &mut self.place {
+            if let Ok(rel) = file.strip_prefix(root) {
+                *file = if rel.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    rel.to_path_buf()
+                };
+            }
         }
         self
     }
 
     pub fn location(&self) -> String {
         match self.line {
-            Some(line) => format!("{}:{}", self.file.display(), line),
-            None => self.file.display().to_string(),
+            Some(line) => format!("{}:{}", self.place, line),
+            None => self.place.to_string(),
         }
     }
 }
@@ -115,7 +165,7 @@ impl Diagnostics {
             Ok(value)
         } else {
             self.0
-                .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+                .sort_by(|a, b| (&a.place, a.line).cmp(&(&b.place, b.line)));
             self.0.dedup();
             Err(self)
         }

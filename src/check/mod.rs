@@ -93,7 +93,10 @@ fn judged(site: &Site, found: Diagnostics, always: Diagnostics) -> Findings {
         .0
         .into_iter()
         .map(|d| d.relative_to(&site.root))
-        .partition(|d| published.contains(&site.root.join(&d.file)));
+        .partition(|d| {
+            d.file()
+                .is_some_and(|f| published.contains(&site.root.join(f)))
+        });
     open.extend(always.0);
     Findings {
         open: sorted(Diagnostics(open), &site.root),
@@ -103,7 +106,7 @@ fn judged(site: &Site, found: Diagnostics, always: Diagnostics) -> Findings {
 
 fn sorted(found: Diagnostics, root: &Path) -> Diagnostics {
     let mut found: Vec<Diagnostic> = found.0.into_iter().map(|d| d.relative_to(root)).collect();
-    found.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
+    found.sort_by(|a, b| (&a.place, a.line, &a.message).cmp(&(&b.place, b.line, &b.message)));
     found.dedup();
     Diagnostics(found)
 }
@@ -147,7 +150,7 @@ pub fn format(found: &Findings, format: Format, all: bool) -> String {
         Format::Json => {
             let item = |d: &Diagnostic, locked: bool| {
                 serde_json::json!({
-                    "file": d.file.to_string_lossy().replace('\\', "/"),
+                    "file": d.place.to_string().replace('\\', "/"),
                     "line": d.line,
                     "message": d.message,
                     "hint": d.hint,
@@ -192,12 +195,15 @@ fn annotation(level: &str, d: &Diagnostic) -> String {
     if let Some(hint) = &d.hint {
         message.push_str(&format!(" (hint: {hint})"));
     }
-    let line = d.line.map(|l| format!(",line={l}")).unwrap_or_default();
-    format!(
-        "::{level} file={}{line}::{}\n",
-        escape_property(&d.file.to_string_lossy()),
-        escape_data(&message)
-    )
+    // Annotations sit on files; a flag's or a variable's problem is titled.
+    let place = match d.file() {
+        Some(file) => {
+            let line = d.line.map(|l| format!(",line={l}")).unwrap_or_default();
+            format!("file={}{line}", escape_property(&file.to_string_lossy()))
+        }
+        None => format!("title={}", escape_property(&d.place.to_string())),
+    };
+    format!("::{level} {place}::{}\n", escape_data(&message))
 }
 
 /// Workflow-command escaping, as GitHub's toolkit does it.

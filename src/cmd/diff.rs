@@ -20,13 +20,13 @@ pub fn run(options: &Options, request: &Request, color: bool) -> Result<String, 
     let place = "policy-site diff";
     let policy = site.policy(&request.policy).ok_or_else(|| {
         let known: Vec<_> = site.policies.iter().map(|p| p.slug.as_str()).collect();
-        Diagnostic::new(place, format!("there is no policy `{}`", request.policy))
+        Diagnostic::command(place, format!("there is no policy `{}`", request.policy))
             .with_hint(format!("policies: {}", known.join(", ")))
     })?;
     let version = |text: &str| -> Result<Date, Diagnostics> {
         let date: Date = text
             .parse()
-            .map_err(|e: String| Diagnostic::new(place, e))?;
+            .map_err(|e: String| Diagnostic::command(place, e))?;
         policy.version(date).map(|v| v.date).ok_or_else(|| {
             let known: Vec<_> = policy.versions.iter().map(|v| v.date.to_string()).collect();
             Diagnostic::new(
@@ -39,11 +39,12 @@ pub fn run(options: &Options, request: &Request, color: bool) -> Result<String, 
     };
     let (from, to) = (version(&request.from)?, version(&request.to)?);
     if from == to {
-        return Err(
-            Diagnostic::new(place, format!("cannot diff the version {from} with itself"))
-                .with_hint("give two different version dates")
-                .into(),
-        );
+        return Err(Diagnostic::command(
+            place,
+            format!("cannot diff the version {from} with itself"),
+        )
+        .with_hint("give two different version dates")
+        .into());
     }
     if from > to {
         return Err(Diagnostic::new(

@@ -21,7 +21,7 @@ pub struct Settings {
 }
 
 pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
-    let fail = |message: String| Diagnostic::new("policy-site receive", message);
+    let fail = |message: String| Diagnostic::command("policy-site receive", message);
     let due = DueTable::with(&settings.due, &settings.jurisdiction)
         .map_err(|e| fail(e).with_hint("see --due and --jurisdiction in --help"))?;
     // In a site's folder, accept its own rights and speak its languages.

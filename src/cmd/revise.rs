@@ -22,7 +22,7 @@ pub fn run(options: &Options, policy: &str, date: Option<Date>) -> Result<(), Di
         )
         .with_hint(format!("policies: {}", known()))
     })?;
-    let today = date::authoring_today(date).map_err(|e| Diagnostic::new("SOURCE_DATE_EPOCH", e))?;
+    let today = date::authoring_today(date).map_err(|e| Diagnostic::env("SOURCE_DATE_EPOCH", e))?;
     let dir = revise::revise(&site, policy, today)?;
     println!(
         "Started {}: write its summary in version.yaml, decide whether it is material, then edit the sections.",

@@ -19,7 +19,7 @@ pub fn run(
     let place = "policy-site translated";
     let policy = site
         .policy(policy)
-        .ok_or_else(|| Diagnostic::new(place, format!("there is no policy `{policy}`")))?;
+        .ok_or_else(|| Diagnostic::command(place, format!("there is no policy `{policy}`")))?;
     let version = match version {
         Some(date) => policy.version(date).ok_or_else(|| {
             Diagnostic::new(

@@ -71,9 +71,7 @@ impl Reuse {
             .versions
             .binary_search_by(|v| v.date.cmp(&date))
             .ok()?;
-        Some(&policy.versions[at])
-            .filter(|v| v.dir == dir)
-            .cloned()
+        Some(&policy.versions[at]).filter(|v| v.dir == dir).cloned()
     }
 }
 

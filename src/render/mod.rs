@@ -310,9 +310,9 @@ fn render_jobs(
     // One broken template fails every page that uses it: report it once.
     found
         .0
-        .sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
+        .sort_by(|a, b| (&a.place, &a.message).cmp(&(&b.place, &b.message)));
     found.0.dedup_by(|a, b| {
-        a.file == b.file
+        a.place == b.place
             && a.message.split(" (while rendering").next()
                 == b.message.split(" (while rendering").next()
     });

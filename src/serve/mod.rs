@@ -92,7 +92,7 @@ fn start_until(settings: Settings, on_signal: bool) -> Result<Running, Diagnosti
         // Lawyers preview what is in force today, with announced versions upcoming.
         date: Some(
             crate::date::authoring_today(None)
-                .map_err(|e| crate::error::Diagnostic::new("SOURCE_DATE_EPOCH", e))?,
+                .map_err(|e| crate::error::Diagnostic::env("SOURCE_DATE_EPOCH", e))?,
         ),
         ..Default::default()
     };
@@ -112,7 +112,7 @@ fn start_until(settings: Settings, on_signal: bool) -> Result<Running, Diagnosti
     rebuild(&builder, &state, settings.quiet, "start", None);
     let watched = watch(&root, builder, state.clone(), settings.quiet)?;
     let runtime = server::runtime().map_err(|e| {
-        crate::error::Diagnostic::new("policy-site serve", format!("cannot start: {e}"))
+        crate::error::Diagnostic::command("policy-site serve", format!("cannot start: {e}"))
     })?;
     let app = http::router(state, &origin);
     let limits = Limits {
