@@ -7,12 +7,57 @@ use crate::diff::present::escape;
 use serde_json::json;
 
 pub fn all(env: &Env, page_urls: &[String]) -> Vec<Output> {
-    let mut outputs = vec![sitemap(env, page_urls), robots(env), headers(env)];
+    let mut outputs = vec![robots(env), headers(env)];
     outputs.extend(gpc_json(env));
+    // The big ones, made again only when what they list changed (`serve`).
+    let page_list = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        page_urls.hash(&mut hasher);
+        hasher.finish()
+    };
+    outputs.extend(remembered(env, "file/sitemap.xml", page_list, || {
+        sitemap(env, page_urls)
+    }));
     for policy in &env.site.policies {
-        outputs.push(versions_json(env, policy));
+        let sources = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            for v in &policy.versions {
+                v.sources_sha256.hash(&mut hasher);
+            }
+            hasher.finish()
+        };
+        let id = format!("file/versions/{}", policy.slug);
+        outputs.extend(remembered(env, &id, sources, || versions_json(env, policy)));
     }
     outputs
+}
+
+/// `make()`'s file; with a memo (`serve`), kept there under `id` and the
+/// key of the site-wide inputs and `inputs`, and made again only when they
+/// changed (the memo then serves it, so nothing is returned).
+fn remembered(env: &Env, id: &str, inputs: u64, make: impl FnOnce() -> Output) -> Option<Output> {
+    let Some((memo, site)) = env.memo else {
+        return Some(make());
+    };
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (site, inputs).hash(&mut hasher);
+        hasher.finish()
+    };
+    if memo.reuse(id, key).is_none() {
+        let output = make();
+        memo.store(
+            (id.to_string(), None),
+            key,
+            &[output],
+            Vec::new(),
+            Vec::new(),
+        );
+    }
+    None
 }
 
 fn origin_and_base(env: &Env) -> String {
