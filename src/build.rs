@@ -5,7 +5,7 @@
 use crate::assets;
 use crate::config::{self, Config};
 use crate::consent;
-use crate::content::{self, SectionCache, Site};
+use crate::content::{self, Site};
 use crate::date::{self, Date};
 use crate::error::{Diagnostic, Diagnostics, Place};
 use crate::i18n;
@@ -34,8 +34,6 @@ pub struct Options {
     pub base_url: Option<String>,
     /// Overrides the configuration's `minify` (`serve` and `check` skip it for speed).
     pub minify: Option<bool>,
-    /// Sections parsed by earlier builds (`serve`), reused when unchanged.
-    pub sections: Option<Arc<SectionCache>>,
     /// Templates loaded by earlier builds (`serve`), reused when unchanged.
     pub templates: Option<Arc<TemplateCache>>,
     /// Pages rendered by earlier builds (`serve`), reused when their inputs
@@ -225,7 +223,7 @@ fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
         };
         (problems.into_result(site), Some(dirs))
     } else {
-        let site = content::load_with(&options.root, config, options.sections.as_deref(), reuse);
+        let site = content::load_with(&options.root, config, reuse);
         (site, None)
     };
     // Report every stage's problems together.
@@ -321,8 +319,8 @@ pub struct Rebuilt {
 impl Incremental {
     pub fn new(options: Options) -> Incremental {
         Incremental {
-            // No section cache: versions no change touched are reused
-            // whole, and a touched version's few sections parse in no time.
+            // Versions no change touched are reused whole; a touched
+            // version's few sections parse again in no time.
             options: Options {
                 templates: Some(options.templates.clone().unwrap_or_default()),
                 ..options

@@ -2,7 +2,7 @@
 //! parallel per version; every problem found is collected, so that one build
 //! reports all of them.
 
-use super::{Policy, Section, SectionCache, Site, Translation, Version};
+use super::{Policy, Section, Site, Translation, Version};
 use crate::config::Config;
 use crate::date::Date;
 use crate::error::{Diagnostic, Diagnostics};
@@ -47,7 +47,7 @@ struct FrontMatter {
 
 /// Loads every policy under `root/content`.
 pub fn load(root: &Path, config: Config) -> Result<Site, Diagnostics> {
-    load_with(root, config, None, None)
+    load_with(root, config, None)
 }
 
 /// An earlier load, and every path changed since it (as the file watcher
@@ -75,15 +75,9 @@ impl Reuse {
     }
 }
 
-/// Loads every policy, reusing the sections of `cache` whose text is
-/// unchanged, and the versions of `reuse` that no change touched.
-pub fn load_with(
-    root: &Path,
-    config: Config,
-    cache: Option<&SectionCache>,
-    reuse: Option<&Reuse>,
-) -> Result<Site, Diagnostics> {
-    let (site, found) = load_partial_with(root, config, cache, reuse);
+/// Loads every policy, reusing the versions of `reuse` that no change touched.
+pub fn load_with(root: &Path, config: Config, reuse: Option<&Reuse>) -> Result<Site, Diagnostics> {
+    let (site, found) = load_partial_with(root, config, reuse);
     found
         .into_result(site)
         .map_err(|d| Diagnostics(d.0.into_iter().map(|x| x.relative_to(root)).collect()))
@@ -95,18 +89,13 @@ pub fn load_with(
 /// others), so it suits checks of one file at a time, not checks across
 /// files, which would take what is missing for a mistake.
 pub fn load_partial(root: &Path, config: Config) -> (Site, Diagnostics) {
-    load_partial_with(root, config, None, None)
+    load_partial_with(root, config, None)
 }
 
-fn load_partial_with(
-    root: &Path,
-    config: Config,
-    cache: Option<&SectionCache>,
-    reuse: Option<&Reuse>,
-) -> (Site, Diagnostics) {
+fn load_partial_with(root: &Path, config: Config, reuse: Option<&Reuse>) -> (Site, Diagnostics) {
     let (policy_dirs, mut found) = policy_dirs(root);
     let mut policies = Vec::new();
-    with_parse(&config, cache, reuse, |parse| {
+    with_parse(&config, reuse, |parse| {
         for dir in policy_dirs {
             let (policy, problems) = load_policy(&dir, &config, parse);
             policies.push(policy);
@@ -125,7 +114,7 @@ fn load_partial_with(
 /// renders the policies one at a time: the versions that loaded, and every
 /// problem found.
 pub fn load_one(config: &Config, dir: &Path) -> (Policy, Diagnostics) {
-    with_parse(config, None, None, |parse| load_policy(dir, config, parse))
+    with_parse(config, None, |parse| load_policy(dir, config, parse))
 }
 
 /// The newest version date of the policies in `dirs`, read from the names
@@ -139,23 +128,15 @@ pub fn newest_version_date(dirs: &[PathBuf]) -> Option<Date> {
 }
 
 /// Runs `f` with what parsing sections needs from the configuration.
-fn with_parse<R>(
-    config: &Config,
-    cache: Option<&SectionCache>,
-    reuse: Option<&Reuse>,
-    f: impl FnOnce(&Parse) -> R,
-) -> R {
+fn with_parse<R>(config: &Config, reuse: Option<&Reuse>, f: impl FnOnce(&Parse) -> R) -> R {
     let catalogue = config.rights.catalogue();
     let has_inventory = config.consent.is_some();
-    let context = format!("{}|{has_inventory}", catalogue.ids().join(","));
     let is_known = move |d: &Directive| match d {
         Directive::Form(right) => catalogue.get(right).is_some(),
         Directive::CookieTable => has_inventory,
     };
     f(&Parse {
         is_known: &is_known,
-        cache,
-        context: &context,
         reuse,
     })
 }
@@ -189,9 +170,6 @@ pub fn policy_dirs(root: &Path) -> (Vec<PathBuf>, Diagnostics) {
 /// What parsing a section depends on besides its file.
 struct Parse<'a> {
     is_known: &'a (dyn Fn(&Directive) -> bool + Sync),
-    cache: Option<&'a SectionCache>,
-    /// Fingerprint of what `is_known` decides, for the cache key.
-    context: &'a str,
     reuse: Option<&'a Reuse>,
 }
 
@@ -579,16 +557,7 @@ fn dedup(mut v: Vec<u32>) -> Vec<u32> {
 
 fn load_section(path: &Path, name: &str, parse: &Parse) -> Result<Section, Diagnostics> {
     let text = read(path)?;
-    let Some(cache) = parse.cache else {
-        return parse_section(path, name, &text, parse.is_known);
-    };
-    let key = SectionCache::key(parse.context, &text);
-    if let Some(section) = cache.get(path, &key) {
-        return Ok(section);
-    }
-    let section = parse_section(path, name, &text, parse.is_known)?;
-    cache.put(path, key, &section);
-    Ok(section)
+    parse_section(path, name, &text, parse.is_known)
 }
 
 fn parse_section(

@@ -2,10 +2,8 @@
 //! Translation → Section. `load` builds it from `content/`; later stages
 //! (diff, render) only read it.
 
-mod cache;
 mod load;
 
-pub use cache::SectionCache;
 pub use load::{
     is_editor_litter, load, load_one, load_partial, load_with, newest_version_date, policy_dirs,
     split_front_matter, Reuse, CONTENT_DIR,
