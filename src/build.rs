@@ -93,6 +93,8 @@ fn folder_fingerprint(dir: &Path) -> [u8; 32] {
 /// `check`); `build` streams them to disk and keeps none.
 pub struct Compiled {
     pub site: Site,
+    /// The day versions were judged current or upcoming on.
+    pub today: Date,
     /// Number of diffs computed (each was dropped once its page was written).
     pub diffs: usize,
     /// Every output file, sorted by path (empty after `build`, which wrote them).
@@ -307,6 +309,34 @@ pub struct Incremental {
     changed: Option<Vec<PathBuf>>,
 }
 
+/// Keeps in full only the versions whose text the next edit may show
+/// again without touching them: the current one, those after it, and
+/// those with a redline against it (and one more). The others keep an
+/// outline (see `content::Reuse`, which reads one again when needed): the
+/// text of a long history is not held for pages that are already made.
+fn outline_cold(mut site: Site, today: Date) -> Site {
+    let window = site.config.redlines_to_current + 2;
+    site.policies = std::mem::take(&mut site.policies)
+        .into_iter()
+        .map(|mut policy| {
+            let hot = policy.current_index(today).saturating_sub(window);
+            policy.versions = std::mem::take(&mut policy.versions)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    if i < hot {
+                        content::Version::outlined(v)
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            policy
+        })
+        .collect();
+    site
+}
+
 /// A rebuild's result: every output file by path, and what was redone.
 pub struct Rebuilt {
     pub files: std::collections::HashMap<String, Arc<[u8]>>,
@@ -360,7 +390,10 @@ impl Incremental {
                 .into_iter()
                 .map(|o| (o.file, Arc::from(o.bytes))),
         );
-        self.last_good = Some(Arc::new(compiled.site));
+        // Drop the previous load first: the versions it shares with this
+        // one are then outlined without a copy.
+        self.last_good = None;
+        self.last_good = Some(Arc::new(outline_cold(compiled.site, compiled.today)));
         self.changed = Some(Vec::new());
         let (rendered, reused) = self.memo.counts();
         Ok(Rebuilt {
@@ -496,6 +529,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
     }
     Ok(Compiled {
         site,
+        today,
         diffs: diffs_made,
         outputs: Vec::new(),
         out_dir,

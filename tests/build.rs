@@ -1657,6 +1657,12 @@ fn incremental_rebuilds_after_a_series_of_edits_equal_builds_from_scratch() {
         ..Default::default()
     };
     policy_site::corpus::generate(&spec, &root, None).unwrap();
+    // A short window of redlines against the current version, so that most
+    // versions are kept in outline between rebuilds and must be read again
+    // when an edit next to them makes their redline again.
+    let config = root.join("policy-site.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}redlines_to_current: 2\n")).unwrap();
     let options = Options {
         root: root.clone(),
         date: Some("2000-06-01".parse().unwrap()),

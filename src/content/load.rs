@@ -53,6 +53,12 @@ pub fn load(root: &Path, config: Config) -> Result<Site, Diagnostics> {
 /// An earlier load, and every path changed since it (as the file watcher
 /// reported them): version folders holding none of those paths are taken
 /// from it as they are, without reading them again.
+///
+/// The earlier load may hold versions in outline (no text, see
+/// `Version::outlined`): enough for pages that are not made again. One is
+/// read again when a page that shows its text may be: when it lies next to
+/// a changed version (their redline), or when a change is anything but a
+/// section's text (a summary, a template, a folder: any page may change).
 #[derive(Debug)]
 pub struct Reuse {
     pub previous: std::sync::Arc<Site>,
@@ -60,9 +66,41 @@ pub struct Reuse {
 }
 
 impl Reuse {
-    /// The earlier load of the version in `dir`, unless a path in it changed.
-    fn version(&self, slug: &str, date: Date, dir: &Path) -> Option<std::sync::Arc<Version>> {
-        if self.changed.iter().any(|p| p.starts_with(dir)) {
+    /// Whether every change is a section's text (`content/<policy>/<version>/<lang>/*.md`).
+    fn sections_only(&self) -> bool {
+        let content = self.previous.root.join(CONTENT_DIR);
+        self.changed.iter().all(|p| {
+            p.extension().is_some_and(|e| e == "md")
+                && p.ancestors().nth(4) == Some(content.as_path())
+        })
+    }
+
+    /// Whether a path in `dir` changed.
+    fn touches(&self, dir: &Path) -> bool {
+        self.changed.iter().any(|p| p.starts_with(dir))
+    }
+
+    /// Whether a change lies in a version folder of `policy_dir` that is
+    /// not among `versions` any more.
+    fn vanished(&self, policy_dir: &Path, versions: &[(Date, PathBuf)]) -> bool {
+        self.changed.iter().any(|p| {
+            p.strip_prefix(policy_dir)
+                .ok()
+                .and_then(|rest| rest.components().next())
+                .is_some_and(|first| !versions.iter().any(|(_, d)| d.ends_with(first)))
+        })
+    }
+
+    /// The earlier load of the version in `dir`, unless a path in it
+    /// changed, or it is in outline and its text may be shown again
+    /// (`beside_a_change`: a neighbouring version changed).
+    fn version(
+        &self,
+        slug: &str,
+        (date, dir): (Date, &Path),
+        beside_a_change: bool,
+    ) -> Option<std::sync::Arc<Version>> {
+        if self.touches(dir) {
             return None;
         }
         let policy = self.previous.policies.iter().find(|p| p.slug == slug)?;
@@ -71,7 +109,11 @@ impl Reuse {
             .versions
             .binary_search_by(|v| v.date.cmp(&date))
             .ok()?;
-        Some(&policy.versions[at]).filter(|v| v.dir == dir).cloned()
+        let version = Some(&policy.versions[at]).filter(|v| v.dir == dir)?;
+        if version.outline && (beside_a_change || !self.sections_only()) {
+            return None;
+        }
+        Some(version.clone())
     }
 }
 
@@ -248,17 +290,30 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnosti
             ),
         );
     }
+    let touched: Vec<bool> = version_dirs
+        .iter()
+        .map(|(_, d)| parse.reuse.is_some_and(|r| r.touches(d)))
+        .collect();
+    // A version folder gone: its neighbours are now next to each other.
+    let vanished = parse.reuse.is_some_and(|r| r.vanished(dir, &version_dirs));
+    let beside_a_change = |i: usize| {
+        vanished || (i > 0 && touched[i - 1]) || touched.get(i + 1).copied().unwrap_or(false)
+    };
     let loaded: Vec<(Option<std::sync::Arc<Version>>, Diagnostics)> = version_dirs
         .par_iter()
-        .map(
-            |(date, vdir)| match parse.reuse.and_then(|r| r.version(&slug, *date, vdir)) {
+        .enumerate()
+        .map(|(i, (date, vdir))| {
+            let reused = parse
+                .reuse
+                .and_then(|r| r.version(&slug, (*date, vdir), beside_a_change(i)));
+            match reused {
                 Some(version) => (Some(version), Diagnostics::default()),
                 None => {
                     let (version, found) = load_version(*date, vdir, config, parse);
                     (version.map(std::sync::Arc::new), found)
                 }
-            },
-        )
+            }
+        })
         .collect();
     let mut versions = Vec::new();
     for (version, problems) in loaded {
@@ -387,6 +442,7 @@ fn load_version(
         dir: dir.to_path_buf(),
         translations,
         sources_sha256,
+        outline: false,
     };
     (Some(version), found)
 }

@@ -45,6 +45,32 @@ pub struct Version {
     pub translations: BTreeMap<String, Translation>,
     /// SHA-256 over the version's source files, for `versions.json` and the lock file.
     pub sources_sha256: String,
+    /// Whether its sections' text was dropped (see `Policy::into_outline`).
+    pub outline: bool,
+}
+
+impl Version {
+    /// The version without its sections' text (their numbers, ids, titles,
+    /// headings and widgets stay, and the digests of what they were).
+    pub fn outlined(version: std::sync::Arc<Version>) -> std::sync::Arc<Version> {
+        if version.outline {
+            return version;
+        }
+        let mut v = std::sync::Arc::try_unwrap(version).unwrap_or_else(|v| (*v).clone());
+        for t in v.translations.values_mut() {
+            for s in &mut t.sections {
+                s.markdown = String::new();
+                let r = &mut s.rendered;
+                r.blocks = Vec::new();
+                r.removed = Vec::new();
+                r.fragments
+                    .retain(|f| matches!(f, crate::markdown::Fragment::Directive(_)));
+                r.fragments.shrink_to_fit();
+            }
+        }
+        v.outline = true;
+        std::sync::Arc::new(v)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -176,25 +202,7 @@ impl Policy {
     /// and sections with their numbers, ids, titles and widgets, but no
     /// text (a build keeps one policy's text at a time).
     pub fn into_outline(self) -> Policy {
-        let versions = self
-            .versions
-            .into_iter()
-            .map(|v| {
-                let mut v = std::sync::Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone());
-                for t in v.translations.values_mut() {
-                    for s in &mut t.sections {
-                        s.markdown = String::new();
-                        let r = &mut s.rendered;
-                        r.blocks = Vec::new();
-                        r.removed = Vec::new();
-                        r.fragments
-                            .retain(|f| matches!(f, crate::markdown::Fragment::Directive(_)));
-                        r.fragments.shrink_to_fit();
-                    }
-                }
-                std::sync::Arc::new(v)
-            })
-            .collect();
+        let versions = self.versions.into_iter().map(Version::outlined).collect();
         Policy { versions, ..self }
     }
 
