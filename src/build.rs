@@ -187,6 +187,8 @@ struct Loaded {
     /// the policy folders still to load in `pending`.
     site: Site,
     pending: Option<Vec<PathBuf>>,
+    /// Whether `Options::reuse` may be used (not after a configuration change).
+    reuse_ok: bool,
     strings: BTreeMap<String, i18n::Strings>,
     tera: Tera,
     assets: assets::Assets,
@@ -216,6 +218,7 @@ fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
         let config_file = options.root.join(config::FILE_NAME);
         !r.changed.contains(&config_file)
     });
+    let reuse_ok = reuse.is_some();
     let (site, pending) = if stream {
         let (dirs, problems) = content::policy_dirs(&options.root);
         let site = Site {
@@ -258,6 +261,7 @@ fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
     Ok(Loaded {
         site,
         pending,
+        reuse_ok,
         strings,
         tera,
         assets,
@@ -269,8 +273,11 @@ fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
 }
 
 /// Compiles the site in memory: every output, sorted by path.
+///
+/// With a memo (`serve`), the policies are loaded one at a time, as `build`
+/// does, and old versions are kept in outline (see `outline_cold`).
 pub fn compile(options: &Options) -> Result<Compiled, Diagnostics> {
-    let loaded = load(options, false)?;
+    let loaded = load(options, options.memo.is_some())?;
     let collected = Mutex::new(Vec::new());
     let mut compiled = produce(options, loaded, &|o| {
         collected.lock().expect("not poisoned").push(o);
@@ -309,32 +316,25 @@ pub struct Incremental {
     changed: Option<Vec<PathBuf>>,
 }
 
-/// Keeps in full only the versions whose text the next edit may show
-/// again without touching them: the current one, those after it, and
-/// those with a redline against it (and one more). The others keep an
-/// outline (see `content::Reuse`, which reads one again when needed): the
-/// text of a long history is not held for pages that are already made.
-fn outline_cold(mut site: Site, today: Date) -> Site {
-    let window = site.config.redlines_to_current + 2;
-    site.policies = std::mem::take(&mut site.policies)
+/// Keeps in full only the versions whose text `serve`'s next edit may
+/// show again without touching them: the current one, those after it, and
+/// those with a redline against it (`window`, and two more). The others
+/// keep an outline (`content::Reuse` reads one again when needed): the text
+/// of a long history is not held for pages that are already made.
+fn outline_cold(mut policy: content::Policy, today: Date, window: usize) -> content::Policy {
+    let hot = policy.current_index(today).saturating_sub(window + 2);
+    policy.versions = std::mem::take(&mut policy.versions)
         .into_iter()
-        .map(|mut policy| {
-            let hot = policy.current_index(today).saturating_sub(window);
-            policy.versions = std::mem::take(&mut policy.versions)
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    if i < hot {
-                        content::Version::outlined(v)
-                    } else {
-                        v
-                    }
-                })
-                .collect();
-            policy
+        .enumerate()
+        .map(|(i, v)| {
+            if i < hot {
+                content::Version::outlined(v)
+            } else {
+                v
+            }
         })
         .collect();
-    site
+    policy
 }
 
 /// A rebuild's result: every output file by path, and what was redone.
@@ -393,7 +393,7 @@ impl Incremental {
         // Drop the previous load first: the versions it shares with this
         // one are then outlined without a copy.
         self.last_good = None;
-        self.last_good = Some(Arc::new(outline_cold(compiled.site, compiled.today)));
+        self.last_good = Some(Arc::new(compiled.site));
         self.changed = Some(Vec::new());
         let (rendered, reused) = self.memo.counts();
         Ok(Rebuilt {
@@ -430,6 +430,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
     let Loaded {
         site,
         pending,
+        reuse_ok,
         strings,
         tera,
         assets,
@@ -462,7 +463,10 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         }
         write_clock.time(|| sink(o))
     };
-    let site_key = options
+    // Before a streamed build has loaded any policy, only the inputs that
+    // are not content (each policy's pages add their own, see
+    // `streamed_key`); a whole site's with every policy's shape.
+    let first_key = options
         .memo
         .as_ref()
         .map(|_| site_key(&site, &strings, &assets, today, minify));
@@ -470,7 +474,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         memo.begin();
     }
     let fixed = Fixed {
-        memo: options.memo.as_deref().zip(site_key),
+        memo: options.memo.as_deref().zip(first_key),
         minify,
         today,
         strings: &strings,
@@ -489,7 +493,20 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
             (site, time, made, load)
         }
         Some(dirs) => {
-            let streamed = stream_policies(site, dirs, &tera, &fixed, &emit_page, &mut pages);
+            let reuse = options.reuse.as_deref().filter(|_| reuse_ok);
+            let window = site.config.redlines_to_current;
+            // `serve` keeps recent versions whole for its next rebuild.
+            let keep = |p: content::Policy| match options.memo {
+                Some(_) => outline_cold(p, today, window),
+                None => p.into_outline(),
+            };
+            let streamed = stream_policies(
+                site,
+                (dirs, reuse),
+                (&tera, &fixed, &emit_page),
+                &keep,
+                &mut pages,
+            );
             let config_file = options.root.join(config::FILE_NAME);
             if let Err(d) = check_references(&streamed.site, &config_file) {
                 pages.found.extend(d);
@@ -502,13 +519,19 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
             )
         }
     };
-    pages.add(render::render_site(
-        &tera,
-        &fixed.env(&site, &no_diffs),
-        &emit_page,
-    ));
+    // Site-wide pages list every policy: keyed with all their shapes.
+    let whole_key = options
+        .memo
+        .as_ref()
+        .map(|_| site_key(&site, &strings, &assets, today, minify));
+    let site_env = |diffs| {
+        let mut env = fixed.env(&site, diffs);
+        env.memo = fixed.memo.map(|(memo, _)| memo).zip(whole_key);
+        env
+    };
+    pages.add(render::render_site(&tera, &site_env(&no_diffs), &emit_page));
     pages.urls.sort();
-    let env = fixed.env(&site, &no_diffs);
+    let env = site_env(&no_diffs);
     let files = render::files::all(&env, &pages.urls);
     let copies = assets.files.iter().map(|(path, bytes)| Output {
         file: path.clone(),
@@ -590,15 +613,34 @@ fn site_key(
     assets.files.hash(&mut hasher);
     (today, minify).hash(&mut hasher);
     for policy in &site.policies {
-        (&policy.slug, format!("{:?}", policy.title)).hash(&mut hasher);
-        for v in &policy.versions {
-            (v.date, v.effective, v.material).hash(&mut hasher);
-            format!("{:?}", v.summary).hash(&mut hasher);
-            v.translations
-                .keys()
-                .for_each(|lang| lang.hash(&mut hasher));
-        }
+        shape_key(policy).hash(&mut hasher);
     }
+    hasher.finish()
+}
+
+/// A policy as navigation shows it: slug, title, and each version's dates,
+/// flag, summary and languages.
+fn shape_key(policy: &content::Policy) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (&policy.slug, format!("{:?}", policy.title)).hash(&mut hasher);
+    for v in &policy.versions {
+        (v.date, v.effective, v.material).hash(&mut hasher);
+        format!("{:?}", v.summary).hash(&mut hasher);
+        v.translations
+            .keys()
+            .for_each(|lang| lang.hash(&mut hasher));
+    }
+    hasher.finish()
+}
+
+/// The key of what a streamed policy's pages read besides their own
+/// versions: the site-wide inputs known before any policy is loaded, the
+/// consent policy's shape (the banner) and the policy's own.
+fn streamed_key(base: u64, consent: u64, policy: &content::Policy) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (base, consent, shape_key(policy)).hash(&mut hasher);
     hasher.finish()
 }
 
@@ -617,10 +659,9 @@ struct Streamed {
 /// but no longer rendered.
 fn stream_policies(
     mut site: Site,
-    mut dirs: Vec<PathBuf>,
-    tera: &Tera,
-    fixed: &Fixed,
-    emit: &Emit,
+    (mut dirs, reuse): (Vec<PathBuf>, Option<&content::Reuse>),
+    (tera, fixed, emit): (&Tera, &Fixed, &Emit),
+    keep: &dyn Fn(content::Policy) -> content::Policy,
     pages: &mut Pages,
 ) -> Streamed {
     let consent = site.config.consent.as_ref().map(|c| c.policy.clone());
@@ -637,10 +678,11 @@ fn stream_policies(
         made: 0,
     };
     let mut failed = false;
+    let mut consent_shape = 0;
     let mut outline = Vec::new();
     for (n, dir) in dirs.iter().enumerate() {
         let started = Instant::now();
-        let (policy, problems) = content::load_one(&site.config, dir);
+        let (policy, problems) = content::load_one(&site.config, dir, reuse);
         streamed.load += started.elapsed();
         failed |= !problems.is_empty();
         pages.found.extend(Diagnostics(
@@ -653,19 +695,25 @@ fn stream_policies(
         site.policies = vec![policy];
         if !failed {
             let redlines = render::Redlines::default();
-            let env = fixed.env(&site, &redlines);
+            let mut env = fixed.env(&site, &redlines);
             if n == 0 {
                 if let Err(d) = render::prepare(tera, &env) {
                     pages.found.extend(d);
                 }
+                if consent.as_deref() == Some(site.policies[0].slug.as_str()) {
+                    consent_shape = shape_key(&site.policies[0]);
+                }
             }
+            env.memo = env
+                .memo
+                .map(|(memo, base)| (memo, streamed_key(base, consent_shape, &site.policies[0])));
             pages.add(render::render_policy(tera, &env, &site.policies[0], emit));
             let (count, time) = redlines.made();
             streamed.made += count;
             streamed.diff += time;
         }
         let policy = site.policies.pop().expect("one policy");
-        outline.push((dir.clone(), policy.into_outline()));
+        outline.push((dir.clone(), keep(policy)));
     }
     // Back in folder order, as a whole load gives them.
     outline.sort_by_key(|(dir, _)| order.iter().position(|d| d == dir));

@@ -791,12 +791,18 @@ fn port_in(line: &str) -> u16 {
         .unwrap()
 }
 
-/// One HTTP exchange; returns the whole answer as text.
+/// One HTTP exchange; returns the whole answer as text. The request asks
+/// the server to close the connection after answering, so reading to the
+/// end does not wait for its keep-alive timeout.
 fn exchange(port: u16, request: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
+    let request = match request.contains("\r\nConnection:") {
+        true => request.to_string(),
+        false => request.replacen("\r\n", "\r\nConnection: close\r\n", 1),
+    };
     stream.write_all(request.as_bytes()).unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();

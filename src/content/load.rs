@@ -155,8 +155,8 @@ fn load_partial_with(root: &Path, config: Config, reuse: Option<&Reuse>) -> (Sit
 /// One policy (its folder under `content/`), for a build that loads and
 /// renders the policies one at a time: the versions that loaded, and every
 /// problem found.
-pub fn load_one(config: &Config, dir: &Path) -> (Policy, Diagnostics) {
-    with_parse(config, None, |parse| load_policy(dir, config, parse))
+pub fn load_one(config: &Config, dir: &Path, reuse: Option<&Reuse>) -> (Policy, Diagnostics) {
+    with_parse(config, reuse, |parse| load_policy(dir, config, parse))
 }
 
 /// The newest version date of the policies in `dirs`, read from the names
