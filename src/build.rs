@@ -93,8 +93,6 @@ fn folder_fingerprint(dir: &Path) -> [u8; 32] {
 /// `check`); `build` streams them to disk and keeps none.
 pub struct Compiled {
     pub site: Site,
-    /// The day versions were judged current or upcoming on.
-    pub today: Date,
     /// Number of diffs computed (each was dropped once its page was written).
     pub diffs: usize,
     /// Every output file, sorted by path (empty after `build`, which wrote them).
@@ -216,7 +214,7 @@ fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
     // A changed configuration changes how sections parse: load everything.
     let reuse = options.reuse.as_deref().filter(|r| {
         let config_file = options.root.join(config::FILE_NAME);
-        !r.changed.contains(&config_file)
+        !r.changed(&config_file)
     });
     let reuse_ok = reuse.is_some();
     let (site, pending) = if stream {
@@ -376,7 +374,8 @@ impl Incremental {
         let reuse = self.last_good.clone().zip(self.changed.clone());
         let options = Options {
             memo: Some(self.memo.clone()),
-            reuse: reuse.map(|(previous, changed)| Arc::new(content::Reuse { previous, changed })),
+            reuse: reuse
+                .map(|(previous, changed)| Arc::new(content::Reuse::new(previous, changed))),
             ..self.options.clone()
         };
         let compiled = compile(&options)?;
@@ -405,6 +404,45 @@ impl Incremental {
     }
 }
 
+/// Where a build's outputs go, timed.
+struct Sinks<'a> {
+    options: &'a Options,
+    consent: Option<consent::ConsentConfig>,
+    minify: bool,
+    sink: &'a Emit<'a>,
+    minify_clock: Clock,
+    write_clock: Clock,
+    /// Problems with scripts gated on cookie categories, found page by page.
+    gated: Mutex<Diagnostics>,
+}
+
+impl Sinks<'_> {
+    /// A file that is not a page (minified here when it is HTML).
+    fn file(&self, mut o: Output) -> Result<(), Diagnostic> {
+        if self.minify && o.is_html() {
+            o.bytes = self.minify_clock.time(|| output::minify(&o.bytes));
+        }
+        self.write_clock.time(|| (self.sink)(o))
+    }
+
+    /// A page, minified by the render stage. Scripts gated on a cookie
+    /// category must name one. With a memo, which keeps every page, it goes
+    /// no further.
+    fn page(&self, o: Output) -> Result<(), Diagnostic> {
+        if let Some(consent) = &self.consent {
+            if let Err(d) =
+                consent::check_gated(&self.options.root, std::slice::from_ref(&o), consent)
+            {
+                self.gated.lock().expect("not poisoned").extend(d);
+            }
+        }
+        if self.options.memo.is_some() {
+            return Ok(());
+        }
+        self.write_clock.time(|| (self.sink)(o))
+    }
+}
+
 /// Time summed over threads, in nanoseconds.
 #[derive(Default)]
 struct Clock(AtomicU64);
@@ -423,9 +461,11 @@ impl Clock {
 }
 
 /// Renders every page and file and hands each to `sink` as soon as it is
-/// ready (minified): the site-wide pages first, then one policy at a time,
-/// its redlines (each diffed in its own job) before its other pages. What
-/// is held at once, besides the loaded model, is the pages being rendered.
+/// ready (minified): one policy at a time, its redlines (each diffed in its
+/// own job) before its other pages, then the site-wide pages and files,
+/// which list them all. What is held at once, besides the loaded model (or,
+/// streamed, one policy and the others' outlines), is the pages being
+/// rendered.
 fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, Diagnostics> {
     let Loaded {
         site,
@@ -440,29 +480,17 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         load,
     } = loaded;
     let minify = options.minify.unwrap_or(site.config.minify);
-    let consent_config = site.config.consent.clone();
-    let (minify_clock, write_clock) = (Clock::default(), Clock::default());
-    let gated = Mutex::new(Diagnostics::default());
-    let emit_file = |mut o: Output| {
-        if minify && o.is_html() {
-            o.bytes = minify_clock.time(|| output::minify(&o.bytes));
-        }
-        write_clock.time(|| sink(o))
+    let sinks = Sinks {
+        options,
+        consent: site.config.consent.clone(),
+        minify,
+        sink,
+        minify_clock: Clock::default(),
+        write_clock: Clock::default(),
+        gated: Mutex::default(),
     };
-    // Scripts gated on a cookie category must name one; checked page by page.
-    // Pages come minified from the render stage. With a memo, which keeps
-    // every page, they go no further.
-    let emit_page = |o: Output| {
-        if let Some(consent) = &consent_config {
-            if let Err(d) = consent::check_gated(&options.root, std::slice::from_ref(&o), consent) {
-                gated.lock().expect("not poisoned").extend(d);
-            }
-        }
-        if options.memo.is_some() {
-            return Ok(());
-        }
-        write_clock.time(|| sink(o))
-    };
+    let emit_file = |o: Output| sinks.file(o);
+    let emit_page = |o: Output| sinks.page(o);
     // Before a streamed build has loaded any policy, only the inputs that
     // are not content (each policy's pages add their own, see
     // `streamed_key`); a whole site's with every policy's shape.
@@ -484,54 +512,23 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
     };
     let mut pages = Pages::default();
     let no_diffs = render::Redlines::default();
-    let (site, diff_time, diffs_made, load) = match pending {
-        None => {
-            if let Err(d) = render::prepare(&tera, &fixed.env(&site, &no_diffs)) {
-                pages.found.extend(d);
-            }
-            let (time, made) = render_policies(&site, &tera, &fixed, &emit_page, &mut pages);
-            (site, time, made, load)
-        }
-        Some(dirs) => {
-            let reuse = options.reuse.as_deref().filter(|_| reuse_ok);
-            let window = site.config.redlines_to_current;
-            // `serve` keeps recent versions whole for its next rebuild.
-            let keep = |p: content::Policy| match options.memo {
-                Some(_) => outline_cold(p, today, window),
-                None => p.into_outline(),
-            };
-            let streamed = stream_policies(
-                site,
-                (dirs, reuse),
-                (&tera, &fixed, &emit_page),
-                &keep,
-                &mut pages,
-            );
-            let config_file = options.root.join(config::FILE_NAME);
-            if let Err(d) = check_references(&streamed.site, &config_file) {
-                pages.found.extend(d);
-            }
-            (
-                streamed.site,
-                streamed.diff,
-                streamed.made,
-                load + streamed.load,
-            )
-        }
-    };
+    let content = render_content(
+        options,
+        (site, pending, reuse_ok),
+        (&tera, &fixed, &emit_page),
+        &mut pages,
+    );
+    let (site, diff_time, diffs_made) = (content.site, content.diff, content.made);
+    let load = load + content.load;
     // Site-wide pages list every policy: keyed with all their shapes.
     let whole_key = options
         .memo
         .as_ref()
         .map(|_| site_key(&site, &strings, &assets, today, minify));
-    let site_env = |diffs| {
-        let mut env = fixed.env(&site, diffs);
-        env.memo = fixed.memo.map(|(memo, _)| memo).zip(whole_key);
-        env
-    };
-    pages.add(render::render_site(&tera, &site_env(&no_diffs), &emit_page));
+    let mut env = fixed.env(&site, &no_diffs);
+    env.memo = fixed.memo.map(|(memo, _)| memo).zip(whole_key);
+    pages.add(render::render_site(&tera, &env, &emit_page));
     pages.urls.sort();
-    let env = site_env(&no_diffs);
     let files = render::files::all(&env, &pages.urls);
     let copies = assets.files.iter().map(|(path, bytes)| Output {
         file: path.clone(),
@@ -542,9 +539,9 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
             pages.found.push(d);
         }
     }
-    pages
-        .found
-        .extend(dedup(gated.into_inner().expect("not poisoned")));
+    pages.found.extend(dedup(std::mem::take(
+        &mut *sinks.gated.lock().expect("not poisoned"),
+    )));
     let count = pages.urls.len();
     pages.found.into_result(())?;
     if let Some(memo) = &options.memo {
@@ -552,7 +549,6 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
     }
     Ok(Compiled {
         site,
-        today,
         diffs: diffs_made,
         outputs: Vec::new(),
         out_dir,
@@ -560,8 +556,8 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
             load,
             diff: diff_time,
             render: pages.busy.saturating_sub(diff_time),
-            minify: minify_clock.get() + pages.minify,
-            write: write_clock.get(),
+            minify: sinks.minify_clock.get() + pages.minify,
+            write: sinks.write_clock.get(),
             wall: started.elapsed(),
         },
         pages: count,
@@ -638,10 +634,44 @@ fn shape_key(policy: &content::Policy) -> u64 {
 /// versions: the site-wide inputs known before any policy is loaded, the
 /// consent policy's shape (the banner) and the policy's own.
 fn streamed_key(base: u64, consent: u64, policy: &content::Policy) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (base, consent, shape_key(policy)).hash(&mut hasher);
-    hasher.finish()
+    crate::vocabulary::digest(&(base, consent, shape_key(policy)))
+}
+
+/// Renders every policy's pages: of the loaded site, or (`pending`: the
+/// policy folders of a streamed build) loading each one first. Returns the
+/// site as the site-wide pages will read it.
+fn render_content(
+    options: &Options,
+    (site, pending, reuse_ok): (Site, Option<Vec<PathBuf>>, bool),
+    (tera, fixed, emit): (&Tera, &Fixed, &Emit),
+    pages: &mut Pages,
+) -> Streamed {
+    let Some(dirs) = pending else {
+        let no_diffs = render::Redlines::default();
+        if let Err(d) = render::prepare(tera, &fixed.env(&site, &no_diffs)) {
+            pages.found.extend(d);
+        }
+        let (diff, made) = render_policies(&site, tera, fixed, emit, pages);
+        return Streamed {
+            site,
+            load: Duration::ZERO,
+            diff,
+            made,
+        };
+    };
+    let reuse = options.reuse.as_deref().filter(|_| reuse_ok);
+    let (today, window) = (fixed.today, site.config.redlines_to_current);
+    // `serve` keeps recent versions whole for its next rebuild.
+    let keep = |p: content::Policy| match options.memo {
+        Some(_) => outline_cold(p, today, window),
+        None => p.into_outline(),
+    };
+    let streamed = stream_policies(site, (dirs, reuse), (tera, fixed, emit), &keep, pages);
+    let config_file = options.root.join(config::FILE_NAME);
+    if let Err(d) = check_references(&streamed.site, &config_file) {
+        pages.found.extend(d);
+    }
+    streamed
 }
 
 /// What a streamed build leaves: the site in outline, and the time spent

@@ -1,5 +1,5 @@
 //! Words every stage speaks: localized text, slugs, editor litter, a line
-//! lookup for placing errors, hex digests. A leaf: it imports nothing of the
+//! lookup for placing errors, hex digests and hashed keys. A leaf: it imports nothing of the
 //! crate, so any module may use it without making a circle.
 
 use std::collections::BTreeMap;
@@ -11,6 +11,15 @@ pub type Localized = BTreeMap<String, String>;
 /// files that were parsed as a whole.
 pub fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+/// A value as one number, the same from one run to the next (std's SipHash
+/// with fixed keys): the keys of incremental rebuilds.
+pub fn digest(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Lower-case hexadecimal, for digests.

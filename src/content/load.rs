@@ -61,18 +61,30 @@ pub fn load(root: &Path, config: Config) -> Result<Site, Diagnostics> {
 /// section's text (a summary, a template, a folder: any page may change).
 #[derive(Debug)]
 pub struct Reuse {
-    pub previous: std::sync::Arc<Site>,
-    pub changed: Vec<PathBuf>,
+    previous: std::sync::Arc<Site>,
+    changed: Vec<PathBuf>,
+    /// Whether every change is a section's text
+    /// (`content/<policy>/<version>/<lang>/*.md`).
+    sections_only: bool,
 }
 
 impl Reuse {
-    /// Whether every change is a section's text (`content/<policy>/<version>/<lang>/*.md`).
-    fn sections_only(&self) -> bool {
-        let content = self.previous.root.join(CONTENT_DIR);
-        self.changed.iter().all(|p| {
+    pub fn new(previous: std::sync::Arc<Site>, changed: Vec<PathBuf>) -> Reuse {
+        let content = previous.root.join(CONTENT_DIR);
+        let sections_only = changed.iter().all(|p| {
             p.extension().is_some_and(|e| e == "md")
                 && p.ancestors().nth(4) == Some(content.as_path())
-        })
+        });
+        Reuse {
+            previous,
+            changed,
+            sections_only,
+        }
+    }
+
+    /// Whether `path` is among the changes.
+    pub fn changed(&self, path: &Path) -> bool {
+        self.changed.iter().any(|p| p == path)
     }
 
     /// Whether a path in `dir` changed.
@@ -91,8 +103,8 @@ impl Reuse {
         })
     }
 
-    /// The earlier load of the version in `dir`, unless a path in it
-    /// changed, or it is in outline and its text may be shown again
+    /// The earlier load of the version in `dir` (which no change touched),
+    /// unless it is in outline and its text may be shown again
     /// (`beside_a_change`: a neighbouring version changed).
     fn version(
         &self,
@@ -100,9 +112,6 @@ impl Reuse {
         (date, dir): (Date, &Path),
         beside_a_change: bool,
     ) -> Option<std::sync::Arc<Version>> {
-        if self.touches(dir) {
-            return None;
-        }
         let policy = self.previous.policies.iter().find(|p| p.slug == slug)?;
         // Versions are in date order.
         let at = policy
@@ -110,7 +119,7 @@ impl Reuse {
             .binary_search_by(|v| v.date.cmp(&date))
             .ok()?;
         let version = Some(&policy.versions[at]).filter(|v| v.dir == dir)?;
-        if version.outline && (beside_a_change || !self.sections_only()) {
+        if version.outline && (beside_a_change || !self.sections_only) {
             return None;
         }
         Some(version.clone())
@@ -305,6 +314,7 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnosti
         .map(|(i, (date, vdir))| {
             let reused = parse
                 .reuse
+                .filter(|_| !touched[i])
                 .and_then(|r| r.version(&slug, (*date, vdir), beside_a_change(i)));
             match reused {
                 Some(version) => (Some(version), Diagnostics::default()),

@@ -4,30 +4,24 @@
 
 use super::{Env, Output};
 use crate::diff::present::escape;
+use crate::vocabulary::digest;
 use serde_json::json;
 
 pub fn all(env: &Env, page_urls: &[String]) -> Vec<Output> {
     let mut outputs = vec![robots(env), headers(env)];
     outputs.extend(gpc_json(env));
     // The big ones, made again only when what they list changed (`serve`).
-    let page_list = {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        page_urls.hash(&mut hasher);
-        hasher.finish()
-    };
+    let page_list = digest(&page_urls);
     outputs.extend(remembered(env, "file/sitemap.xml", page_list, || {
         sitemap(env, page_urls)
     }));
     for policy in &env.site.policies {
-        let sources = {
-            use std::hash::{Hash, Hasher};
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            for v in &policy.versions {
-                v.sources_sha256.hash(&mut hasher);
-            }
-            hasher.finish()
-        };
+        let sources: Vec<&str> = policy
+            .versions
+            .iter()
+            .map(|v| v.sources_sha256.as_str())
+            .collect();
+        let sources = digest(&sources);
         let id = format!("file/versions/{}", policy.slug);
         outputs.extend(remembered(env, &id, sources, || versions_json(env, policy)));
     }
@@ -41,12 +35,7 @@ fn remembered(env: &Env, id: &str, inputs: u64, make: impl FnOnce() -> Output) -
     let Some((memo, site)) = env.memo else {
         return Some(make());
     };
-    let key = {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (site, inputs).hash(&mut hasher);
-        hasher.finish()
-    };
+    let key = digest(&(site, inputs));
     if memo.reuse(id, key).is_none() {
         let output = make();
         memo.store(

@@ -68,18 +68,17 @@ pub use crate::output::Output;
 /// Where rendered pages go, one by one, from many threads.
 pub type Emit<'a> = dyn Fn(Output) -> Result<(), Diagnostic> + Sync + 'a;
 
-/// Renders the pages that belong to no policy (home, 404, language indexes,
-/// request forms); returns their URLs. Call it before the policies' pages:
-/// it computes the values every page of a language shares from the whole site.
 /// Computes what every page of a language shares (strings, banner) from the
-/// site in `env`, which must hold the consent policy. Call it before the
-/// first page is rendered; later calls keep what the first computed.
+/// site in `env`, which must hold the consent policy. Call it once, before
+/// the first page is rendered.
 pub fn prepare(tera: &Tera, env: &Env) -> Result<(), Diagnostics> {
     pages::prepare_shared(env, tera)
 }
 
+/// Renders the pages that belong to no policy (home, 404, language indexes,
+/// request forms); returns their URLs. Call it after `prepare`, with the
+/// whole site (in outline, when its policies were streamed).
 pub fn render_site(tera: &Tera, env: &Env, emit: &Emit) -> Result<Rendered, Diagnostics> {
-    pages::prepare_shared(env, tera)?;
     render_jobs(tera, env, pages::site_jobs(env), emit)
 }
 

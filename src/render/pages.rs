@@ -305,9 +305,8 @@ struct SharedValues {
     banners: std::sync::OnceLock<BTreeMap<String, String>>,
 }
 
-/// Computes the shared values from the whole site (before the per-policy
-/// passes, which see one policy at a time), and renders the banner once per
-/// language.
+/// Computes the shared values from the site in `env` (which holds the
+/// consent policy), and renders the banner once per language.
 pub(super) fn prepare_shared(env: &Env, tera: &Tera) -> Result<(), crate::error::Diagnostics> {
     let mut banners = BTreeMap::new();
     for lang in &env.site.config.languages {
@@ -336,7 +335,8 @@ pub(super) fn prepare_shared(env: &Env, tera: &Tera) -> Result<(), crate::error:
         };
         banners.insert(lang.clone(), html);
     }
-    // A second call (a later pass of the same build) keeps the first.
+    // Called once per build (`render::prepare`); were it called again, the
+    // first banners would stay.
     let _ = env.shared.0.banners.set(banners);
     Ok(())
 }
