@@ -45,10 +45,14 @@ measure() {
     : "$1"
 }
 
+# Each run writes into a new folder, and none is deleted until the end: on
+# ext4 without a journal (this machine's disk) a new file skips every inode
+# freed in the last minute or more, so deleting one run's output just before
+# the next makes each later file creation scan past thousands of them, a
+# cost that grows with the number of files rather than with the work.
 for i in $(seq "$runs"); do
-    rm -rf "$work/out" "$work/hugo/public"
-    measure ps "$work/ps.txt" "$bin" build --root "$work/site" --out "$work/out" --quiet
-    measure hugo "$work/hugo.txt" hugo --quiet -s "$work/hugo" -d "$work/hugo/public"
+    measure ps "$work/ps.txt" "$bin" build --root "$work/site" --out "$work/out-$i" --quiet
+    measure hugo "$work/hugo.txt" hugo --quiet -s "$work/hugo" -d "$work/hugo-public-$i"
     echo "run $i: policy-site $(tail -1 "$work/ps.txt"), hugo $(tail -1 "$work/hugo.txt") (cpu s, peak kB, wall s)"
 done
 
@@ -60,11 +64,11 @@ bytes() { du -sb "$1" | cut -f1; }
 
 ps_cpu=$(median "$work/ps.txt" 1) ps_mem=$(median "$work/ps.txt" 2) ps_wall=$(median "$work/ps.txt" 3)
 hu_cpu=$(median "$work/hugo.txt" 1) hu_mem=$(median "$work/hugo.txt" 2) hu_wall=$(median "$work/hugo.txt" 3)
-ps_bytes=$(bytes "$work/out") hu_bytes=$(bytes "$work/hugo/public")
+ps_bytes=$(bytes "$work/out-$runs") hu_bytes=$(bytes "$work/hugo-public-$runs")
 echo
 printf '%-12s %9s %10s %9s %11s %14s\n' "" "CPU s" "peak MB" "wall s" "HTML files" "output MB"
-printf '%-12s %9.2f %10.0f %9.2f %11d %14d\n' policy-site "$ps_cpu" "$((ps_mem / 1024))" "$ps_wall" "$(files "$work/out")" "$((ps_bytes / 1048576))"
-printf '%-12s %9.2f %10.0f %9.2f %11d %14d\n' hugo "$hu_cpu" "$((hu_mem / 1024))" "$hu_wall" "$(files "$work/hugo/public")" "$((hu_bytes / 1048576))"
+printf '%-12s %9.2f %10.0f %9.2f %11d %14d\n' policy-site "$ps_cpu" "$((ps_mem / 1024))" "$ps_wall" "$(files "$work/out-$runs")" "$((ps_bytes / 1048576))"
+printf '%-12s %9.2f %10.0f %9.2f %11d %14d\n' hugo "$hu_cpu" "$((hu_mem / 1024))" "$hu_wall" "$(files "$work/hugo-public-$runs")" "$((hu_bytes / 1048576))"
 awk -v a="$ps_cpu" -v b="$hu_cpu" -v c="$ps_mem" -v d="$hu_mem" -v e="$ps_bytes" -v f="$hu_bytes" -v p="$pages" 'BEGIN {
     printf "ratios policy-site / hugo: CPU %.2f×, peak memory %.2f×, output bytes %.2f×\n", a / b, c / d, e / f
     printf "per version-page: policy-site %.2f ms CPU, hugo %.2f ms CPU\n", a / p * 1000, b / p * 1000

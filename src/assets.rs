@@ -53,13 +53,18 @@ pub struct Assets {
 impl Assets {
     /// `sha384-…` for a file, as the `integrity` attribute takes it.
     pub fn integrity(&self, path: &str) -> Option<String> {
-        self.files.get(path).map(|bytes| {
-            format!(
-                "sha384-{}",
-                base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
-            )
-        })
+        self.files
+            .get(path)
+            .map(|bytes| integrity_of(&Sha384::digest(bytes)))
     }
+}
+
+/// `sha384-…` for a file's SHA-384 digest.
+pub fn integrity_of(sha384: &[u8]) -> String {
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha384)
+    )
 }
 
 pub fn load(root: &Path) -> Result<Assets, Diagnostics> {

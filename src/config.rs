@@ -41,8 +41,10 @@ pub struct Config {
     /// Overrides of interface strings: language → namespace → key → text.
     #[serde(default)]
     pub strings: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
-    /// Whether pages are minified (on by default; off helps template authors).
-    #[serde(default = "yes")]
+    /// Whether every page also goes through minify-html (off by default:
+    /// the built-in templates and the content are written compact already,
+    /// and minify-html costs more than it saves; see README › Configuration).
+    #[serde(default)]
     pub minify: bool,
     /// How many versions before the current one get a full redline against
     /// it ("what changed since the version I accepted"); older versions link
@@ -67,10 +69,6 @@ pub struct Endpoints {
 
 fn default_output() -> PathBuf {
     PathBuf::from("public")
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl Config {

@@ -469,25 +469,25 @@ fn a_language_that_only_an_upcoming_version_has_shows_it_marked_as_upcoming() {
     let page = |p: &str| std::fs::read_to_string(out.path().join(p)).unwrap();
     let fr = page("fr/terms/index.html");
     assert!(
-        fr.contains("notice-upcoming") && fr.contains("data-version=2025-02-01"),
+        fr.contains("notice-upcoming") && fr.contains("data-version=\"2025-02-01\""),
         "{fr}"
     );
     let notice = &fr[fr.find("notice-upcoming").unwrap()..];
     assert!(
-        notice[..notice.find("</p>").unwrap()].contains("href=/en/terms/"),
+        notice[..notice.find("</p>").unwrap()].contains("href=\"/en/terms/\""),
         "{notice}"
     );
     // Its English counterpart is the same version, not the English current page.
     assert!(
-        fr.contains("href=https://example.com/en/terms/2025-02-01/ hreflang=en"),
+        fr.contains(r#"hreflang="en" href="https://example.com/en/terms/2025-02-01/""#),
         "{fr}"
     );
     let en = page("en/terms/index.html");
     assert!(
-        !en.contains("hreflang=fr"),
+        !en.contains("hreflang=\"fr\""),
         "the English current page offers French: {en}"
     );
-    assert!(page("fr/index.html").contains("href=/fr/terms/"));
+    assert!(page("fr/index.html").contains("href=\"/fr/terms/\""));
     // Once in effect, French is the current page like any other language.
     let after = Options {
         date: Some("2025-04-01".parse().unwrap()),
@@ -496,7 +496,7 @@ fn a_language_that_only_an_upcoming_version_has_shows_it_marked_as_upcoming() {
     };
     policy_site::build::build(&after).unwrap();
     assert!(!page("fr/terms/index.html").contains("notice-upcoming"));
-    assert!(page("en/terms/index.html").contains("hreflang=fr"));
+    assert!(page("en/terms/index.html").contains("hreflang=\"fr\""));
 }
 
 /// A file that does not load does not hide the findings of the others: one

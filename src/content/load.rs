@@ -347,8 +347,10 @@ fn load_version(
     parse: &Parse,
 ) -> (Option<Version>, Diagnostics) {
     let mut found = Diagnostics::default();
+    let reads = Reads::default();
     let version_file = dir.join("version.yaml");
-    let meta = match read(&version_file)
+    let meta = match reads
+        .read(&version_file)
         .and_then(|t| yaml::parse::<VersionFile>(&t, &version_file, 1).map_err(Diagnostics::from))
     {
         Ok(meta) => Some(meta),
@@ -385,8 +387,8 @@ fn load_version(
             );
             continue;
         }
-        let (t, problems) =
-            load_translation(&lang, &lang_dir, parse, lang == config.default_language());
+        let is_default = lang == config.default_language();
+        let (t, problems) = load_translation(&lang, &lang_dir, (parse, &reads), is_default);
         if problems.is_empty() {
             translations.insert(lang, t);
         } else {
@@ -443,7 +445,7 @@ fn load_version(
     for (lang, t) in broken {
         translations.entry(lang).or_insert(t);
     }
-    let sources_sha256 = hash_sources(dir);
+    let sources_sha256 = hash_sources(dir, reads);
     let version = Version {
         date,
         effective: meta.effective.unwrap_or(date),
@@ -539,7 +541,7 @@ fn match_translation(source: &Translation, translation: &Translation, dir: &Path
 fn load_translation(
     lang: &str,
     dir: &Path,
-    parse: &Parse,
+    (parse, reads): (&Parse, &Reads),
     is_default: bool,
 ) -> (Translation, Diagnostics) {
     let mut found = Diagnostics::default();
@@ -562,7 +564,10 @@ fn load_translation(
             );
             continue;
         }
-        match load_section(path, &name, parse) {
+        match reads
+            .read(path)
+            .and_then(|text| parse_section(path, &name, &text, parse.is_known))
+        {
             Ok(section) => sections.push(section),
             Err(d) => {
                 // The file is there, only broken: its number is not missing.
@@ -619,11 +624,6 @@ fn load_translation(
 fn dedup(mut v: Vec<u32>) -> Vec<u32> {
     v.dedup();
     v
-}
-
-fn load_section(path: &Path, name: &str, parse: &Parse) -> Result<Section, Diagnostics> {
-    let text = read(path)?;
-    parse_section(path, name, &text, parse.is_known)
 }
 
 fn parse_section(
@@ -731,7 +731,25 @@ pub fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
 }
 
 /// SHA-256 over the version's files (path and bytes, in path order).
-fn hash_sources(dir: &Path) -> String {
+/// The files one version's load read, by path: its sources hash is made
+/// from them, so that no file is read twice.
+#[derive(Default)]
+struct Reads(std::cell::RefCell<BTreeMap<PathBuf, Vec<u8>>>);
+
+impl Reads {
+    fn read(&self, path: &Path) -> Result<String, Diagnostics> {
+        let text = read(path)?;
+        self.0
+            .borrow_mut()
+            .insert(path.to_path_buf(), text.as_bytes().to_vec());
+        Ok(text)
+    }
+}
+
+/// SHA-256 over every file of a version folder (but editor litter), in
+/// path order: each file's path, a zero byte, its bytes, a zero byte.
+fn hash_sources(dir: &Path, reads: Reads) -> String {
+    let mut reads = reads.0.into_inner();
     let mut hasher = Sha256::new();
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .into_iter()
@@ -748,7 +766,10 @@ fn hash_sources(dir: &Path) -> String {
             .replace('\\', "/");
         hasher.update(rel.as_bytes());
         hasher.update([0]);
-        hasher.update(std::fs::read(&file).unwrap_or_default());
+        let bytes = reads
+            .remove(&file)
+            .unwrap_or_else(|| std::fs::read(&file).unwrap_or_default());
+        hasher.update(bytes);
         hasher.update([0]);
     }
     hex(&hasher.finalize())

@@ -149,26 +149,37 @@ pub fn count(text: &str) -> usize {
 /// Calls `f` with the key and style of each token of `block` but spaces,
 /// in order, without building tokens: what aligning blocks compares.
 pub fn each_key(block: &Block, mut f: impl FnMut(&str, &Style)) {
-    let mut word = String::new();
     let mut mark = [0u8; 4];
     for run in &block.runs {
-        let mut chars = run.text.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c.is_alphanumeric() || joins(&word, c, chars.peek().copied()) {
-                word.push(c);
+        let text = run.text.as_str();
+        // The word being read, as a slice of the run: where it starts, and
+        // whether its last character is a letter or digit.
+        let mut word: Option<usize> = None;
+        let mut ends_alphanumeric = false;
+        let mut chars = text.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            let alphanumeric = c.is_alphanumeric();
+            let joined = !alphanumeric
+                && word.is_some()
+                && ends_alphanumeric
+                && matches!(c, '.' | '@')
+                && chars
+                    .peek()
+                    .is_some_and(|&(_, next)| next.is_alphanumeric());
+            if alphanumeric || joined {
+                word.get_or_insert(at);
+                ends_alphanumeric = alphanumeric;
                 continue;
             }
-            if !word.is_empty() {
-                f(&word, &run.style);
-                word.clear();
+            if let Some(start) = word.take() {
+                f(&text[start..at], &run.style);
             }
             if !c.is_whitespace() {
                 f(fold(c).encode_utf8(&mut mark), &run.style);
             }
         }
-        if !word.is_empty() {
-            f(&word, &run.style);
-            word.clear();
+        if let Some(start) = word {
+            f(&text[start..], &run.style);
         }
     }
 }
@@ -326,4 +337,41 @@ fn join_restyled(mut ops: Vec<(Op, Token)>) -> Vec<(Op, Token)> {
         }
     }
     ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::markdown::{BlockKind, Run};
+
+    #[test]
+    fn each_key_gives_the_keys_of_the_tokens_but_spaces() {
+        let run = |text: &str, strong: bool| Run {
+            text: text.to_string(),
+            style: Style {
+                strong,
+                ..Style::default()
+            },
+        };
+        let block = Block {
+            kind: BlockKind::Paragraph,
+            runs: vec![
+                run("Write to support@example.io by 3.5 p.m.; the end. ", false),
+                run("Données « à jour »—now…  .x a. @b ", true),
+                run("Ünïcode’s 2.", false),
+            ],
+        };
+        let mut keys = Vec::new();
+        each_key(&block, |key, style| {
+            keys.push((key.to_string(), style.strong))
+        });
+        let expected: Vec<(String, bool)> = tokens(&block)
+            .into_iter()
+            .filter(|t| !t.is_space())
+            .map(|t| (t.key, t.style.strong))
+            .collect();
+        assert_eq!(keys, expected);
+        assert!(keys.contains(&("support@example.io".to_string(), false)));
+        assert!(keys.contains(&("3.5".to_string(), false)));
+    }
 }

@@ -15,13 +15,15 @@
 //! | `feed.xml` | [`FeedPage`] (no `Base`) |
 //! | `partials/form.html` | [`FormPartial`] |
 //! | `partials/cookie_table.html` | [`CookieTablePartial`] |
-//! | `partials/banner.html` | [`BannerPartial`] (rendered once per language) |
+//! | `partials/banner.html` | [`BannerPartial`] (rendered once per language, into a file of its own) |
 //!
 //! The big parts of a page come as ready HTML to write with `| safe`: a
-//! version's sections (`html`), a redline's sections (`html`) and the
-//! banner (`banner`). They are rendered once and put into the page after it
-//! is minified, so their values in the context are placeholders: write them
-//! out whole, never filter or slice them.
+//! version's sections (`html`) and a redline's sections (`html`). They are
+//! rendered once and put into the page after it is minified, so their values
+//! in the context are placeholders: write them out whole, never filter or
+//! slice them. The cookie banner is not in the page: `banner` names the file
+//! holding it (one per language), which `base.html` preloads and
+//! `consent/banner.js` fetches and adds to the page.
 //!
 //! `t` is every interface string of the page's language (`t.site.…`,
 //! `t.forms.…`); `consent` is the cookie inventory and what the banner needs
@@ -32,32 +34,64 @@
 use serde::Serialize;
 use serde_json::Value;
 
+/// A value every page of a language shares (its strings, the cookie
+/// inventory, the asset links): held once, serialised into each page as
+/// the value it holds.
+#[derive(Debug, Clone, Default)]
+pub struct SharedValue(std::sync::Arc<Value>);
+
+impl SharedValue {
+    pub fn new(value: Value) -> SharedValue {
+        SharedValue(std::sync::Arc::new(value))
+    }
+}
+
+impl std::ops::Deref for SharedValue {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.0
+    }
+}
+
+impl Serialize for SharedValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
 /// What every page built on `base.html` receives.
 #[derive(Debug, Clone, Serialize)]
 pub struct Base {
     pub lang: String,
-    pub t: Value,
+    pub t: SharedValue,
     pub site: SiteView,
     pub page: PageView,
     /// The same page in each language it exists in, for the switcher.
     pub languages: Vec<LanguageLink>,
-    pub assets: Value,
+    pub assets: SharedValue,
     /// The Content-Security-Policy, for the `<meta>` tag.
-    pub csp: Value,
-    pub consent: Value,
-    /// `partials/banner.html` as rendered for this language (empty without
-    /// a cookie inventory).
-    pub banner: String,
+    pub csp: SharedValue,
+    pub consent: SharedValue,
+    /// The file holding `partials/banner.html` as rendered for this
+    /// language (none without a cookie inventory).
+    pub banner: Option<BannerLink>,
+}
+
+/// Where the banner's markup is, and its `sha384-…` integrity hash.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BannerLink {
+    pub url: String,
+    pub integrity: String,
 }
 
 /// `partials/banner.html`'s context: the same for every page of a language.
 #[derive(Debug, Clone, Serialize)]
 pub struct BannerPartial {
     pub lang: String,
-    pub t: Value,
+    pub t: SharedValue,
     pub site: SiteView,
-    pub assets: Value,
-    pub consent: Value,
+    pub assets: SharedValue,
+    pub consent: SharedValue,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -335,7 +369,7 @@ pub struct TitleLink {
 #[derive(Debug, Clone, Serialize)]
 pub struct FormPartial {
     pub lang: String,
-    pub t: Value,
+    pub t: SharedValue,
     pub form: FormView,
 }
 
@@ -361,7 +395,7 @@ pub struct FormView {
 #[derive(Debug, Clone, Serialize)]
 pub struct CookieTablePartial {
     pub lang: String,
-    pub t: Value,
+    pub t: SharedValue,
     /// The cookie inventory in this language (`null` without one).
     pub consent: Value,
 }
@@ -369,7 +403,7 @@ pub struct CookieTablePartial {
 #[derive(Debug, Clone, Serialize)]
 pub struct FeedPage {
     pub lang: String,
-    pub t: Value,
+    pub t: SharedValue,
     pub feed: FeedHead,
     pub entries: Vec<FeedEntry>,
 }

@@ -1,6 +1,7 @@
 //! Outputs that are not pages: `sitemap.xml`, `robots.txt`, the `_headers`
-//! file with the Content-Security-Policy, `versions.json` per policy, and
-//! `.well-known/gpc.json` when the site has a cookie banner (which honours GPC).
+//! file with the Content-Security-Policy, `versions.json` per policy, and,
+//! when the site has a cookie banner, its markup per language and
+//! `.well-known/gpc.json` (the banner honours GPC).
 
 use super::{Env, Output};
 use crate::diff::present::escape;
@@ -10,6 +11,7 @@ use serde_json::json;
 pub fn all(env: &Env, page_urls: &[String]) -> Vec<Output> {
     let mut outputs = vec![robots(env), headers(env)];
     outputs.extend(gpc_json(env));
+    outputs.extend(super::pages::banner_files(env));
     // The big ones, made again only when what they list changed (`serve`).
     let page_list = digest(&page_urls);
     outputs.extend(remembered(env, "file/sitemap.xml", page_list, || {
@@ -136,11 +138,15 @@ pub fn content_security_policy(env: &Env) -> String {
 }
 
 fn headers(env: &Env) -> Output {
-    let text = format!(
-        "{}/*\n  Content-Security-Policy: {}\n  Referrer-Policy: strict-origin-when-cross-origin\n  X-Content-Type-Options: nosniff\n  Permissions-Policy: interest-cohort=()\n",
-        env.site.config.base_path(),
+    let base = env.site.config.base_path();
+    let mut text = format!(
+        "{base}/*\n  Content-Security-Policy: {}\n  Referrer-Policy: strict-origin-when-cross-origin\n  X-Content-Type-Options: nosniff\n  Permissions-Policy: interest-cohort=()\n",
         content_security_policy(env)
     );
+    if env.site.config.consent.is_some() {
+        // The banner's markup is a fragment of every page, not a page to find.
+        text.push_str(&format!("{base}/consent/*\n  X-Robots-Tag: noindex\n"));
+    }
     Output {
         file: "_headers".into(),
         bytes: text.into_bytes(),

@@ -3,7 +3,7 @@
 //! work per page does not grow with the size of the site.
 
 use super::context::*;
-use super::{Env, Page};
+use super::{Env, Output, Page};
 use crate::content::Status;
 use crate::content::{Policy, Section, Version};
 use crate::date::Date;
@@ -285,10 +285,10 @@ fn changes_pages(env: &Env, policy: &Policy, lang: &str, from: Date, to: Date) -
 /// What every page in one language shares, computed once per build rather
 /// than once per page.
 struct LanguageValues {
-    t: Value,
-    consent: Value,
-    assets: Value,
-    csp: Value,
+    t: SharedValue,
+    consent: SharedValue,
+    assets: SharedValue,
+    csp: SharedValue,
 }
 
 /// The per-language values and widgets, filled on first use and shared by
@@ -301,8 +301,46 @@ struct SharedValues {
     languages: std::sync::OnceLock<BTreeMap<String, LanguageValues>>,
     /// The cookie table's HTML per language: the same in every section that shows it.
     cookie_tables: std::sync::Mutex<BTreeMap<String, String>>,
-    /// The banner's HTML per language (minified when pages are): the same on every page.
-    banners: std::sync::OnceLock<BTreeMap<String, String>>,
+    /// The banner per language: its file (the same for every page), and
+    /// the link pages carry to it.
+    banners: std::sync::OnceLock<BTreeMap<String, BannerFile>>,
+}
+
+/// One language's banner in a file of its own, named after its content so
+/// that a browser may cache it for good.
+#[derive(Debug, Clone)]
+pub(super) struct BannerFile {
+    pub output: Output,
+    pub link: BannerLink,
+}
+
+impl BannerFile {
+    fn new(env: &Env, lang: &str, html: String) -> BannerFile {
+        let sha = sha2::Sha384::digest(html.as_bytes());
+        let integrity = crate::assets::integrity_of(&sha);
+        let hex: String = sha[..5].iter().map(|b| format!("{b:02x}")).collect();
+        let file = format!("consent/banner.{lang}.{hex}.html");
+        BannerFile {
+            link: BannerLink {
+                url: env.urls.asset(&file),
+                integrity,
+            },
+            output: Output {
+                file,
+                bytes: html.into_bytes(),
+            },
+        }
+    }
+}
+
+/// The banner files, one per language with a banner.
+pub(super) fn banner_files(env: &Env) -> Vec<Output> {
+    env.shared
+        .0
+        .banners
+        .get()
+        .map(|b| b.values().map(|f| f.output.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// Computes the shared values from the site in `env` (which holds the
@@ -333,7 +371,9 @@ pub(super) fn prepare_shared(env: &Env, tera: &Tera) -> Result<(), crate::error:
                 html
             }
         };
-        banners.insert(lang.clone(), html);
+        if !html.trim().is_empty() {
+            banners.insert(lang.clone(), BannerFile::new(env, lang, html));
+        }
     }
     // Called once per build (`render::prepare`); were it called again, the
     // first banners would stay.
@@ -350,7 +390,7 @@ fn shared<'e>(env: &'e Env, lang: &str) -> &'e LanguageValues {
                 json!({"url": env.urls.asset(path), "integrity": env.assets.integrity(path)}),
             );
         }
-        let assets = Value::Object(assets);
+        let assets = SharedValue::new(Value::Object(assets));
         // Also as a <meta> for hosts that ignore `_headers` (GitHub Pages);
         // `frame-ancestors` only works as a header, so it is left out there.
         let csp = super::files::content_security_policy(env)
@@ -358,7 +398,7 @@ fn shared<'e>(env: &'e Env, lang: &str) -> &'e LanguageValues {
             .filter(|d| !d.starts_with("frame-ancestors"))
             .collect::<Vec<_>>()
             .join("; ");
-        let csp = Value::String(csp);
+        let csp = SharedValue::new(Value::String(csp));
         env.site
             .config
             .languages
@@ -368,8 +408,8 @@ fn shared<'e>(env: &'e Env, lang: &str) -> &'e LanguageValues {
                 (
                     l.clone(),
                     LanguageValues {
-                        t,
-                        consent: consent(env, l),
+                        t: SharedValue::new(t),
+                        consent: SharedValue::new(consent(env, l)),
                         assets: assets.clone(),
                         csp: csp.clone(),
                     },
@@ -380,7 +420,7 @@ fn shared<'e>(env: &'e Env, lang: &str) -> &'e LanguageValues {
     &all[lang]
 }
 
-fn t(env: &Env, lang: &str) -> Value {
+fn t(env: &Env, lang: &str) -> SharedValue {
     shared(env, lang).t.clone()
 }
 
@@ -433,8 +473,7 @@ fn common(
             .banners
             .get()
             .and_then(|b| b.get(lang))
-            .cloned()
-            .unwrap_or_default(),
+            .map(|f| f.link.clone()),
     }
 }
 
@@ -451,16 +490,15 @@ fn site_view(env: &Env, lang: &str) -> SiteView {
 }
 
 /// A page built on `base.html`: the common context plus the page's own.
-/// The banner (rendered once per language) and `inserts` are put into the
-/// page after it is minified; its context holds placeholders.
+/// `inserts` are put into the page after it is minified; its context holds
+/// placeholders.
 fn page_with_base<T: Serialize>(
     url: String,
     template: &'static str,
-    mut base: Base,
+    base: Base,
     own: T,
-    mut inserts: Vec<String>,
+    inserts: Vec<String>,
 ) -> Page {
-    base.banner = super::hold(&mut inserts, std::mem::take(&mut base.banner));
     let mut page = page(url, template, &WithBase { base, page: own });
     page.inserts = inserts;
     page

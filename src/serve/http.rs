@@ -67,9 +67,17 @@ async fn site_file(Shared(state): Shared<Arc<State>>, method: Method, uri: Uri) 
     }
 }
 
-/// A file as served: pages get the live-reload script.
+/// A file as served: pages get the live-reload script; fragments (the
+/// banner's markup, which `banner.js` checks against its integrity hash)
+/// and other files are served as they are.
 fn served(file: &str, bytes: &[u8]) -> Vec<u8> {
-    if file.ends_with(".html") {
+    let start = &bytes[..bytes.len().min(512)];
+    let is_page = [&b"<!doctype"[..], b"<html"].iter().any(|tag| {
+        start
+            .windows(tag.len())
+            .any(|w| w.eq_ignore_ascii_case(tag))
+    });
+    if file.ends_with(".html") && is_page {
         inject(bytes)
     } else {
         bytes.to_vec()
@@ -135,5 +143,27 @@ fn content_type(file: &str) -> &'static str {
         "png" => "image/png",
         "txt" | "" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::served;
+
+    #[test]
+    fn pages_get_the_live_reload_script_and_fragments_stay_as_built() {
+        let page = served(
+            "en/index.html",
+            b"<!DOCTYPE html>\n<html><body><p>x</p></body></html>",
+        );
+        assert!(String::from_utf8(page)
+            .unwrap()
+            .contains("live.js\" defer></script></body>"));
+        let fragment = b"<div id=\"ps-consent\" hidden><p>Cookies</p></div>";
+        assert_eq!(
+            served("consent/banner.en.0a1b2c3d4e.html", fragment),
+            fragment
+        );
+        assert_eq!(served("site.css", b"<html>"), b"<html>");
     }
 }

@@ -1,5 +1,6 @@
-/* Cookie consent: reads the configuration that templates/partials/banner.html
-   renders into #ps-consent, keeps the visitor's choice in the first-party
+/* Cookie consent: fetches the banner's markup (templates/partials/banner.html,
+   one file per language that every page links in its head), reads its
+   configuration from #ps-consent, keeps the visitor's choice in the first-party
    cookie `ps_consent`, runs consent-gated scripts and iframes, and records every
    choice with the site's consent endpoint (queued until the endpoint confirms).
    Load it with `defer`: gated elements wait for it, and so does Consent Mode. */
@@ -338,6 +339,31 @@
     get: () => (cfg ? publicState(stored) : null),
   };
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
-  else init();
+  // Pages link the banner's markup instead of carrying a copy: it is fetched
+  // (the head preloads it, and the integrity hash is checked) and added at the
+  // end of the page. Until it is there nothing gated runs.
+  function start() {
+    if (document.getElementById('ps-consent')) {
+      init();
+      return;
+    }
+    const link = document.querySelector('link[data-ps-banner]');
+    if (!link) return;
+    const options = { integrity: link.getAttribute('integrity') || '', credentials: 'same-origin' };
+    fetch(link.href, options)
+      .then((response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return response.text();
+      })
+      .then((html) => {
+        document.body.insertAdjacentHTML('beforeend', html);
+      }, (error) => {
+        console.warn(`policy-site: the cookie banner did not load from ${link.href}:`, error);
+        throw error;
+      })
+      .then(init);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();
