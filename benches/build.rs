@@ -188,6 +188,8 @@ fn reload_latency(name: &str, root: &Path, edits: usize) -> PathBuf {
     use std::io::{Read, Write};
     let site = tempfile_dir(&format!("serve-{}", name.len()));
     copy_sources(root, &site);
+    // Peak memory from here on is serve's (Linux: 5 resets the peak).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     let started = Instant::now();
     let running = policy_site::serve::start(policy_site::serve::Settings {
         root: site.clone(),
@@ -230,6 +232,21 @@ fn reload_latency(name: &str, root: &Path, edits: usize) -> PathBuf {
         latencies[latencies.len() / 2],
         latencies[latencies.len() - 1],
     );
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |field: &str| -> f64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(field))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    println!(
+        "serve, {name}: memory {:.0} MB at its peak, {:.0} MB after the edits",
+        kb("VmHWM:") / 1024.0,
+        kb("VmRSS:") / 1024.0
+    );
+    drop(running);
     site
 }
 

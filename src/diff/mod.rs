@@ -347,7 +347,7 @@ fn whole_section(s: &Section, added: bool) -> SectionChange {
 /// that aligning long sections compares numbers, not strings.
 fn block_key(block: &Block) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut hasher = rustc_hash::FxHasher::default();
     block.kind.hash(&mut hasher);
     words::each_key(block, |key, style| {
         key.hash(&mut hasher);

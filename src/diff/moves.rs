@@ -4,7 +4,7 @@
 
 use super::words::{self, tokens, Token};
 use super::{BlockChange, Place, SectionChange};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::hash::{Hash, Hasher};
 
 /// Share of the longer block's words that must be kept for a move.
@@ -26,7 +26,7 @@ pub fn detect(sections: &mut [SectionChange]) {
     if removed.is_empty() || added.is_empty() {
         return;
     }
-    let mut exact: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut exact: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
     for (i, a) in added.iter().enumerate().rev() {
         exact.entry(words_key(&a.tokens)).or_default().push(i);
     }
@@ -100,7 +100,7 @@ fn closest(removed: &Candidate, added: &[Candidate], taken: &[bool]) -> Option<u
 
 /// The words of a block, as one number: equal for a block moved unchanged.
 fn words_key(tokens: &[Token]) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut hasher = rustc_hash::FxHasher::default();
     for t in tokens.iter().filter(|t| !t.is_space()) {
         t.hash(&mut hasher);
     }

@@ -4,8 +4,8 @@
 
 use super::{align::align, fold, BlockChange};
 use crate::markdown::{Block, Style};
+use rustc_hash::FxHashMap;
 use similar::DiffOp;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 /// Share of the longer block's words that must survive for a word-level diff
@@ -189,7 +189,7 @@ pub fn bag(block: &Block) -> Vec<u64> {
     let mut bag = Vec::new();
     each_key(block, |key, _| {
         if key.starts_with(char::is_alphanumeric) {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            let mut hasher = rustc_hash::FxHasher::default();
             key.hash(&mut hasher);
             bag.push(hasher.finish());
         }
@@ -230,7 +230,7 @@ pub fn diff(old: &[Token], new: &[Token], kind: crate::markdown::BlockKind) -> B
 
 /// Numbers each distinct text, so that aligning compares integers.
 fn intern<'a>(a: &'a [Token], b: &'a [Token]) -> (Vec<u32>, Vec<u32>) {
-    let mut ids: HashMap<&'a str, u32> = HashMap::new();
+    let mut ids: FxHashMap<&'a str, u32> = FxHashMap::default();
     let mut id = |t: &'a Token| -> u32 {
         let next = ids.len() as u32;
         *ids.entry(t.key.as_str()).or_insert(next)

@@ -298,7 +298,7 @@ fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<Receipt, Strin
         "INSERT INTO requests (request_id, reference, right_id, policy, version, lang, origin, \
          jurisdiction, received_at, due_on, status, fingerprint, payload) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'received', $11, $12) \
-         ON CONFLICT (request_id) DO NOTHING",
+         ON CONFLICT DO NOTHING",
         &[
             Some(r.request_id.clone()),
             Some(r.reference.clone()),
@@ -316,6 +316,9 @@ fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<Receipt, Strin
     )?;
     if inserted == 0 {
         // Another receiver stored it between our look-up and our insert.
+        // (No conflict target: the reference, made from the request id, is
+        // unique too, and PostgreSQL raises a conflict on an index that is
+        // not the target instead of skipping the row.)
         return first_receipt(db.rows(find, &[Some(r.request_id.clone())])?)
             .ok_or_else(|| "the request vanished".to_string());
     }

@@ -1,7 +1,8 @@
 //! The template API: what each template receives, one struct per page kind.
 //! Site owners override templates against these names, so they are a public
 //! interface: a field renamed here breaks their templates. Every page built
-//! on `base.html` receives [`Base`] at its top level, plus its own fields:
+//! on `base.html` receives [`Base`] (with [`LanguageBase`]) at its top level,
+//! plus its own fields:
 //!
 //! | template | context |
 //! | --- | --- |
@@ -59,15 +60,25 @@ impl Serialize for SharedValue {
     }
 }
 
-/// What every page built on `base.html` receives.
+/// What every page built on `base.html` receives: the fields of
+/// [`LanguageBase`], the same on every page of a language, and these.
 #[derive(Debug, Clone, Serialize)]
 pub struct Base {
-    pub lang: String,
-    pub t: SharedValue,
-    pub site: SiteView,
+    /// [`LanguageBase`], made into a template context once per language and
+    /// copied into each page's.
+    #[serde(skip)]
+    pub language: LanguageContext,
     pub page: PageView,
     /// The same page in each language it exists in, for the switcher.
     pub languages: Vec<LanguageLink>,
+}
+
+/// The fields of [`Base`] that every page of a language shares.
+#[derive(Debug, Clone, Serialize)]
+pub struct LanguageBase {
+    pub lang: String,
+    pub t: SharedValue,
+    pub site: SiteView,
     pub assets: SharedValue,
     /// The Content-Security-Policy, for the `<meta>` tag.
     pub csp: SharedValue,
@@ -75,6 +86,17 @@ pub struct Base {
     /// The file holding `partials/banner.html` as rendered for this
     /// language (none without a cookie inventory).
     pub banner: Option<BannerLink>,
+}
+
+/// A [`LanguageBase`] as a template context.
+#[derive(Debug, Clone)]
+pub struct LanguageContext(pub std::sync::Arc<tera::Context>);
+
+impl LanguageContext {
+    pub fn new(base: &LanguageBase) -> LanguageContext {
+        let context = tera::Context::from_serialize(base).expect("a struct");
+        LanguageContext(std::sync::Arc::new(context))
+    }
 }
 
 /// Where the banner's markup is, and its `sha384-…` integrity hash.
@@ -118,6 +140,10 @@ pub struct LanguageLink {
     pub url: String,
     pub current: bool,
 }
+
+/// A page built on `base.html` that has no fields of its own.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoFields {}
 
 /// A page's own fields, after [`Base`]'s.
 #[derive(Debug, Clone, Serialize)]

@@ -304,6 +304,9 @@ struct SharedValues {
     /// The banner per language: its file (the same for every page), and
     /// the link pages carry to it.
     banners: std::sync::OnceLock<BTreeMap<String, BannerFile>>,
+    /// [`LanguageBase`] per language as a template context (once the
+    /// banners are made).
+    contexts: std::sync::OnceLock<BTreeMap<String, LanguageContext>>,
 }
 
 /// One language's banner in a file of its own, named after its content so
@@ -453,28 +456,41 @@ fn common(
             url,
         })
         .collect();
-    let values = shared(env, lang);
     Base {
-        lang: lang.to_string(),
-        t: values.t.clone(),
-        site: site_view(env, lang),
+        language: language_context(env, lang),
         page: PageView {
             url: url.to_string(),
             canonical: format!("{}{}", origin(config), url),
             title,
         },
         languages,
-        assets: values.assets.clone(),
-        csp: values.csp.clone(),
-        consent: values.consent.clone(),
-        banner: env
-            .shared
-            .0
-            .banners
-            .get()
-            .and_then(|b| b.get(lang))
-            .map(|f| f.link.clone()),
     }
+}
+
+/// The context every page of `lang` starts from.
+fn language_context(env: &Env, lang: &str) -> LanguageContext {
+    let all = env.shared.0.contexts.get_or_init(|| {
+        let banners = env.shared.0.banners.get();
+        env.site
+            .config
+            .languages
+            .iter()
+            .map(|l| {
+                let values = shared(env, l);
+                let base = LanguageBase {
+                    lang: l.clone(),
+                    t: values.t.clone(),
+                    site: site_view(env, l),
+                    assets: values.assets.clone(),
+                    csp: values.csp.clone(),
+                    consent: values.consent.clone(),
+                    banner: banners.and_then(|b| b.get(l)).map(|f| f.link.clone()),
+                };
+                (l.clone(), LanguageContext::new(&base))
+            })
+            .collect()
+    });
+    all[lang].clone()
 }
 
 fn site_view(env: &Env, lang: &str) -> SiteView {
@@ -499,9 +515,17 @@ fn page_with_base<T: Serialize>(
     own: T,
     inserts: Vec<String>,
 ) -> Page {
-    let mut page = page(url, template, &WithBase { base, page: own });
-    page.inserts = inserts;
-    page
+    let mut context = (*base.language.0).clone();
+    context.extend(
+        tera::Context::from_serialize(&WithBase { base, page: own })
+            .expect("page contexts are structs"),
+    );
+    Page {
+        url,
+        template,
+        context,
+        inserts,
+    }
 }
 
 fn page<T: Serialize>(url: String, template: &'static str, context: &T) -> Page {
@@ -660,7 +684,7 @@ fn not_found(env: &Env) -> Page {
     let alternates = in_every_language(env, |l| env.urls.language(l));
     let title = text(env, lang, "not_found_title").to_string();
     let base = common(env, lang, &url, alternates, title);
-    page(url, "404.html", &base)
+    page_with_base(url, "404.html", base, NoFields {}, Vec::new())
 }
 
 /// A version's page; `as_current` renders it at the policy's own URL.
@@ -1041,7 +1065,7 @@ fn thanks(env: &Env, lang: &str) -> Page {
         .cloned()
         .unwrap_or_default();
     let base = common(env, lang, &url, alternates, title);
-    page(url, "thanks.html", &base)
+    page_with_base(url, "thanks.html", base, NoFields {}, Vec::new())
 }
 
 /// Words changed by each version against its predecessor, in this language.
