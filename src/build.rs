@@ -359,6 +359,14 @@ impl Incremental {
         }
     }
 
+    /// Forgets everything kept from earlier builds: the next rebuild reads
+    /// and renders the whole site.
+    pub fn reset(&mut self) {
+        self.memo = Arc::default();
+        self.last_good = None;
+        self.changed = None;
+    }
+
     /// Rebuilds after `changed` paths (absolute, under the site root)
     /// changed; `None` when it is not known which (everything is read).
     pub fn rebuild(&mut self, changed: Option<Vec<PathBuf>>) -> Result<Rebuilt, Diagnostics> {
@@ -518,8 +526,11 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         (&tera, &fixed, &emit_page),
         &mut pages,
     );
-    let (site, diff_time, diffs_made) = (content.site, content.diff, content.made);
+    let (mut site, diff_time, diffs_made) = (content.site, content.diff, content.made);
     let load = load + content.load;
+    // A policy with no version to show failed to load (and said so); the
+    // site-wide pages, still rendered to report their own problems, leave it out.
+    site.policies.retain(|p| !p.versions.is_empty());
     // Site-wide pages list every policy: keyed with all their shapes.
     let whole_key = options
         .memo

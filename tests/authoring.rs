@@ -916,6 +916,44 @@ fn serve_reloads_on_an_edit_shows_a_breaking_edit_and_clears_it_when_fixed() {
 }
 
 #[test]
+fn serve_and_build_say_a_policy_has_no_version_left_and_serve_recovers() {
+    let site = copy_of(&fixture("clean"));
+    let (_server, line) = start_here(&["serve", "--port", "0"], site.path(), "Serving on");
+    let port = port_in(&line);
+    let mut events = Events::open(port);
+    let version = site.path().join("content/terms/2025-01-01");
+    let aside = site.path().join("2025-01-01");
+    std::fs::rename(&version, &aside).unwrap();
+    let error = events.next("error");
+    assert!(
+        error.contains("this policy has no version folder"),
+        "{error}"
+    );
+    assert!(
+        get(port, "/en/terms/").starts_with("HTTP/1.1 200"),
+        "the last good site stays"
+    );
+
+    let build = Command::new(env!("CARGO_BIN_EXE_policy-site"))
+        .args(["build", "--out"])
+        .arg(site.path().join("out"))
+        .current_dir(site.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert_eq!(build.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("content/terms: error: this policy has no version folder"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    std::fs::rename(&aside, &version).unwrap();
+    events.next("reload");
+    assert!(get(port, "/en/terms/").starts_with("HTTP/1.1 200"));
+}
+
+#[test]
 fn serve_receives_form_posts_itself() {
     let site = copy_of(&fixture("rights-and-forms"));
     let (_server, line) = start(&["serve", "--port", "0"], site.path(), "Serving on");

@@ -189,7 +189,7 @@ impl Policy {
     /// its page marks as not yet in effect. `None` when no version has `lang`.
     pub fn shown_index(&self, lang: &str, today: Date) -> Option<usize> {
         let current = self.current_index(today);
-        if self.versions[current].translations.contains_key(lang) {
+        if self.versions.get(current)?.translations.contains_key(lang) {
             return Some(current);
         }
         self.versions

@@ -10,7 +10,7 @@ mod http;
 use crate::build::{self, Options};
 use crate::config;
 use crate::content;
-use crate::error::Diagnostics;
+use crate::error::{Diagnostic, Diagnostics};
 use crate::receive::due::DueTable;
 use crate::receive::Receiver;
 use crate::server::{self, Limits};
@@ -153,7 +153,21 @@ fn rebuild(
     changed: Option<Vec<PathBuf>>,
 ) {
     let started = Instant::now();
-    let rebuilt = builder.lock().expect("not poisoned").rebuild(changed);
+    let rebuilt = {
+        let mut builder = builder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A bug in a rebuild must not stop the rebuilds that follow: it is
+        // reported, and the next change rebuilds from nothing.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.rebuild(changed)))
+            .unwrap_or_else(|_| {
+                builder.reset();
+                Err(Diagnostics::from(Diagnostic::command(
+                    "policy-site serve",
+                    "the rebuild failed on an internal error (a bug: please report it with the change that caused it); the next change rebuilds the whole site",
+                )))
+            })
+    };
     let number = {
         let mut builds = state.builds.lock().expect("not poisoned");
         *builds += 1;
