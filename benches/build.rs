@@ -13,6 +13,12 @@
 //! `POLICY_SITE_BENCH_VERSIONS=500` one of 10,000 (10 policies × 500
 //! versions × 2 languages).
 
+// The allocator `policy-site` itself runs with (see `main.rs`): `serve`
+// runs inside this process, and glibc's allocator would make it slower here
+// than it is for its users.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use policy_site::build::{self, Options};
 use policy_site::markdown::{Block, BlockKind, Run, Style};
 use std::path::{Path, PathBuf};

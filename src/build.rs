@@ -424,7 +424,19 @@ struct Sinks<'a> {
     gated: Mutex<Diagnostics>,
 }
 
-impl Sinks<'_> {
+impl<'a> Sinks<'a> {
+    fn new(options: &'a Options, site: &Site, minify: bool, sink: &'a Emit<'a>) -> Sinks<'a> {
+        Sinks {
+            options,
+            consent: site.config.consent.clone(),
+            minify,
+            sink,
+            minify_clock: Clock::default(),
+            write_clock: Clock::default(),
+            gated: Mutex::default(),
+        }
+    }
+
     /// A file that is not a page (minified here when it is HTML).
     fn file(&self, mut o: Output) -> Result<(), Diagnostic> {
         if self.minify && o.is_html() {
@@ -488,16 +500,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         load,
     } = loaded;
     let minify = options.minify.unwrap_or(site.config.minify);
-    let sinks = Sinks {
-        options,
-        consent: site.config.consent.clone(),
-        minify,
-        sink,
-        minify_clock: Clock::default(),
-        write_clock: Clock::default(),
-        gated: Mutex::default(),
-    };
-    let emit_file = |o: Output| sinks.file(o);
+    let sinks = Sinks::new(options, &site, minify, sink);
     let emit_page = |o: Output| sinks.page(o);
     // Before a streamed build has loaded any policy, only the inputs that
     // are not content (each policy's pages add their own, see
@@ -538,21 +541,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         .map(|_| site_key(&site, &strings, &assets, today, minify));
     let mut env = fixed.env(&site, &no_diffs);
     env.memo = fixed.memo.map(|(memo, _)| memo).zip(whole_key);
-    pages.add(render::render_site(&tera, &env, &emit_page));
-    pages.urls.sort();
-    let files = render::files::all(&env, &pages.urls);
-    let copies = assets.files.iter().map(|(path, bytes)| Output {
-        file: path.clone(),
-        bytes: bytes.clone(),
-    });
-    for o in files.into_iter().chain(copies) {
-        if let Err(d) = emit_file(o) {
-            pages.found.push(d);
-        }
-    }
-    pages.found.extend(dedup(std::mem::take(
-        &mut *sinks.gated.lock().expect("not poisoned"),
-    )));
+    render_site_wide(&tera, &env, &sinks, &mut pages);
     let count = pages.urls.len();
     pages.found.into_result(())?;
     if let Some(memo) = &options.memo {
@@ -573,6 +562,28 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         },
         pages: count,
     })
+}
+
+/// The pages that list every policy, then the files that are not pages
+/// (the sitemap lists every page) and the site's assets; and the problems
+/// gated scripts had, found page by page.
+fn render_site_wide(tera: &Tera, env: &render::Env, sinks: &Sinks, pages: &mut Pages) {
+    let emit_page = |o: Output| sinks.page(o);
+    pages.add(render::render_site(tera, env, &emit_page));
+    pages.urls.sort();
+    let files = render::files::all(env, &pages.urls);
+    let copies = env.assets.files.iter().map(|(path, bytes)| Output {
+        file: path.clone(),
+        bytes: bytes.clone(),
+    });
+    for o in files.into_iter().chain(copies) {
+        if let Err(d) = sinks.file(o) {
+            pages.found.push(d);
+        }
+    }
+    pages.found.extend(dedup(std::mem::take(
+        &mut *sinks.gated.lock().expect("not poisoned"),
+    )));
 }
 
 /// Renders the policies one at a time. Each redline's diff is made in its

@@ -231,10 +231,53 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnosti
     if !is_slug(&slug) {
         found.push(Diagnostic::new(dir, format!("the policy folder `{slug}` must be named in lowercase letters, digits and dashes")).with_hint("it becomes part of the URL, e.g. `content/privacy/`"));
     }
-    let policy_file = dir.join("policy.yaml");
-    let title = match read(&policy_file).and_then(|text| {
-        yaml::parse::<PolicyFile>(&text, &policy_file, 1).map_err(Diagnostics::from)
-    }) {
+    let title = policy_title(&dir.join("policy.yaml"), config, &mut found);
+    let version_dirs = version_dirs(dir, &mut found);
+    let touched: Vec<bool> = version_dirs
+        .iter()
+        .map(|(_, d)| parse.reuse.is_some_and(|r| r.touches(d)))
+        .collect();
+    // A version folder gone: its neighbours are now next to each other.
+    let vanished = parse.reuse.is_some_and(|r| r.vanished(dir, &version_dirs));
+    let beside_a_change = |i: usize| {
+        vanished || (i > 0 && touched[i - 1]) || touched.get(i + 1).copied().unwrap_or(false)
+    };
+    let loaded: Vec<(Option<std::sync::Arc<Version>>, Diagnostics)> = version_dirs
+        .par_iter()
+        .enumerate()
+        .map(|(i, (date, vdir))| {
+            let reused = parse
+                .reuse
+                .filter(|_| !touched[i])
+                .and_then(|r| r.version(&slug, (*date, vdir), beside_a_change(i)));
+            match reused {
+                Some(version) => (Some(version), Diagnostics::default()),
+                None => {
+                    let (version, found) = load_version(*date, vdir, config, parse);
+                    (version.map(std::sync::Arc::new), found)
+                }
+            }
+        })
+        .collect();
+    let mut versions = Vec::new();
+    for (version, problems) in loaded {
+        versions.extend(version);
+        found.extend(problems);
+    }
+    let policy = Policy {
+        slug,
+        title,
+        versions,
+    };
+    (policy, found)
+}
+
+/// The policy's title in every language, from `policy.yaml`.
+fn policy_title(policy_file: &Path, config: &Config, found: &mut Diagnostics) -> Localized {
+    let parsed = read(policy_file).and_then(|text| {
+        yaml::parse::<PolicyFile>(&text, policy_file, 1).map_err(Diagnostics::from)
+    });
+    match parsed {
         Ok(p) => {
             for lang in config
                 .languages
@@ -243,7 +286,7 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnosti
             {
                 found.push(
                     Diagnostic::new(
-                        &policy_file,
+                        policy_file,
                         format!("the policy title has no `{lang}` text"),
                     )
                     .with_hint(format!("add `{lang}: …` under `title`")),
@@ -255,8 +298,13 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnosti
             found.extend(d);
             Localized::new()
         }
-    };
-    let listing = list_or_report(dir, &mut found);
+    }
+}
+
+/// The policy folder's version folders, by date; anything else there is a
+/// problem.
+fn version_dirs(dir: &Path, found: &mut Diagnostics) -> Vec<(Date, PathBuf)> {
+    let listing = list_or_report(dir, found);
     for file in listing
         .files
         .iter()
@@ -299,43 +347,7 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnosti
             ),
         );
     }
-    let touched: Vec<bool> = version_dirs
-        .iter()
-        .map(|(_, d)| parse.reuse.is_some_and(|r| r.touches(d)))
-        .collect();
-    // A version folder gone: its neighbours are now next to each other.
-    let vanished = parse.reuse.is_some_and(|r| r.vanished(dir, &version_dirs));
-    let beside_a_change = |i: usize| {
-        vanished || (i > 0 && touched[i - 1]) || touched.get(i + 1).copied().unwrap_or(false)
-    };
-    let loaded: Vec<(Option<std::sync::Arc<Version>>, Diagnostics)> = version_dirs
-        .par_iter()
-        .enumerate()
-        .map(|(i, (date, vdir))| {
-            let reused = parse
-                .reuse
-                .filter(|_| !touched[i])
-                .and_then(|r| r.version(&slug, (*date, vdir), beside_a_change(i)));
-            match reused {
-                Some(version) => (Some(version), Diagnostics::default()),
-                None => {
-                    let (version, found) = load_version(*date, vdir, config, parse);
-                    (version.map(std::sync::Arc::new), found)
-                }
-            }
-        })
-        .collect();
-    let mut versions = Vec::new();
-    for (version, problems) in loaded {
-        versions.extend(version);
-        found.extend(problems);
-    }
-    let policy = Policy {
-        slug,
-        title,
-        versions,
-    };
-    (policy, found)
+    version_dirs
 }
 
 /// The version (none when its `version.yaml` cannot be read), with its
@@ -360,9 +372,66 @@ fn load_version(
         }
     };
     let default_lang = config.default_language();
+    let (mut translations, broken) = load_languages(dir, config, (parse, &reads), &mut found);
+    if !translations.contains_key(default_lang) && !dir.join(default_lang).is_dir() {
+        found.push(
+            Diagnostic::new(
+                dir,
+                format!(
+                    "this version has no `{default_lang}/` folder, the site's default language"
+                ),
+            )
+            .with_hint(format!(
+                "put the sections in `{}/{default_lang}/01-….md`",
+                file_name(dir)
+            )),
+        );
+    }
+    if let Some(source) = translations.get(default_lang) {
+        for (lang, t) in translations
+            .iter()
+            .filter(|(l, _)| l.as_str() != default_lang)
+        {
+            found.extend(match_translation(source, t, &dir.join(lang)));
+        }
+    }
+    found.extend(adopt_source_ids(&mut translations, default_lang));
+    if let Some(source) = translations.get(default_lang) {
+        found.extend(ids_used_twice(source));
+    }
+    let Some(meta) = meta else {
+        return (None, found);
+    };
+    for (lang, t) in broken {
+        translations.entry(lang).or_insert(t);
+    }
+    let sources_sha256 = hash_sources(dir, reads);
+    let version = Version {
+        date,
+        effective: meta.effective.unwrap_or(date),
+        material: meta.material,
+        summary: meta.summary,
+        dir: dir.to_path_buf(),
+        translations,
+        sources_sha256,
+        outline: false,
+    };
+    (Some(version), found)
+}
+
+/// A version folder's language folders: the translations that loaded, and
+/// apart from them those that loaded with problems (matching the languages
+/// against a broken one would report as missing what failed to load).
+fn load_languages(
+    dir: &Path,
+    config: &Config,
+    (parse, reads): (&Parse, &Reads),
+    found: &mut Diagnostics,
+) -> (BTreeMap<String, Translation>, Vec<(String, Translation)>) {
+    let default_lang = config.default_language();
     let mut translations = BTreeMap::new();
     let mut broken = Vec::new();
-    let listing = list_or_report(dir, &mut found);
+    let listing = list_or_report(dir, found);
     for file in listing
         .files
         .iter()
@@ -387,76 +456,38 @@ fn load_version(
             );
             continue;
         }
-        let is_default = lang == config.default_language();
-        let (t, problems) = load_translation(&lang, &lang_dir, (parse, &reads), is_default);
+        let is_default = lang == default_lang;
+        let (t, problems) = load_translation(&lang, &lang_dir, (parse, reads), is_default);
         if problems.is_empty() {
             translations.insert(lang, t);
         } else {
-            // Kept apart: matching the languages against a broken one
-            // would report as missing what failed to load.
             broken.push((lang, t));
             found.extend(problems);
         }
     }
-    if !translations.contains_key(default_lang) && !dir.join(default_lang).is_dir() {
-        found.push(
-            Diagnostic::new(
-                dir,
-                format!(
-                    "this version has no `{default_lang}/` folder, the site's default language"
-                ),
-            )
-            .with_hint(format!(
-                "put the sections in `{}/{default_lang}/01-….md`",
-                file_name(dir)
-            )),
-        );
-    }
-    if let Some(source) = translations.get(default_lang) {
-        for (lang, t) in translations
-            .iter()
-            .filter(|(l, _)| l.as_str() != default_lang)
-        {
-            found.extend(match_translation(source, t, &dir.join(lang)));
-        }
-    }
-    found.extend(adopt_source_ids(&mut translations, default_lang));
+    (translations, broken)
+}
+
+/// A section id that two sections of one translation use.
+fn ids_used_twice(source: &Translation) -> Diagnostics {
+    let mut found = Diagnostics::default();
     let mut ids: BTreeMap<&str, &Path> = BTreeMap::new();
-    if let Some(source) = translations.get(default_lang) {
-        for s in &source.sections {
-            if let Some(first) = ids.insert(&s.id, &s.file) {
-                found.push(
-                    Diagnostic::new(
-                        &s.file,
-                        format!(
-                            "the section id `{}` is also used by {}",
-                            s.id,
-                            first.display()
-                        ),
-                    )
-                    .with_hint("each section of a version needs its own `id`"),
-                );
-            }
+    for s in &source.sections {
+        if let Some(first) = ids.insert(&s.id, &s.file) {
+            found.push(
+                Diagnostic::new(
+                    &s.file,
+                    format!(
+                        "the section id `{}` is also used by {}",
+                        s.id,
+                        first.display()
+                    ),
+                )
+                .with_hint("each section of a version needs its own `id`"),
+            );
         }
     }
-    let Some(meta) = meta else {
-        return (None, found);
-    };
-    for (lang, t) in broken {
-        translations.entry(lang).or_insert(t);
-    }
-    let sources_sha256 = hash_sources(dir, reads);
-    let version = Version {
-        date,
-        effective: meta.effective.unwrap_or(date),
-        material: meta.material,
-        summary: meta.summary,
-        dir: dir.to_path_buf(),
-        translations,
-        sources_sha256,
-        outline: false,
-    };
-    (Some(version), found)
+    found
 }
 
 /// A translation's sections take the stable id of the default-language
@@ -592,15 +623,26 @@ fn load_translation(
             );
         }
     }
-    let mut numbered: Vec<u32> = sections
-        .iter()
-        .map(|s| s.number)
-        .chain(unreadable)
-        .filter(|&n| n > 0)
-        .collect();
+    if is_default {
+        let numbers = sections.iter().map(|s| s.number).chain(unreadable);
+        found.extend(numbering_gaps(dir, numbers));
+    }
+    if sections.is_empty() && found.is_empty() {
+        found.push(
+            Diagnostic::new(dir, "this language folder has no section").with_hint("add `01-….md`"),
+        );
+    }
+    (Translation::new(lang.to_string(), sections), found)
+}
+
+/// Each section number missing before the highest one.
+fn numbering_gaps(dir: &Path, numbers: impl Iterator<Item = u32>) -> Diagnostics {
+    let mut found = Diagnostics::default();
+    let mut numbered: Vec<u32> = numbers.filter(|&n| n > 0).collect();
     numbered.sort_unstable();
+    numbered.dedup();
     let mut expected = 1;
-    for n in dedup(numbered).into_iter().filter(|_| is_default) {
+    for n in numbered {
         while expected < n {
             found.push(
                 Diagnostic::new(
@@ -613,17 +655,7 @@ fn load_translation(
         }
         expected = n + 1;
     }
-    if sections.is_empty() && found.is_empty() {
-        found.push(
-            Diagnostic::new(dir, "this language folder has no section").with_hint("add `01-….md`"),
-        );
-    }
-    (Translation::new(lang.to_string(), sections), found)
-}
-
-fn dedup(mut v: Vec<u32>) -> Vec<u32> {
-    v.dedup();
-    v
+    found
 }
 
 fn parse_section(
