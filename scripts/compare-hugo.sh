@@ -47,9 +47,14 @@ measure() {
 
 # Each run writes into a new folder, and none is deleted until the end: on
 # ext4 without a journal (this machine's disk) a new file skips every inode
-# freed in the last minute or more, so deleting one run's output just before
-# the next makes each later file creation scan past thousands of them, a
-# cost that grows with the number of files rather than with the work.
+# freed in the last minute (six while the freed inodes are not yet written
+# back), so deleting one run's output just before the next makes each later
+# file creation scan past thousands of them, a cost that grows with the
+# number of files rather than with the work. For the same reason the runs
+# start once what was deleted before the script has aged: written back
+# (`sync`), then a minute (SETTLE_SECONDS=0 skips the wait).
+sync
+sleep "${SETTLE_SECONDS:-61}"
 for i in $(seq "$runs"); do
     measure ps "$work/ps.txt" "$bin" build --root "$work/site" --out "$work/out-$i" --quiet
     measure hugo "$work/hugo.txt" hugo --quiet -s "$work/hugo" -d "$work/hugo-public-$i"
