@@ -416,32 +416,27 @@ impl Incremental {
 struct Sinks<'a> {
     options: &'a Options,
     consent: Option<consent::ConsentConfig>,
-    minify: bool,
     sink: &'a Emit<'a>,
-    minify_clock: Clock,
     write_clock: Clock,
     /// Problems with scripts gated on cookie categories, found page by page.
     gated: Mutex<Diagnostics>,
 }
 
 impl<'a> Sinks<'a> {
-    fn new(options: &'a Options, site: &Site, minify: bool, sink: &'a Emit<'a>) -> Sinks<'a> {
+    fn new(options: &'a Options, site: &Site, sink: &'a Emit<'a>) -> Sinks<'a> {
         Sinks {
             options,
             consent: site.config.consent.clone(),
-            minify,
             sink,
-            minify_clock: Clock::default(),
             write_clock: Clock::default(),
             gated: Mutex::default(),
         }
     }
 
-    /// A file that is not a page (minified here when it is HTML).
-    fn file(&self, mut o: Output) -> Result<(), Diagnostic> {
-        if self.minify && o.is_html() {
-            o.bytes = self.minify_clock.time(|| output::minify(&o.bytes));
-        }
+    /// A file that is not a page, written as it is: the site's own static
+    /// files byte for byte, and the banner's files (minified when pages are,
+    /// before their integrity hash was taken).
+    fn file(&self, o: Output) -> Result<(), Diagnostic> {
         self.write_clock.time(|| (self.sink)(o))
     }
 
@@ -500,7 +495,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         load,
     } = loaded;
     let minify = options.minify.unwrap_or(site.config.minify);
-    let sinks = Sinks::new(options, &site, minify, sink);
+    let sinks = Sinks::new(options, &site, sink);
     let emit_page = |o: Output| sinks.page(o);
     // Before a streamed build has loaded any policy, only the inputs that
     // are not content (each policy's pages add their own, see
@@ -556,7 +551,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
             load,
             diff: diff_time,
             render: pages.busy.saturating_sub(diff_time),
-            minify: sinks.minify_clock.get() + pages.minify,
+            minify: pages.minify,
             write: sinks.write_clock.get(),
             wall: started.elapsed(),
         },

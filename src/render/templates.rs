@@ -4,9 +4,9 @@
 //!
 //! Two things here are written by hand, each a few lines:
 //! - [`unindent`] takes the indentation out of templates (built-in and the
-//!   site's own) as they load, so pages come out compact without running every page through
-//!   minify-html (which cannot read Tera tags inside attributes, so it cannot
-//!   minify the templates themselves).
+//!   site's own) as they load, so pages come out compact without running
+//!   every page through minify-html (which cannot read Tera tags inside
+//!   attributes, so it cannot minify the templates themselves).
 //! - [`escape`] replaces Tera's default escaping, which also turns every `/`
 //!   into `&#x2F;` (six bytes for one in every address) though neither HTML
 //!   text nor a quoted attribute needs it.
