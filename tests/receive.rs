@@ -197,6 +197,11 @@ fn a_request_is_stored_once_with_its_receipt_and_due_date(db: Db) {
     let answer = first.json();
     let reference = answer["reference"].as_str().unwrap().to_string();
     assert!(reference.starts_with("REQ-"));
+    let digits = &reference["REQ-".len()..];
+    assert!(
+        digits.len() == 16 && digits.chars().all(|c| c.is_ascii_hexdigit()),
+        "64 bits, so that references do not clash: {reference}"
+    );
     // Concurrent duplicates and retries get the same reference.
     let receiver = Arc::new(receiver);
     let handles: Vec<_> = (0..8)

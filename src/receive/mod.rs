@@ -458,11 +458,14 @@ fn log_thread() -> SyncSender<String> {
     lines
 }
 
-/// `REQ-` and ten hex digits of the request id's hash: the same id always
-/// gives the same reference, so a retry shows the visitor the same one.
+/// `REQ-` and sixteen hex digits of the request id's hash: the same id
+/// always gives the same reference, so a retry shows the visitor the same
+/// one. Sixteen digits (64 bits) keep two requests from sharing one: ten
+/// gave even odds of a clash by a million requests, and the second request
+/// could then not be stored. (Requests stored with ten keep them.)
 pub fn reference(request_id: &str) -> String {
     let digest = crate::consent::hex(&Sha256::digest(request_id.as_bytes()));
-    format!("REQ-{}", digest[..10].to_ascii_uppercase())
+    format!("REQ-{}", digest[..16].to_ascii_uppercase())
 }
 
 /// An id the browser made: a UUID v4 in lowercase, as the schemas say.
