@@ -175,6 +175,8 @@ fn banner_shows_on_first_visit_with_focus_in_english_and_french() {
             "{lang}"
         );
         browser.assert_csp_clean();
+        // Fetching the banner's file (preloaded by the page) warns of nothing.
+        assert_eq!(browser.console_problems(), Vec::<String>::new(), "{lang}");
     }
 }
 

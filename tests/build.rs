@@ -1524,7 +1524,7 @@ fn banner_files_match_their_links(site: &Fixture) {
         let bytes = std::fs::read(site.out(href.trim_start_matches('/'))).unwrap();
         let digest = sha2::Sha384::digest(&bytes);
         assert_eq!(
-            attribute_values(&tag, "integrity"),
+            attribute_values(&tag, "data-ps-banner"),
             [format!(
                 "sha384-{}",
                 base64::engine::general_purpose::STANDARD.encode(digest)

@@ -347,9 +347,11 @@
       init();
       return;
     }
+    // The link carries the file's integrity hash in `data-ps-banner`
+    // (browsers ignore `integrity` on a preload of this kind, and say so).
     const link = document.querySelector('link[data-ps-banner]');
     if (!link) return;
-    const options = { integrity: link.getAttribute('integrity') || '', credentials: 'same-origin' };
+    const options = { integrity: link.dataset.psBanner || '', credentials: 'same-origin' };
     fetch(link.href, options)
       .then((response) => {
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -357,11 +359,10 @@
       })
       .then((html) => {
         document.body.insertAdjacentHTML('beforeend', html);
-      }, (error) => {
-        console.warn(`policy-site: the cookie banner did not load from ${link.href}:`, error);
-        throw error;
       })
-      .then(init);
+      .then(init, (error) => {
+        console.warn(`policy-site: the cookie banner did not load from ${link.href}:`, error);
+      });
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

@@ -168,7 +168,7 @@ impl Browser {
         if options.javascript_off {
             chrome["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
         }
-        let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": chrome, "goog:loggingPrefs": { "performance": "ALL" } } } });
+        let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": chrome, "goog:loggingPrefs": { "performance": "ALL", "browser": "ALL" } } } });
         let session = browser.command("POST", "/session", Some(caps));
         browser.session = session["sessionId"]
             .as_str()
@@ -450,6 +450,25 @@ impl Browser {
                 let response = &m["message"]["params"]["response"];
                 let url = response["url"].as_str().unwrap_or("").to_string();
                 (response["status"].as_u64().unwrap_or(0), url)
+            })
+            .collect()
+    }
+
+    /// What the page wrote to the console since the last call, warnings and
+    /// errors only: "LEVEL message".
+    pub fn console_problems(&self) -> Vec<String> {
+        let entries = self.session_command("POST", "/se/log", json!({ "type": "browser" }));
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| matches!(e["level"].as_str(), Some("WARNING" | "SEVERE")))
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["level"].as_str().unwrap_or(""),
+                    e["message"].as_str().unwrap_or("")
+                )
             })
             .collect()
     }
