@@ -110,15 +110,9 @@ fn full_build(name: &str, root: &Path, runs: usize) {
     };
     let built = build::build(&options).expect("the bench site builds");
     let t = &built.timings;
-    let stages = [
-        ("load (read + markdown)", t.load),
-        ("diff", t.diff),
-        ("render", t.render),
-        ("minify", t.minify),
-        ("write", t.write),
-    ];
-    let sum: f64 = stages.iter().map(|(_, d)| d.as_secs_f64()).sum();
-    let shares: Vec<String> = stages
+    let sum = t.total().as_secs_f64();
+    let shares: Vec<String> = t
+        .stages()
         .iter()
         .map(|(n, d)| format!("{n} {:.0}%", d.as_secs_f64() / sum * 100.0))
         .collect();
@@ -129,7 +123,7 @@ fn full_build(name: &str, root: &Path, runs: usize) {
         cpu * 1e3 / (versions_in(root) as f64),
     );
     println!(
-        "  stage shares (time summed over threads): {}",
+        "  stage shares (time summed over threads; load is reading and markdown): {}",
         shares.join(", ")
     );
     println!("  floor (read every source, write every output byte): {floor:.2} s CPU; the build is {:.1}x the floor", cpu / floor);

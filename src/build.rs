@@ -117,22 +117,27 @@ pub struct Timings {
 }
 
 impl Timings {
-    pub fn total(&self) -> Duration {
-        self.load + self.diff + self.render + self.minify + self.write
-    }
-
-    /// "load 0.12 s, diff 0.80 s, …" (render, minify and write summed over threads).
-    pub fn report(&self) -> String {
-        let stages = [
+    /// Each stage's time, in pipeline order (`load` is reading and markdown).
+    pub fn stages(&self) -> [(&'static str, Duration); 5] {
+        [
             ("load", self.load),
             ("diff", self.diff),
             ("render", self.render),
             ("minify", self.minify),
             ("write", self.write),
-            ("wall", self.wall),
-        ];
-        let parts: Vec<String> = stages
-            .iter()
+        ]
+    }
+
+    pub fn total(&self) -> Duration {
+        self.stages().iter().map(|(_, d)| *d).sum()
+    }
+
+    /// "load 0.12 s, diff 0.80 s, …" (render, minify and write summed over threads).
+    pub fn report(&self) -> String {
+        let parts: Vec<String> = self
+            .stages()
+            .into_iter()
+            .chain([("wall", self.wall)])
             .map(|(name, d)| format!("{name} {:.2} s", d.as_secs_f64()))
             .collect();
         format!("Timings (summed over threads): {}", parts.join(", "))

@@ -934,7 +934,7 @@ fn serve_and_build_say_a_policy_has_no_version_left_and_serve_recovers() {
         "the last good site stays"
     );
 
-    let build = Command::new(env!("CARGO_BIN_EXE_policy-site"))
+    let build = Command::new(BIN)
         .args(["build", "--out"])
         .arg(site.path().join("out"))
         .current_dir(site.path())

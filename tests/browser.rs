@@ -258,6 +258,19 @@ fn global_privacy_control_refuses_by_default_and_the_banner_says_so() {
     browser.assert_csp_clean();
 }
 
+/// Reloads the page, waits for the banner to ask again because the policy
+/// changed, and returns where its "what changed" link leads.
+fn changes_link_after_reload(browser: &Browser) -> String {
+    browser.reload();
+    browser.wait_for(BANNER_OPEN);
+    browser.wait_for("!document.querySelector('[data-ps-changed]').hidden");
+    let link = browser.js(
+        "return document.querySelector('[data-ps-changes-link]').href;",
+        json!([]),
+    );
+    link.as_str().unwrap().to_string()
+}
+
 #[test]
 fn a_new_material_version_asks_again_and_links_to_the_changes() {
     let site = Site::new();
@@ -266,14 +279,7 @@ fn a_new_material_version_asks_again_and_links_to_the_changes() {
     browser.click("#ps-consent [data-ps-action=accept_all]");
     browser.wait_for(BANNER_CLOSED);
     site.publish_version("2027-01-01", true);
-    browser.reload();
-    browser.wait_for(BANNER_OPEN);
-    browser.wait_for("!document.querySelector('[data-ps-changed]').hidden");
-    let link = browser.js(
-        "return document.querySelector('[data-ps-changes-link]').href;",
-        json!([]),
-    );
-    let link = link.as_str().unwrap().to_string();
+    let link = changes_link_after_reload(&browser);
     assert!(
         link.ends_with(&format!("{CURRENT}/2027-01-01/")),
         "changes link: {link}"
@@ -316,14 +322,7 @@ fn a_choice_older_than_the_redline_window_links_to_the_history_at_its_version() 
             .exists(),
         "outside the window, no redline against the current version is written"
     );
-    browser.reload();
-    browser.wait_for(BANNER_OPEN);
-    browser.wait_for("!document.querySelector('[data-ps-changed]').hidden");
-    let link = browser.js(
-        "return document.querySelector('[data-ps-changes-link]').href;",
-        json!([]),
-    );
-    let link = link.as_str().unwrap().to_string();
+    let link = changes_link_after_reload(&browser);
     assert!(
         link.ends_with(&format!("/en/privacy/history/#v-{CURRENT}")),
         "changes link: {link}"
