@@ -8,8 +8,6 @@ use sha2::{Digest, Sha384};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const STATIC_DIR: &str = "static";
-
 const BUILT_IN: &[(&str, &[u8])] = &[
     ("site.css", include_bytes!("../static/site.css")),
     (
@@ -73,7 +71,7 @@ pub fn load(root: &Path) -> Result<Assets, Diagnostics> {
         assets.files.insert(path.to_string(), bytes.to_vec());
     }
     let mut found = Diagnostics::default();
-    for (rel, path) in site_files(&root.join(STATIC_DIR)) {
+    for (rel, path) in site_files(&root.join(crate::vocabulary::STATIC_DIR)) {
         match std::fs::read(&path) {
             Ok(bytes) => {
                 assets.files.insert(rel, bytes);

@@ -60,7 +60,7 @@ impl std::fmt::Debug for TemplateCache {
 
 impl TemplateCache {
     fn load(&self, root: &Path) -> Result<Tera, Diagnostics> {
-        let key = folder_fingerprint(&root.join(render::templates::TEMPLATES_DIR));
+        let key = folder_fingerprint(&root.join(crate::vocabulary::TEMPLATES_DIR));
         let mut loaded = self.loaded.lock().expect("not poisoned");
         if let Some((k, tera)) = loaded.as_ref() {
             if *k == key {
@@ -169,7 +169,7 @@ pub fn load_config(options: &Options) -> Result<Config, Diagnostics> {
             (None, None) => continue,
         };
         match config::check_endpoint(&url) {
-            Ok(()) => *slot = Some(url),
+            Ok(normal) => *slot = Some(normal),
             Err(why) => found.push(Diagnostic {
                 place,
                 line: None,
@@ -206,8 +206,8 @@ struct Loaded {
 fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
     let started = Instant::now();
     let config = load_config(options)?;
-    let config_file = options.root.join(config::FILE_NAME);
-    let strings = i18n::load(&config, Path::new(config::FILE_NAME));
+    let config_file = options.root.join(crate::vocabulary::CONFIG_FILE);
+    let strings = i18n::load(&config, Path::new(crate::vocabulary::CONFIG_FILE));
     let tera = match &options.templates {
         Some(cache) => cache.load(&options.root),
         None => render::templates::load(&options.root),
@@ -218,7 +218,7 @@ fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
         .join(options.out.clone().unwrap_or_else(|| config.output.clone()));
     // A changed configuration changes how sections parse: load everything.
     let reuse = options.reuse.as_deref().filter(|r| {
-        let config_file = options.root.join(config::FILE_NAME);
+        let config_file = options.root.join(crate::vocabulary::CONFIG_FILE);
         !r.changed(&config_file)
     });
     let reuse_ok = reuse.is_some();
@@ -450,9 +450,8 @@ impl<'a> Sinks<'a> {
     /// no further.
     fn page(&self, o: Output) -> Result<(), Diagnostic> {
         if let Some(consent) = &self.consent {
-            if let Err(d) =
-                consent::check_gated(&self.options.root, std::slice::from_ref(&o), consent)
-            {
+            let page = (o.file.as_str(), o.bytes.as_slice());
+            if let Err(d) = consent::check_gated(&self.options.root, [page], consent) {
                 self.gated.lock().expect("not poisoned").extend(d);
             }
         }
@@ -627,7 +626,7 @@ fn site_key(
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     format!("{:?}", site.config).hash(&mut hasher);
     format!("{strings:?}").hash(&mut hasher);
-    folder_fingerprint(&site.root.join(render::templates::TEMPLATES_DIR)).hash(&mut hasher);
+    folder_fingerprint(&site.root.join(crate::vocabulary::TEMPLATES_DIR)).hash(&mut hasher);
     assets.files.hash(&mut hasher);
     (today, minify).hash(&mut hasher);
     for policy in &site.policies {
@@ -689,7 +688,7 @@ fn render_content(
         None => p.into_outline(),
     };
     let streamed = stream_policies(site, (dirs, reuse), (tera, fixed, emit), &keep, pages);
-    let config_file = options.root.join(config::FILE_NAME);
+    let config_file = options.root.join(crate::vocabulary::CONFIG_FILE);
     if let Err(d) = check_references(&streamed.site, &config_file) {
         pages.found.extend(d);
     }

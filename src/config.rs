@@ -11,8 +11,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use url::{Host, Url};
 
-pub const FILE_NAME: &str = "policy-site.yaml";
-
 /// Text given per language code: `{en: "…", fr: "…"}`.
 pub use crate::vocabulary::{line_of, Localized};
 
@@ -92,13 +90,14 @@ impl Config {
 
 /// Reads and validates `policy-site.yaml` in `root`.
 pub fn load(root: &Path) -> Result<Config, Diagnostics> {
-    let file = root.join(FILE_NAME);
+    let file = root.join(crate::vocabulary::CONFIG_FILE);
     let bytes = std::fs::read(&file).map_err(|e| {
         Diagnostic::new(&file, format!("cannot read the site configuration: {e}"))
             .with_hint("run `policy-site init` to start a new site, or pass --root to point at one")
     })?;
     let text = String::from_utf8(bytes).map_err(|e| Diagnostic::not_utf8(&file, &e))?;
-    let config: Config = yaml::parse(&text, &file, 1)?;
+    let mut config: Config = yaml::parse(&text, &file, 1)?;
+    normalise_urls(&mut config);
     validate(&config, &file, &text).into_result(config)
 }
 
@@ -131,7 +130,11 @@ fn validate(config: &Config, file: &Path, text: &str) -> Diagnostics {
             );
         }
     }
-    if let Err(why) = check_web_url(&config.base_url) {
+    let base = check_web_url(&config.base_url).and_then(|url| match url.contains(['?', '#']) {
+        true => Err(format!("`{url}` holds a `?` or `#` part; every page's address starts with base_url, so it must not")),
+        false => Ok(url),
+    });
+    if let Err(why) = base {
         found.push(
             at("base_url", format!("base_url: {why}"))
                 .with_hint("for example `base_url: https://example.com/legal`"),
@@ -159,9 +162,26 @@ fn validate(config: &Config, file: &Path, text: &str) -> Diagnostics {
 }
 
 /// An endpoint must be an absolute https URL; plain http is allowed only for
-/// the local machine (for `serve` and the bundled receiver).
-pub fn check_endpoint(url: &str) -> Result<(), String> {
+/// the local machine (for `serve` and the bundled receiver). On success, the
+/// URL in the form the site publishes (see [`check_web_url`]).
+pub fn check_endpoint(url: &str) -> Result<String, String> {
     check_web_url(url)
+}
+
+/// The URLs the site publishes, in the `url` crate's serialisation: what a
+/// browser would request, with quotes, brackets and spaces percent-encoded,
+/// so that no configured text reaches `robots.txt`, `versions.json` or a page
+/// as it was typed. Invalid ones are left for `validate` to report.
+fn normalise_urls(config: &mut Config) {
+    let endpoints = [
+        &mut config.endpoints.requests,
+        &mut config.endpoints.consent,
+    ];
+    for url in std::iter::once(&mut config.base_url).chain(endpoints.into_iter().flatten()) {
+        if let Ok(normal) = check_web_url(url) {
+            *url = normal;
+        }
+    }
 }
 
 /// The one rule for the URLs a site points visitors at (`base_url`, the
@@ -169,9 +189,10 @@ pub fn check_endpoint(url: &str) -> Result<(), String> {
 /// browser does: https, or plain http to this machine only (`localhost`,
 /// 127.0.0.0/8, `[::1]`); never a user name or password before the host,
 /// which could make `http://localhost:80@evil.example/` look local.
-fn check_web_url(text: &str) -> Result<(), String> {
+fn check_web_url(text: &str) -> Result<String, String> {
     let url =
         Url::parse(text).map_err(|e| format!("`{text}` is not an absolute https URL ({e})"))?;
+
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!(
             "`{text}` carries a user name or password before `@`; a published URL must not"
@@ -184,8 +205,8 @@ fn check_web_url(text: &str) -> Result<(), String> {
         None => return Err(format!("`{text}` has no host")),
     };
     match url.scheme() {
-        "https" => Ok(()),
-        "http" if local => Ok(()),
+        "https" => Ok(url.to_string()),
+        "http" if local => Ok(url.to_string()),
         "http" => Err(format!(
             "`{text}` must use https (plain http is only allowed for localhost, 127.0.0.0/8 and [::1])"
         )),
@@ -235,6 +256,21 @@ mod tests {
         assert!(check_endpoint("https://user@example.com/x").is_err());
         assert!(check_endpoint("https://user:secret@example.com/x").is_err());
         assert!(check_endpoint("http://user@localhost/x").is_err());
+    }
+
+    #[test]
+    fn urls_are_published_as_a_browser_would_send_them() {
+        let text = "title: {en: T}\nbase_url: 'https://x.org/legal\"><script>alert(1)</script>'\nlanguages: [en]\nendpoints: {requests: 'https://x.org/r e'}";
+        let mut c: Config = crate::yaml::parse(text, Path::new("t.yaml"), 1).unwrap();
+        normalise_urls(&mut c);
+        assert_eq!(
+            c.base_url,
+            "https://x.org/legal%22%3E%3Cscript%3Ealert(1)%3C/script%3E"
+        );
+        assert_eq!(c.endpoints.requests.as_deref(), Some("https://x.org/r%20e"));
+        assert!(validate(&c, Path::new("t.yaml"), text).is_empty());
+        c.base_url = "https://x.org/legal?x=1".into();
+        assert!(!validate(&c, Path::new("t.yaml"), text).is_empty());
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! that the banner, the settings dialog and the cookie table are rendered from.
 
 use crate::error::{Diagnostic, Diagnostics};
-use crate::output::Output;
 use crate::vocabulary::Localized;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -188,23 +187,23 @@ impl ConsentConfig {
 /// Every `data-consent="…"` in the pages names a configured category; an
 /// unknown one would never run, so it is an error placed where it is written
 /// (a template or a section), found by searching the site's sources.
-pub fn check_gated(
+pub fn check_gated<'a>(
     root: &Path,
-    outputs: &[Output],
+    pages: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     consent: &ConsentConfig,
 ) -> Result<(), Diagnostics> {
     let known: BTreeSet<&str> = consent.category_ids().collect();
     let mut unknown: BTreeMap<String, String> = BTreeMap::new();
     const ATTRIBUTE: &[u8] = b"data-consent=";
-    for output in outputs.iter().filter(|o| o.is_html()) {
+    for (file, bytes) in pages {
         // Most pages have no such attribute: search the bytes, decode only hits.
-        let hits = memchr::memmem::find_iter(&output.bytes, ATTRIBUTE).map(|at| {
-            let rest = &output.bytes[at + ATTRIBUTE.len()..];
+        let hits = memchr::memmem::find_iter(bytes, ATTRIBUTE).map(|at| {
+            let rest = &bytes[at + ATTRIBUTE.len()..];
             String::from_utf8_lossy(&rest[..rest.len().min(256)]).into_owned()
         });
         for value in hits.filter_map(|rest| attribute_value(&rest)) {
             if !known.contains(value.as_str()) {
-                unknown.entry(value).or_insert_with(|| output.file.clone());
+                unknown.entry(value).or_insert_with(|| file.to_string());
             }
         }
     }

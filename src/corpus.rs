@@ -362,7 +362,7 @@ fn history(spec: &Spec, policy: usize) -> Vec<Vec<SectionText>> {
 /// Writes the corpus as a policy-site site into `root` (which should be
 /// empty), and the same text as a plain Hugo site into `hugo` when given.
 pub fn generate(spec: &Spec, root: &Path, hugo: Option<&Path>) -> std::io::Result<()> {
-    write(&root.join(crate::config::FILE_NAME), &config(spec))?;
+    write(&root.join(crate::vocabulary::CONFIG_FILE), &config(spec))?;
     if let Some(hugo) = hugo {
         write(
             &hugo.join("hugo.toml"),

@@ -2,6 +2,8 @@
 //! site. The pipeline is the architecture:
 //! `config` → `content` (with `markdown`) → `diff` → `render` → `output`,
 //! orchestrated by `build`; the commands in `cmd` are thin layers over it.
+//! Imports go one way only, down the order in the README's "Architecture",
+//! which `architecture` (a test) enforces.
 
 pub mod assets;
 pub mod build;
@@ -28,3 +30,6 @@ pub mod serve;
 pub mod server;
 pub mod vocabulary;
 pub mod yaml;
+
+#[cfg(test)]
+mod architecture;

@@ -40,11 +40,11 @@ const MARKER_TEXT: &str = "This folder is written by `policy-site build`, which 
 
 /// The site's own files and folders, which no output may be, hold or lie in.
 const SOURCES: [&str; 5] = [
-    crate::content::CONTENT_DIR,
-    crate::render::templates::TEMPLATES_DIR,
-    crate::assets::STATIC_DIR,
-    crate::config::FILE_NAME,
-    crate::check::lock::FILE_NAME,
+    crate::vocabulary::CONTENT_DIR,
+    crate::vocabulary::TEMPLATES_DIR,
+    crate::vocabulary::STATIC_DIR,
+    crate::vocabulary::CONFIG_FILE,
+    crate::vocabulary::LOCK_FILE,
 ];
 
 /// Refuses, before anything is written, an output folder that the build must
@@ -194,13 +194,25 @@ impl Staging {
         std::fs::write(&path, &output.bytes).map_err(|e| cannot(&self.out, "writing", &path, e))
     }
 
-    /// Swaps the finished site in place of the output folder.
+    /// Swaps the finished site in place of the output folder. The previous
+    /// site must be removable first (a read-only folder in it would stay
+    /// behind as `.NAME.old-*`): it is made so, or the build fails with the
+    /// previous site in place.
     pub fn finish(mut self) -> Result<(), Diagnostic> {
         self.finished = true;
-        swap_in(&self.dir, &self.out).map_err(|e| {
-            let _ = std::fs::remove_dir_all(&self.dir);
-            cannot(&self.out, "replacing", &self.out, e)
-        })
+        let removable = make_removable(&self.out)
+            .map_err(|(path, e)| cannot(&self.out, "making writable, to replace it,", &path, e));
+        removable
+            .and_then(|()| {
+                swap_in(&self.dir, &self.out).map_err(|e| cannot(&self.out, "replacing", &self.out, e))
+            })
+            .inspect_err(|_| {
+                let _ = std::fs::remove_dir_all(&self.dir);
+            })?
+            .map_or(Ok(()), |(old, e)| {
+                Err(Diagnostic::new(&self.out, format!("the new site is in place, but the previous one could not be removed from {}: {e}", old.display()))
+                    .with_hint("delete that folder by hand"))
+            })
     }
 }
 
@@ -212,9 +224,12 @@ impl Drop for Staging {
     }
 }
 
-fn swap_in(staging: &Path, out: &Path) -> std::io::Result<()> {
+/// Renames the staging folder to `out`, the previous `out` aside and then
+/// away. `Ok(Some(..))` when the new site is in place but the previous one
+/// could not be deleted.
+fn swap_in(staging: &Path, out: &Path) -> std::io::Result<Option<(PathBuf, std::io::Error)>> {
     if !out.exists() {
-        return std::fs::rename(staging, out);
+        return std::fs::rename(staging, out).map(|()| None);
     }
     let old: PathBuf = out.with_file_name(format!(
         ".{}.old-{}",
@@ -227,7 +242,42 @@ fn swap_in(staging: &Path, out: &Path) -> std::io::Result<()> {
         let _ = std::fs::rename(&old, out);
         return Err(e);
     }
-    let _ = std::fs::remove_dir_all(&old);
+    Ok(std::fs::remove_dir_all(&old).err().map(|e| (old, e)))
+}
+
+/// Gives the owner write permission on every folder under `dir` that lacks
+/// it, so that its files can be deleted; fails on the first folder that
+/// stays unwritable (one of another user's).
+#[cfg(unix)]
+fn make_removable(dir: &Path) -> Result<(), (PathBuf, std::io::Error)> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let writable = |path: &Path| {
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("no NUL in a path");
+        // SAFETY: `c` is a valid NUL-terminated path for the call's duration.
+        unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+    };
+    for entry in walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let path = entry.path();
+        if !entry.file_type().is_dir() || writable(path) {
+            continue;
+        }
+        let fail = |e| (path.to_path_buf(), e);
+        let mut permissions = entry.metadata().map_err(|e| fail(e.into()))?.permissions();
+        permissions.set_mode(permissions.mode() | 0o700);
+        std::fs::set_permissions(path, permissions).map_err(fail)?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_removable(_dir: &Path) -> Result<(), (PathBuf, std::io::Error)> {
     Ok(())
 }
 

@@ -4,6 +4,15 @@
 
 use std::collections::BTreeMap;
 
+/// The site's own files and folders, named once for every stage (and for
+/// `output`, which must never write over them).
+pub const CONFIG_FILE: &str = "policy-site.yaml";
+/// The SHA-256 of each published version's sources, written by `lock`.
+pub const LOCK_FILE: &str = "policy-site.lock";
+pub const CONTENT_DIR: &str = "content";
+pub const TEMPLATES_DIR: &str = "templates";
+pub const STATIC_DIR: &str = "static";
+
 /// A text per language code (`{en: …, fr: …}`).
 pub type Localized = BTreeMap<String, String>;
 

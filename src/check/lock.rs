@@ -11,8 +11,6 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub const FILE_NAME: &str = "policy-site.lock";
-
 /// policy → version date → what was published.
 type Lock = BTreeMap<String, BTreeMap<String, Entry>>;
 
@@ -41,7 +39,7 @@ impl Entry {
 const HEADER: &str = "# The SHA-256 of each published version's sources, written by `policy-site lock`.\n# A published version must not change: start a new one with `policy-site revise`.\n";
 
 fn read(root: &Path) -> Result<Lock, Diagnostics> {
-    let file = root.join(FILE_NAME);
+    let file = root.join(crate::vocabulary::LOCK_FILE);
     match std::fs::read_to_string(&file) {
         Ok(text) => crate::yaml::parse(&text, &file, 1).map_err(Diagnostics::from),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Lock::new()),
@@ -107,7 +105,7 @@ pub fn check(site: &Site) -> Diagnostics {
         Ok(lock) => lock,
         Err(found) => return found,
     };
-    let file = site.root.join(FILE_NAME);
+    let file = site.root.join(crate::vocabulary::LOCK_FILE);
     let text = std::fs::read_to_string(&file).unwrap_or_default();
     let mut found = Diagnostics::default();
     for (slug, versions) in &lock {
@@ -187,7 +185,7 @@ fn file_hashes(dir: &Path) -> BTreeMap<String, String> {
         .map(|e| {
             let rel = e.path().strip_prefix(dir).unwrap_or(e.path());
             let bytes = std::fs::read(e.path()).unwrap_or_default();
-            let hash = crate::consent::hex(&Sha256::digest(&bytes));
+            let hash = crate::vocabulary::hex(&Sha256::digest(&bytes));
             (
                 rel.to_string_lossy().replace('\\', "/"),
                 hash[..16].to_string(),
@@ -222,7 +220,7 @@ pub fn write_new(site: &Site) -> Result<Vec<String>, Diagnostics> {
             }
         }
     }
-    let file = site.root.join(FILE_NAME);
+    let file = site.root.join(crate::vocabulary::LOCK_FILE);
     let yaml = serde_yaml::to_string(&lock).expect("plain maps");
     // Written beside and renamed over, so that a crash leaves the old lock whole.
     let partial = file.with_extension("lock.partial");

@@ -179,7 +179,7 @@ fn human(found: &Findings, all: bool) -> String {
     if n > 0 && all {
         text.push_str(&format!(
             "\n\nIn published versions (recorded in {}; they do not fail the check):\n{}",
-            lock::FILE_NAME,
+            crate::vocabulary::LOCK_FILE,
             found.locked
         ));
     } else if n > 0 {

@@ -22,7 +22,7 @@ pub fn source_hash(section: &Section) -> String {
 
 /// The short SHA-256 of a section body (the text after its front matter).
 pub fn hash_text(body: &str) -> String {
-    let digest = crate::consent::hex(&Sha256::digest(body.as_bytes()));
+    let digest = crate::vocabulary::hex(&Sha256::digest(body.as_bytes()));
     digest[..12].to_string()
 }
 

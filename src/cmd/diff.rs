@@ -4,7 +4,7 @@ use crate::build::{self, Options};
 use crate::date::Date;
 use crate::diff::{self, present};
 use crate::error::{Diagnostic, Diagnostics};
-use crate::{config, content, i18n};
+use crate::{content, i18n};
 use std::path::Path;
 
 pub struct Request {
@@ -66,7 +66,7 @@ pub fn run(options: &Options, request: &Request, color: bool) -> Result<String, 
         policy.version(to).expect("checked"),
     );
     let d = diff::diff_translations(translation(old, &lang)?, translation(new, &lang)?, from, to);
-    let strings = i18n::load(&site.config, Path::new(config::FILE_NAME))?;
+    let strings = i18n::load(&site.config, Path::new(crate::vocabulary::CONFIG_FILE))?;
     let diff_strings = strings
         .get(&lang)
         .and_then(|s| s.get("diff"))

@@ -9,7 +9,10 @@ pub fn run(options: &Options) -> Result<(), Diagnostics> {
     let site = content::load(&options.root, build::load_config(options)?)?;
     let added = lock::write_new(&site)?;
     if added.is_empty() {
-        println!("{} already records every version.", lock::FILE_NAME);
+        println!(
+            "{} already records every version.",
+            crate::vocabulary::LOCK_FILE
+        );
     }
     for version in added {
         println!("locked {version}");

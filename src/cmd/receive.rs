@@ -2,8 +2,9 @@
 //! storing into SQLite or PostgreSQL (`--db`).
 
 use crate::error::{Diagnostic, Diagnostics};
+use crate::receive::database;
 use crate::receive::due::DueTable;
-use crate::receive::store::{self, Store};
+use crate::receive::store::Store;
 use crate::receive::{routes, Receiver};
 use crate::server::{self, Limits};
 use std::path::Path;
@@ -46,7 +47,8 @@ pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
         )
         .into());
     }
-    let store = Store::open(&settings.db)
+    let store = database::connect(&settings.db)
+        .and_then(Store::start)
         .map_err(|e| Diagnostic::new(shown(&settings.db), format!("cannot open the store: {e}")))?;
     let mut receiver = Receiver::new(Some(store), config.as_ref(), &origins, due);
     // And only its own policies, when its content loads.
@@ -87,7 +89,7 @@ pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
 /// A SQLite file's folder when it does not exist: a typo in `--db` should
 /// not quietly start a second store somewhere else.
 fn missing_folder(db: &str) -> Option<&Path> {
-    if store::is_postgres(db) {
+    if database::is_postgres(db) {
         return None;
     }
     let folder = Path::new(db)
@@ -98,7 +100,7 @@ fn missing_folder(db: &str) -> Option<&Path> {
 
 /// The database as it may be printed: a PostgreSQL URL without its password.
 pub fn shown(db: &str) -> String {
-    if !store::is_postgres(db) {
+    if !database::is_postgres(db) {
         return db.to_string();
     }
     match url::Url::parse(db) {

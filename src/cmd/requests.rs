@@ -3,8 +3,8 @@
 //! JSON Lines, overdue requests marked) and record a request's status.
 
 use crate::error::{Diagnostic, Diagnostics};
-use crate::receive::due;
 use crate::receive::store::{self, Backend, StoredRequest, STATUSES};
+use crate::receive::{database, due};
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -18,12 +18,12 @@ pub enum Format {
 
 fn open(db: &str) -> Result<Box<dyn Backend>, Diagnostics> {
     let place = super::receive::shown(db);
-    if !store::is_postgres(db) && !std::path::Path::new(db).is_file() {
+    if !database::is_postgres(db) && !std::path::Path::new(db).is_file() {
         return Err(Diagnostic::new(&place, "no receipts are stored here")
             .with_hint("pass the --db that `policy-site receive` stores into")
             .into());
     }
-    store::connect(db)
+    database::connect(db)
         .map_err(|e| Diagnostic::new(&place, format!("cannot open the store: {e}")).into())
 }
 

@@ -2,7 +2,7 @@
 //! parallel per version; every problem found is collected, so that one build
 //! reports all of them.
 
-use super::{Policy, Section, Site, Translation, Version};
+use super::{Policy, Requests, Section, Site, Translation, Version};
 use crate::config::Config;
 use crate::date::Date;
 use crate::error::{Diagnostic, Diagnostics};
@@ -16,12 +16,12 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-pub const CONTENT_DIR: &str = "content";
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
     title: Localized,
+    #[serde(default)]
+    requests: Requests,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +70,7 @@ pub struct Reuse {
 
 impl Reuse {
     pub fn new(previous: std::sync::Arc<Site>, changed: Vec<PathBuf>) -> Reuse {
-        let content = previous.root.join(CONTENT_DIR);
+        let content = previous.root.join(crate::vocabulary::CONTENT_DIR);
         let sections_only = changed.iter().all(|p| {
             p.extension().is_some_and(|e| e == "md")
                 && p.ancestors().nth(4) == Some(content.as_path())
@@ -194,7 +194,7 @@ fn with_parse<R>(config: &Config, reuse: Option<&Reuse>, f: impl FnOnce(&Parse) 
 
 /// The policy folders under `content/`, and what else is there (an error each).
 pub fn policy_dirs(root: &Path) -> (Vec<PathBuf>, Diagnostics) {
-    let content = root.join(CONTENT_DIR);
+    let content = root.join(crate::vocabulary::CONTENT_DIR);
     let mut found = Diagnostics::default();
     let mut policy_dirs = Vec::new();
     match list(&content, &mut found) {
@@ -231,7 +231,7 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnosti
     if !is_slug(&slug) {
         found.push(Diagnostic::new(dir, format!("the policy folder `{slug}` must be named in lowercase letters, digits and dashes")).with_hint("it becomes part of the URL, e.g. `content/privacy/`"));
     }
-    let title = policy_title(&dir.join("policy.yaml"), config, &mut found);
+    let (title, requests) = policy_file(&dir.join("policy.yaml"), config, &mut found);
     let version_dirs = version_dirs(dir, &mut found);
     let touched: Vec<bool> = version_dirs
         .iter()
@@ -267,13 +267,18 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnosti
     let policy = Policy {
         slug,
         title,
+        requests,
         versions,
     };
     (policy, found)
 }
 
-/// The policy's title in every language, from `policy.yaml`.
-fn policy_title(policy_file: &Path, config: &Config, found: &mut Diagnostics) -> Localized {
+/// The policy's title in every language, and where its requests go, from `policy.yaml`.
+fn policy_file(
+    policy_file: &Path,
+    config: &Config,
+    found: &mut Diagnostics,
+) -> (Localized, Requests) {
     let parsed = read(policy_file).and_then(|text| {
         yaml::parse::<PolicyFile>(&text, policy_file, 1).map_err(Diagnostics::from)
     });
@@ -292,11 +297,11 @@ fn policy_title(policy_file: &Path, config: &Config, found: &mut Diagnostics) ->
                     .with_hint(format!("add `{lang}: …` under `title`")),
                 );
             }
-            p.title
+            (p.title, p.requests)
         }
         Err(d) => {
             found.extend(d);
-            Localized::new()
+            (Localized::new(), Requests::default())
         }
     }
 }

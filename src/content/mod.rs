@@ -6,7 +6,7 @@ mod load;
 
 pub use load::{
     is_editor_litter, load, load_one, load_partial, load_with, newest_version_date, policy_dirs,
-    split_front_matter, Reuse, CONTENT_DIR,
+    split_front_matter, Reuse,
 };
 
 use crate::config::Config;
@@ -28,8 +28,21 @@ pub struct Policy {
     /// Folder name under `content/`, and the policy's URL segment.
     pub slug: String,
     pub title: Localized,
+    /// Where the rights requests this policy describes are made.
+    pub requests: Requests,
     /// Oldest first.
     pub versions: Vec<std::sync::Arc<Version>>,
+}
+
+/// `requests:` in `policy.yaml`: through the forms the policy embeds (the
+/// default), or through another channel the text describes (an address, a
+/// portal), in which case `check` does not ask for forms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Requests {
+    #[default]
+    Forms,
+    Elsewhere,
 }
 
 #[derive(Debug, Clone)]

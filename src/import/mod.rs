@@ -51,13 +51,14 @@ pub struct Selection {
     pub languages: Vec<String>,
 }
 
-/// Reads every policy of `from`: a git repository, else a folder of dated files.
+/// Reads every policy of `from`: a git repository (a clone, a worktree or a
+/// bare mirror), else a folder of dated files.
 pub fn read(
     from: &Path,
     default_lang: &str,
     selection: Option<&Selection>,
 ) -> Result<Vec<History>, Diagnostics> {
-    if from.join(".git").exists() {
+    if git::is_repository(from) {
         git::read(from, default_lang, selection)
     } else if selection.is_some() {
         Err(Diagnostic::new(
@@ -127,7 +128,7 @@ pub fn leave_out_unmatched(history: &mut History, default_lang: &str) -> Vec<Str
 /// yet; returns the dates of the versions it wrote. Every problem is found before
 /// anything is written, and the policy's folder appears whole or not at all.
 pub fn write(root: &Path, history: &History, default_lang: &str) -> Result<Vec<Date>, Diagnostics> {
-    let content = root.join(crate::content::CONTENT_DIR);
+    let content = root.join(crate::vocabulary::CONTENT_DIR);
     let dir = content.join(&history.policy);
     if dir.exists() {
         return Err(Diagnostic::new(&dir, "this policy already exists")
@@ -182,12 +183,26 @@ fn plan(history: &History, default_lang: &str) -> Result<(Files, Vec<Date>), Dia
         );
         previous = sections;
     }
+    // A file with no title of its own is named after the policy's file.
+    titles
+        .entry(default_lang.to_string())
+        .or_insert_with(|| title_from_name(&history.policy));
     let title: String = titles
         .iter()
         .map(|(lang, t)| format!("  {lang}: {}\n", yaml_string(t)))
         .collect();
     files.push((PathBuf::from("policy.yaml"), format!("title:\n{title}")));
     found.into_result((files, versions))
+}
+
+/// `privacy-policy` → "Privacy policy".
+fn title_from_name(policy: &str) -> String {
+    let words = policy.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "Policy".into(),
+    }
 }
 
 /// One version's section files (path within the version's folder, text).

@@ -8,6 +8,7 @@
 //! parses far enough to have one (also for a refusal, such as a foreign
 //! origin, decided before the body is read), else `Accept-Language`.
 
+pub mod database;
 pub mod due;
 mod page;
 mod postgres;
@@ -464,7 +465,7 @@ fn log_thread() -> SyncSender<String> {
 /// gave even odds of a clash by a million requests, and the second request
 /// could then not be stored. (Requests stored with ten keep them.)
 pub fn reference(request_id: &str) -> String {
-    let digest = crate::consent::hex(&Sha256::digest(request_id.as_bytes()));
+    let digest = crate::vocabulary::hex(&Sha256::digest(request_id.as_bytes()));
     format!("REQ-{}", digest[..16].to_ascii_uppercase())
 }
 
@@ -599,7 +600,7 @@ fn fingerprint(body: &Value) -> String {
         body["lang"],
         body["fields"]
     ]);
-    crate::consent::hex(&Sha256::digest(same.to_string().as_bytes()))
+    crate::vocabulary::hex(&Sha256::digest(same.to_string().as_bytes()))
 }
 
 /// An id for a form posted without JavaScript (which cannot make one).
@@ -618,7 +619,7 @@ fn fresh_id(body: &[u8]) -> String {
             .to_le_bytes(),
     );
     hasher.update(body);
-    let hex = crate::consent::hex(&hasher.finalize());
+    let hex = crate::vocabulary::hex(&hasher.finalize());
     format!(
         "{}-{}-4{}-8{}-{}",
         &hex[..8],

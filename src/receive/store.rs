@@ -5,7 +5,6 @@
 //! writer thread commits many receipts per transaction (group commit), and
 //! a receipt is acknowledged only once its transaction is durable.
 
-use super::{postgres, sqlite};
 use std::thread;
 use tokio::sync::{mpsc, oneshot};
 
@@ -127,23 +126,8 @@ pub struct Store {
 /// Receipts committed per transaction at most.
 const BATCH: usize = 512;
 
-/// Opens `db` (a SQLite file, or a `postgres://` URL), brings its schema up
-/// to date, and returns a connection for reading or operator changes.
-pub fn connect(db: &str) -> Result<Box<dyn Backend>, String> {
-    let mut backend: Box<dyn Backend> = if is_postgres(db) {
-        Box::new(postgres::Postgres::connect(db)?)
-    } else {
-        Box::new(sqlite::Sqlite::open(db)?)
-    };
-    migrate(backend.as_mut())?;
-    Ok(backend)
-}
-
-pub fn is_postgres(db: &str) -> bool {
-    db.starts_with("postgres://") || db.starts_with("postgresql://")
-}
-
-fn migrate(db: &mut dyn Backend) -> Result<(), String> {
+/// Brings a store's schema up to date, in one transaction.
+pub fn migrate(db: &mut dyn Backend) -> Result<(), String> {
     db.begin_migration()?;
     let done = (|| {
         db.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)")?;
@@ -172,9 +156,8 @@ fn finish<T>(db: &mut dyn Backend, done: Result<T, String>) -> Result<T, String>
 }
 
 impl Store {
-    /// Starts the writer thread on its own connection to `db`.
-    pub fn open(db: &str) -> Result<Store, String> {
-        let backend = connect(db)?;
+    /// Starts the writer thread on its own connection (see `database::connect`).
+    pub fn start(backend: Box<dyn Backend>) -> Result<Store, String> {
         let (jobs, queue) = mpsc::channel(4 * BATCH);
         thread::Builder::new()
             .name("receipts-writer".into())

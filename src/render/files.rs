@@ -3,6 +3,7 @@
 //! when the site has a cookie banner, its markup per language and
 //! `.well-known/gpc.json` (the banner honours GPC).
 
+use super::shared::content_security_policy;
 use super::{Env, Output};
 use crate::diff::present::escape;
 use crate::vocabulary::digest;
@@ -11,7 +12,7 @@ use serde_json::json;
 pub fn all(env: &Env, page_urls: &[String]) -> Vec<Output> {
     let mut outputs = vec![robots(env), headers(env)];
     outputs.extend(gpc_json(env));
-    outputs.extend(super::pages::banner_files(env));
+    outputs.extend(super::shared::banner_files(env));
     // The big ones, made again only when what they list changed (`serve`).
     let page_list = digest(&page_urls);
     outputs.extend(remembered(env, "file/sitemap.xml", page_list, || {
@@ -106,37 +107,6 @@ fn gpc_json(env: &Env) -> Option<Output> {
 }
 
 /// The origin (`https://host:port`) of an endpoint URL.
-fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    Some(format!("{scheme}://{host}"))
-}
-
-/// The Content-Security-Policy every page is served with (Netlify and
-/// Cloudflare Pages read `_headers`; other servers can copy the line).
-pub fn content_security_policy(env: &Env) -> String {
-    let mut connect = vec!["'self'".to_string()];
-    let mut form = vec!["'self'".to_string()];
-    for url in [&env.endpoints.requests, &env.endpoints.consent]
-        .into_iter()
-        .flatten()
-    {
-        if let Some(origin) = origin_of(url) {
-            if !connect.contains(&origin) {
-                connect.push(origin);
-            }
-        }
-    }
-    if let Some(origin) = env.endpoints.requests.as_deref().and_then(origin_of) {
-        form.push(origin);
-    }
-    format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src {}; form-action {}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
-        connect.join(" "),
-        form.join(" ")
-    )
-}
-
 fn headers(env: &Env) -> Output {
     let base = env.site.config.base_path();
     let mut text = format!(

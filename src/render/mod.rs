@@ -7,10 +7,11 @@ pub mod context;
 pub mod files;
 pub mod memo;
 mod pages;
+mod shared;
 pub mod templates;
 pub mod urls;
 
-pub use pages::Shared;
+pub use shared::Shared;
 pub use urls::Urls;
 
 use crate::assets::Assets;
@@ -37,7 +38,7 @@ pub struct Env<'a> {
     /// The site's rights catalogue (default, trimmed and extended), built once.
     pub catalogue: crate::rights::Catalogue,
     /// Values every page of a language shares, computed once.
-    pub shared: pages::Shared,
+    pub shared: shared::Shared,
     /// Whether pages are minified (around their content, see `finish_page`).
     pub minify: bool,
     /// The pages of earlier builds, to reuse those whose inputs are
@@ -72,7 +73,7 @@ pub type Emit<'a> = dyn Fn(Output) -> Result<(), Diagnostic> + Sync + 'a;
 /// site in `env`, which must hold the consent policy. Call it once, before
 /// the first page is rendered.
 pub fn prepare(tera: &Tera, env: &Env) -> Result<(), Diagnostics> {
-    pages::prepare_shared(env, tera)
+    shared::prepare_shared(env, tera)
 }
 
 /// Renders the pages that belong to no policy (home, 404, language indexes,
@@ -398,7 +399,7 @@ fn render_error(
     let culprit = named_after("error happened in '")
         .or_else(|| named_after("while rendering '"))
         .unwrap_or(template);
-    let mut file = PathBuf::from(templates::TEMPLATES_DIR).join(culprit);
+    let mut file = PathBuf::from(crate::vocabulary::TEMPLATES_DIR).join(culprit);
     if root.join(&file).exists() {
         file = root
             .join(&file)

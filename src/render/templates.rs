@@ -15,8 +15,6 @@ use crate::error::{Diagnostic, Diagnostics};
 use std::path::Path;
 use tera::Tera;
 
-pub const TEMPLATES_DIR: &str = "templates";
-
 /// Default templates, by name, as shipped in `templates/`.
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
@@ -52,7 +50,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 
 /// Loads the built-in templates with the site's overrides on top.
 pub fn load(root: &Path) -> Result<Tera, Diagnostics> {
-    let dir = root.join(TEMPLATES_DIR);
+    let dir = root.join(crate::vocabulary::TEMPLATES_DIR);
     let mut sources: Vec<(String, String)> = BUILT_IN
         .iter()
         .map(|(n, t)| (n.to_string(), t.to_string()))

@@ -8,7 +8,6 @@
 mod http;
 
 use crate::build::{self, Options};
-use crate::config;
 use crate::content;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::receive::due::DueTable;
@@ -236,7 +235,11 @@ fn watch(
     watcher
         .watch(root, RecursiveMode::NonRecursive)
         .map_err(cannot)?;
-    for dir in [content::CONTENT_DIR, "templates", crate::assets::STATIC_DIR] {
+    for dir in [
+        crate::vocabulary::CONTENT_DIR,
+        "templates",
+        crate::vocabulary::STATIC_DIR,
+    ] {
         if root.join(dir).is_dir() {
             watcher
                 .watch(&root.join(dir), RecursiveMode::Recursive)
@@ -322,9 +325,13 @@ fn relevant(root: &Path, event: notify::Result<notify::Event>) -> Option<Change>
             let source = match rel.components().next() {
                 Some(first) => {
                     let first = first.as_os_str().to_string_lossy();
-                    rel == Path::new(config::FILE_NAME)
-                        || [content::CONTENT_DIR, "templates", crate::assets::STATIC_DIR]
-                            .contains(&first.as_ref())
+                    rel == Path::new(crate::vocabulary::CONFIG_FILE)
+                        || [
+                            crate::vocabulary::CONTENT_DIR,
+                            "templates",
+                            crate::vocabulary::STATIC_DIR,
+                        ]
+                        .contains(&first.as_ref())
                 }
                 None => false,
             };
