@@ -57,7 +57,7 @@ def words(rel):
     h = re.sub(r'<details.*?</details>', ' ', h, flags=re.S)
     t = html.unescape(re.sub(r'<[^>]+>', ' ', h))
     return [w for w in (re.sub(r"[^\w@./-]", '', w.lower()).strip('.') for w in t.split()) if w]
-rows = []
+rows = []; unread = []
 for lang in sorted(os.listdir(pub)):
     for policy in sorted(os.listdir(os.path.join(pub, lang))) if os.path.isdir(os.path.join(pub, lang)) and len(lang) <= 5 else []:
         ch = os.path.join(pub, lang, policy, 'changes')
@@ -67,16 +67,25 @@ for lang in sorted(os.listdir(pub)):
             f = os.path.join(pub, lang, policy, 'changes', b, 'index.html')
             if not os.path.exists(f): continue
             c = open(f, encoding='utf-8').read()
-            m = re.search(r'class=counts>\+(\d+)[^,]*, −(\d+)[^;<]*(;[^<]*)?', c)
+            m = re.search(r'class="?counts"?>\+(\d+)[^,]*, −(\d+)[^;<]*(;[^<]*)?', c)
+            pa, pb = f"{lang}/{policy}/{a}/index.html", f"{lang}/{policy}/{b}/index.html"
+            if not m or not all(os.path.exists(os.path.join(pub, p)) for p in (pa, pb)):
+                # A redline whose counts this script cannot read (another
+                # language's wording, a changed template): listed, not fatal.
+                unread.append(f)
+                continue
             added, removed = int(m.group(1)), int(m.group(2))
             moved = int((re.search(r'words moved: (\d+)', m.group(3) or '') or [0,0])[1])
-            wa, wb = words(f"{lang}/{policy}/{a}/index.html"), words(f"{lang}/{policy}/{b}/index.html")
+            wa, wb = words(pa), words(pb)
             sm = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
             ia = ir = 0
             for op, i1, i2, j1, j2 in sm.get_opcodes():
                 if op in ('delete', 'replace'): ir += i2 - i1
                 if op in ('insert', 'replace'): ia += j2 - j1
             rows.append((lang, policy, b, added, removed, moved, ia, ir, (m.group(3) or '').strip('; ')))
+if unread:
+    print(f"redlines whose counts could not be read: {len(unread)}")
+    for f in unread[:10]: print("  unread:", os.path.relpath(f, pub))
 noise = [r for r in rows if (r[3] + r[4]) > 0 and r[6] + r[7] == 0]
 print(f"redlines {len(rows)}; with word counts where the plain words did not change at all: {len(noise)}")
 for r in noise: print("  noise?", r)

@@ -552,21 +552,19 @@ fn common_wordings_name_their_rights() {
     let site = site.path();
     put(site, "content/terms/2025-01-01/en/02-data.md", "---\ntitle: Your rights\nid: your-rights\n---\n\nYou may ask us to erase what we hold.\n\n### Moving\n\nYou may receive it in a machine-readable format.\n\n### Pausing\n\nYou may ask us to limit what we do with it.\n");
     assert!(run_in(site, &["translated", "terms"]).0);
-    let found = findings(site);
-    let named: Vec<&str> = found
-        .iter()
-        .filter_map(|f| f.split("names the ").nth(1))
-        .map(|f| f.split(',').next().unwrap())
-        .collect();
+    // The policy has no form: one finding for it, at the first right named,
+    // listing the rights in the order the text names them.
     assert_eq!(
-        named,
-        [
-            "right to erasure (`erasure`)",
-            "right to data portability (`portability`)",
-            "right to restriction of processing (`restriction`)"
-        ],
-        "{found:?}"
+        findings(site),
+        ["content/terms/2025-01-01/en/02-data.md:6: this policy names the rights of `erasure`, `portability`, `restriction` but none of its versions has a form to exercise them"]
     );
+    let (_, text) = run_in(site, &["check"]);
+    assert!(text.contains("hint: add a paragraph `[Make a request](policy-site:form/erasure)` after the passage that names each right; or, if requests about this policy go through another channel (an address, a portal), add `requests: elsewhere` to content/terms/policy.yaml"), "{text}");
+    // A policy whose requests go elsewhere is not asked for forms.
+    let policy = site.join("content/terms/policy.yaml");
+    let yaml = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(&policy, format!("{yaml}requests: elsewhere\n")).unwrap();
+    assert_eq!(findings(site), Vec::<String>::new());
 }
 
 #[test]
@@ -1148,6 +1146,124 @@ fn an_imported_git_history_of_fifty_versions_in_two_languages_locks_and_checks_c
     assert!(!out
         .join(format!("fr/privacy/changes/{}/index.html", day(20)))
         .exists());
+}
+
+/// A policy file as real archives hold them: a date line before an
+/// underlined title, the same list item in two sections on purpose, rights
+/// named with no form (requests go by e-mail); the second version cuts a
+/// paragraph in two.
+fn archived_text(split: bool) -> String {
+    let why = if split {
+        "We use these details to run your account.\n\nWe also use them to answer your questions."
+    } else {
+        "We use these details to run your account, and to answer your questions."
+    };
+    format!(
+        "Last updated: 2 March 2021\n\nPrivacy notice\n==============\n\nThis notice explains what we do with personal data.\n\n\
+         ## What we collect\n\n- Your name and the e-mail address you gave us when you signed up.\n- The pages you read.\n\n\
+         ## Why we collect it\n\n{why}\n\n- Your name and the e-mail address you gave us when you signed up.\n\n\
+         ## Your rights\n\nYou may ask for access to your data, or for its erasure, by writing to privacy@example.com.\n"
+    )
+}
+
+#[test]
+fn a_history_from_a_bare_mirror_with_text_before_its_title_builds_locks_and_checks_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("history");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"], "2021-03-02");
+    for (split, date) in [(false, "2021-03-02"), (true, "2022-06-15")] {
+        std::fs::write(repo.join("privacy.md"), archived_text(split)).unwrap();
+        git(&repo, &["add", "-A"], date);
+        git(&repo, &["commit", "-qm", "Notice updated"], date);
+    }
+    let mirror = dir.path().join("mirror.git");
+    let cloned = Command::new("git")
+        .args(["clone", "-q", "--mirror"])
+        .arg(&repo)
+        .arg(&mirror)
+        .status()
+        .unwrap();
+    assert!(cloned.success());
+    let import = |from: &Path, site: &Path| {
+        let out = Command::new(BIN)
+            .arg("import")
+            .arg(from)
+            .arg("--root")
+            .arg(site)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (site, from_clone) = (dir.path().join("site"), dir.path().join("from-clone"));
+    import(&mirror, &site);
+    import(&repo, &from_clone);
+    let files = |root: &Path| -> Vec<(String, String)> {
+        walkdir::WalkDir::new(root.join("content"))
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+                (rel, std::fs::read_to_string(e.path()).unwrap())
+            })
+            .collect()
+    };
+    // The mirror and the clone hold one history: they import alike.
+    assert_eq!(files(&site), files(&from_clone));
+    let policy = std::fs::read_to_string(site.join("content/privacy/policy.yaml")).unwrap();
+    assert_eq!(policy, "title:\n  en: \"Privacy notice\"\n");
+    // The date line stays, as the start of the text before the first section.
+    let preamble = files(&site)
+        .into_iter()
+        .find(|(path, _)| path.starts_with("content/privacy/2021-03-02/en/00-"))
+        .unwrap()
+        .1;
+    assert!(
+        preamble.contains("Last updated: 2 March 2021\n\nThis notice explains"),
+        "{preamble}"
+    );
+    let out = built(&site, &dir.path().join("public"));
+    let redline =
+        std::fs::read_to_string(out.join("en/privacy/changes/2022-06-15/index.html")).unwrap();
+    assert!(redline.contains("[split into 2 parts]"), "{redline}");
+    let (locked, text) = run_in(&site, &["lock"]);
+    assert!(locked, "{text}");
+    assert_eq!(findings(&site), Vec::<String>::new());
+    // One revise, with nothing changed but its summary: what check reports
+    // is one finding for the policy's rights, with its exact fix; nothing
+    // about the list item the two sections share.
+    let (revised, text) = run_in(&site, &["revise", "privacy", "--date", "2030-01-01"]);
+    assert!(revised, "{text}");
+    let version = site.join("content/privacy/2030-01-01/version.yaml");
+    let yaml = std::fs::read_to_string(&version).unwrap();
+    std::fs::write(
+        &version,
+        yaml.replace("en: \"\"", "en: \"Wording reviewed.\""),
+    )
+    .unwrap();
+    let found = check::check(&options(&site)).open;
+    let reported: Vec<String> = found
+        .0
+        .iter()
+        .map(|d| format!("{}: {}", d.location(), d.message))
+        .collect();
+    assert_eq!(
+        reported,
+        ["content/privacy/2030-01-01/en/03-your-rights.md:6: this policy names the rights of `access`, `erasure` but none of its versions has a form to exercise them"]
+    );
+    assert!(found.0[0].hint.as_deref().is_some_and(|h| h.contains("add `requests: elsewhere` to content/privacy/policy.yaml")), "{:?}", found.0[0].hint);
+    std::fs::write(
+        site.join("content/privacy/policy.yaml"),
+        format!("{policy}requests: elsewhere\n"),
+    )
+    .unwrap();
+    assert_eq!(findings(&site), Vec::<String>::new());
 }
 
 /// A history as a published site keeps it: the file in a folder per

@@ -1,6 +1,9 @@
 //! Rights and forms agree: in the rights section (a section holding a form,
 //! or whose id mentions rights), every right of the catalogue the text names
-//! has its form, and every form's right is named in the text.
+//! has its form, and every form's right is named in the text. A policy with
+//! no form in any version gets one finding, not one per right it names; one
+//! whose requests go through another channel (`requests: elsewhere` in its
+//! `policy.yaml`) is not asked for forms.
 //!
 //! "Named" is read per language from the catalogue's label: its distinctive
 //! words ("Right to data portability" → portability; "Droit à l'effacement" →
@@ -11,8 +14,8 @@
 //! machine-readable format") name their right too (`WORDINGS`).
 
 use super::at_offset;
-use crate::content::{Section, Site};
-use crate::error::Diagnostics;
+use crate::content::{Policy, Requests, Section, Site};
+use crate::error::{Diagnostic, Diagnostics};
 use crate::markdown::{slugify, DIRECTIVE_SCHEME};
 use crate::rights::Catalogue;
 
@@ -49,55 +52,154 @@ struct Passage {
 pub fn check(site: &Site) -> Diagnostics {
     let catalogue = site.config.rights.catalogue();
     let mut found = Diagnostics::default();
-    for place in super::sections(site) {
-        let section = place.section;
-        let passages = passages(section);
-        let forms: Vec<&(String, usize)> = passages.iter().flat_map(|p| &p.forms).collect();
-        if forms.is_empty() && !section.id.contains("rights") {
-            continue;
-        }
-        let lang = &place.translation.lang;
-        for (right, offset) in &forms {
-            let Some(entry) = catalogue.get(right) else {
-                continue;
-            };
-            let wordings = wordings(entry, lang);
-            if !passages
-                .iter()
-                .any(|p| wordings.iter().any(|w| names(p, w).is_some()))
-            {
-                found.push(
-                    at_offset(section, *offset, format!(
-                        "the form for the {} is not announced: no passage of this section names that right",
-                        label(&catalogue, right, lang)
-                    ))
-                    .with_hint("describe the right in the text before its form, or remove the form"),
+    for policy in &site.policies {
+        let sections: Vec<(&str, &Section, Vec<Passage>)> = policy
+            .versions
+            .iter()
+            .flat_map(|v| v.translations.values())
+            .flat_map(|t| {
+                t.sections
+                    .iter()
+                    .map(move |s| (t.lang.as_str(), s, passages(s)))
+            })
+            .collect();
+        let has_forms = sections
+            .iter()
+            .any(|(_, _, ps)| ps.iter().any(|p| !p.forms.is_empty()));
+        if has_forms {
+            for (lang, section, passages) in &sections {
+                in_section(
+                    &catalogue,
+                    lang,
+                    section,
+                    passages,
+                    policy.requests,
+                    &mut found,
                 );
             }
-        }
-        for entry in &catalogue.rights {
-            if forms.iter().any(|(r, _)| *r == entry.id) {
-                continue;
-            }
-            let wordings = wordings(entry, lang);
-            if let Some(offset) = passages
-                .iter()
-                .find_map(|p| wordings.iter().find_map(|w| names(p, w)))
-            {
-                found.push(
-                    at_offset(section, offset, format!(
-                        "the text names the {}, but this section has no form for it",
-                        label(&catalogue, &entry.id, lang)
-                    ))
-                    .with_hint(format!(
-                        "add a paragraph `[Make a request]({DIRECTIVE_SCHEME}form/{})` after the passage",
-                        entry.id
-                    )),
-                );
+        } else if policy.requests == Requests::Forms {
+            if let Some(finding) = without_forms(site, &catalogue, policy, &sections) {
+                found.push(finding);
             }
         }
     }
     found
+}
+
+/// A policy with a form somewhere: in each rights section, every form is
+/// announced by its text and (unless its requests go elsewhere) every right
+/// the text names has its form.
+fn in_section(
+    catalogue: &Catalogue,
+    lang: &str,
+    section: &Section,
+    passages: &[Passage],
+    requests: Requests,
+    found: &mut Diagnostics,
+) {
+    let forms: Vec<&(String, usize)> = passages.iter().flat_map(|p| &p.forms).collect();
+    if forms.is_empty() && !section.id.contains("rights") {
+        return;
+    }
+    for (right, offset) in &forms {
+        let Some(entry) = catalogue.get(right) else {
+            continue;
+        };
+        let wordings = wordings(entry, lang);
+        if !passages
+            .iter()
+            .any(|p| wordings.iter().any(|w| names(p, w).is_some()))
+        {
+            found.push(
+                at_offset(section, *offset, format!(
+                    "the form for the {} is not announced: no passage of this section names that right",
+                    label(catalogue, right, lang)
+                ))
+                .with_hint("describe the right in the text before its form, or remove the form"),
+            );
+        }
+    }
+    if requests == Requests::Elsewhere {
+        return;
+    }
+    for entry in &catalogue.rights {
+        if forms.iter().any(|(r, _)| *r == entry.id) {
+            continue;
+        }
+        if let Some(offset) = named_at(passages, entry, lang) {
+            found.push(
+                at_offset(section, offset, format!(
+                    "the text names the {}, but this section has no form for it",
+                    label(catalogue, &entry.id, lang)
+                ))
+                .with_hint(format!(
+                    "add a paragraph `[Make a request]({DIRECTIVE_SCHEME}form/{})` after the passage",
+                    entry.id
+                )),
+            );
+        }
+    }
+}
+
+/// A policy with no form in any version: one finding for the policy, at the
+/// first right its newest version's rights sections name in the default
+/// language, listing every right named and the two ways to settle it.
+fn without_forms(
+    site: &Site,
+    catalogue: &Catalogue,
+    policy: &Policy,
+    sections: &[(&str, &Section, Vec<Passage>)],
+) -> Option<Diagnostic> {
+    let lang = site.config.default_language();
+    let newest = policy.versions.last()?.translations.get(lang)?;
+    let mut first: Option<(&Section, usize)> = None;
+    // The rights named, in the order the text first names them.
+    let mut named: Vec<&str> = Vec::new();
+    for (_, section, passages) in sections
+        .iter()
+        .filter(|(l, s, _)| *l == lang && s.id.contains("rights"))
+        .filter(|(_, s, _)| newest.sections.iter().any(|n| std::ptr::eq(n, *s)))
+    {
+        let mut here: Vec<(usize, &str)> = catalogue
+            .rights
+            .iter()
+            .filter_map(|entry| Some((named_at(passages, entry, lang)?, entry.id.as_str())))
+            .collect();
+        here.sort();
+        if let Some(&(offset, _)) = here.first() {
+            first.get_or_insert((section, offset));
+        }
+        for (_, id) in here {
+            if !named.contains(&id) {
+                named.push(id);
+            }
+        }
+    }
+    let (section, offset) = first?;
+    let policy_file = site
+        .root
+        .join(crate::vocabulary::CONTENT_DIR)
+        .join(&policy.slug)
+        .join("policy.yaml");
+    Some(
+        at_offset(section, offset, format!(
+            "this policy names the rights of {} but none of its versions has a form to exercise them",
+            named.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+        ))
+        .with_hint(format!(
+            "add a paragraph `[Make a request]({DIRECTIVE_SCHEME}form/{})` after the passage that names each right; or, if requests about this policy go through another channel (an address, a portal), add `requests: elsewhere` to {}",
+            named[0],
+            policy_file.strip_prefix(&site.root).unwrap_or(&policy_file).display()
+        )),
+    )
+}
+
+/// Where a passage of the section first names the right, if one does.
+fn named_at(passages: &[Passage], right: &crate::rights::Right, lang: &str) -> Option<usize> {
+    let wordings = wordings(right, lang);
+    passages
+        .iter()
+        .find_map(|p| wordings.iter().find_map(|w| names(p, w)))
 }
 
 fn label(catalogue: &Catalogue, right: &str, lang: &str) -> String {

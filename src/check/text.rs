@@ -1,6 +1,6 @@
 //! Dangling text: a paragraph or list item that announces something and
 //! stops (it ends on a colon with no list after it, or on "to"/"à"), an empty
-//! `mailto:`, a TODO/TBD/XXX left in, and a paragraph said twice in a version.
+//! `mailto:`, a TODO/TBD/XXX left in, and a paragraph said twice in a section.
 
 use super::at_offset;
 use crate::content::{Section, Site};
@@ -26,9 +26,11 @@ pub fn check(site: &Site) -> Diagnostics {
     for policy in &site.policies {
         for version in &policy.versions {
             for translation in version.translations.values() {
-                // Normalised text → where it first appears.
-                let mut seen: BTreeMap<String, String> = BTreeMap::new();
                 for section in &translation.sections {
+                    // Normalised text → where it first appears in the section.
+                    // (Across sections, policies repeat a list on purpose: the
+                    // data collected, then the same data per purpose.)
+                    let mut seen: BTreeMap<String, String> = BTreeMap::new();
                     markers(section, &mut found);
                     empty_mailtos(section, &mut found);
                     for block in blocks(&section.markdown) {

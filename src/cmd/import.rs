@@ -16,7 +16,7 @@ pub fn run(
     partial_translations: bool,
 ) -> Result<(), Diagnostics> {
     let existing = root
-        .join(config::FILE_NAME)
+        .join(crate::vocabulary::CONFIG_FILE)
         .exists()
         .then(|| config::load(root))
         .transpose()?;
@@ -43,7 +43,7 @@ pub fn run(
         .and_then(|config| languages.iter().find(|l| !config.languages.contains(l)));
     if let Some(lang) = unknown {
         return Err(Diagnostic::new(
-            root.join(config::FILE_NAME),
+            root.join(crate::vocabulary::CONFIG_FILE),
             format!(
                 "the history has `{lang}` texts, but `{lang}` is not one of the site's languages"
             ),
@@ -54,13 +54,16 @@ pub fn run(
     for history in &histories {
         let versions = import::write(root, history, &default_lang)?;
         let date = |d: Option<&crate::date::Date>| d.map(|d| d.to_string()).unwrap_or_default();
-        println!(
-            "imported {}: {} versions, {} to {}",
-            history.policy,
-            versions.len(),
-            date(versions.first()),
-            date(versions.last()),
-        );
+        match versions.as_slice() {
+            [one] => println!("imported {}: 1 version, {one}", history.policy),
+            _ => println!(
+                "imported {}: {} versions, {} to {}",
+                history.policy,
+                versions.len(),
+                date(versions.first()),
+                date(versions.last()),
+            ),
+        }
     }
     if existing.is_none() {
         write_config(root, &languages)?;
@@ -82,7 +85,7 @@ fn write_config(root: &Path, languages: &[String]) -> Result<(), Diagnostics> {
         "# Written by `policy-site import`: see the policy-site README for every key.\ntitle:\n{titles}base_url: https://example.com/legal\nlanguages: [{}]\n",
         languages.join(", ")
     );
-    let file = root.join(config::FILE_NAME);
+    let file = root.join(crate::vocabulary::CONFIG_FILE);
     std::fs::create_dir_all(root)
         .and_then(|()| std::fs::write(&file, text))
         .map_err(|e| Diagnostic::new(&file, format!("cannot write: {e}")).into())

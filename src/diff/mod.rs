@@ -33,6 +33,14 @@ pub enum BlockChange {
         kind: BlockKind,
         ops: Vec<(Op, Token)>,
     },
+    /// One of the blocks (`part` of `parts`, counted from 0) that one old
+    /// block was cut into, with the edits of its share of the old text.
+    Split {
+        kind: BlockKind,
+        ops: Vec<(Op, Token)>,
+        part: usize,
+        parts: usize,
+    },
     /// A block that now stands in another section (or elsewhere in this
     /// one), shown where it stood.
     MovedAway {
@@ -406,16 +414,31 @@ pub fn diff_blocks(old: &[Block], new: &[Block]) -> Vec<BlockChange> {
 /// pairing linear in the number of blocks replaced.
 const PAIR_WINDOW: usize = 16;
 
+/// Share of a part's words that must come from the old block for the part
+/// to be read as a piece of it, when a block is cut in several.
+const SPLIT_CONTAINED: f64 = 0.6;
+
 /// Pairs replaced blocks in order; pairs too different to read as an edit
-/// are shown as removed then added.
+/// are shown as removed then added, and a block cut into several as split.
 fn pair_blocks(old: &[Block], new: &[Block]) -> Vec<BlockChange> {
     let new_bags: Vec<Vec<u64>> = new.iter().map(words::bag).collect();
     let mut out = Vec::new();
     let mut j = 0;
     for o in old {
         let old_bag = words::bag(o);
-        let partner = (j..new.len().min(j + PAIR_WINDOW))
+        let window = j..new.len().min(j + PAIR_WINDOW);
+        let partner = window
+            .clone()
             .find(|&k| new[k].kind == o.kind && words::similar_enough(&old_bag, &new_bags[k]));
+        let split = split_run(o, &old_bag, new, &new_bags, window)
+            .filter(|&(k, _)| partner.is_none_or(|p| k <= p));
+        if let Some((k, n)) = split {
+            out.extend(new[j..k].iter().cloned().map(BlockChange::Added));
+            let parts: Vec<Vec<Token>> = new[k..k + n].iter().map(tokens).collect();
+            out.extend(words::diff_split(&tokens(o), &parts, o.kind));
+            j = k + n;
+            continue;
+        }
         match partner {
             Some(k) => {
                 out.extend(new[j..k].iter().cloned().map(BlockChange::Added));
@@ -427,6 +450,37 @@ fn pair_blocks(old: &[Block], new: &[Block]) -> Vec<BlockChange> {
     }
     out.extend(new[j..].iter().cloned().map(BlockChange::Added));
     out
+}
+
+/// The run of new blocks (first, length ≥ 2) that `o` was cut into: from
+/// the first block of the window made mostly of its words, each next one of
+/// the same kind also made mostly of its words, together closer to it than
+/// the first alone.
+fn split_run(
+    o: &Block,
+    old_bag: &[u64],
+    new: &[Block],
+    new_bags: &[Vec<u64>],
+    window: std::ops::Range<usize>,
+) -> Option<(usize, usize)> {
+    let piece = |k: usize| {
+        new[k].kind == o.kind
+            && !new_bags[k].is_empty()
+            && words::contained_ratio(&new_bags[k], old_bag) >= SPLIT_CONTAINED
+    };
+    let first = window.clone().find(|&k| piece(k))?;
+    let end = (first..window.end.max(first + 1))
+        .find(|&k| !piece(k))
+        .unwrap_or(window.end);
+    let n = end - first;
+    if n < 2 {
+        return None;
+    }
+    let mut joined: Vec<u64> = new_bags[first..end].concat();
+    joined.sort_unstable();
+    let closer =
+        words::shared_ratio(old_bag, &joined) > words::shared_ratio(old_bag, &new_bags[first]);
+    (closer && words::similar_enough(old_bag, &joined)).then_some((first, n))
 }
 
 /// Words added and removed, and the changes that are not words.
@@ -442,7 +496,9 @@ fn count(blocks: &[BlockChange]) -> (usize, usize, Marks) {
             BlockChange::MovedAway { block, .. } => {
                 marks.words_moved += words::count(&block.text())
             }
-            BlockChange::Changed { ops, .. } | BlockChange::MovedHere { ops, .. } => {
+            BlockChange::Changed { ops, .. }
+            | BlockChange::Split { ops, .. }
+            | BlockChange::MovedHere { ops, .. } => {
                 let (a, r) = count_ops(ops, &mut marks);
                 added += a;
                 removed += r;

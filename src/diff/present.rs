@@ -126,6 +126,25 @@ impl<'a> Redline<'a> {
                 self.wrap(Op::Delete, &self.runs_html(b, Side::Old), false),
             ),
             BlockChange::Changed { kind, ops } => (*kind, "diff-changed", self.ops_html(ops)),
+            BlockChange::Split {
+                kind,
+                ops,
+                part,
+                parts,
+            } => {
+                let note = match part {
+                    0 => format!(
+                        "<span class=\"diff-note\">[{}]</span> ",
+                        escape(&self.text("block_split").replace("{n}", &parts.to_string()))
+                    ),
+                    _ => String::new(),
+                };
+                (
+                    *kind,
+                    "diff-changed",
+                    format!("{note}{}", self.ops_html(ops)),
+                )
+            }
             BlockChange::MovedAway { block, to } => {
                 let note = self.move_note(change, to, "block_moved_to");
                 let text = self.runs_html(block, Side::Old);
@@ -389,6 +408,17 @@ pub fn terminal(diff: &VersionDiff, color: bool, strings: &BTreeMap<String, Stri
                 BlockChange::Added(b) => marks.ins(b.text().trim()),
                 BlockChange::Removed(b) => marks.del(b.text().trim()),
                 BlockChange::Changed { ops, .. } => marks.ops(ops, &text),
+                BlockChange::Split {
+                    ops,
+                    part: 0,
+                    parts,
+                    ..
+                } => format!(
+                    "[{}] {}",
+                    text("block_split").replace("{n}", &parts.to_string()),
+                    marks.ops(ops, &text)
+                ),
+                BlockChange::Split { ops, .. } => marks.ops(ops, &text),
                 BlockChange::MovedAway { block, to } => format!(
                     "[{}] {}",
                     text("block_moved_to").replace("{number}", &format!("{:02}", to.number)),

@@ -409,3 +409,30 @@ fn relative_links_resolve_from_the_version_page() {
     );
     assert!(html.contains(r#"href="mailto:a@example.com""#), "{html}");
 }
+
+#[test]
+fn paragraph_split() {
+    // One paragraph cut in two (a word changed on the way) reads as a split,
+    // not as the paragraph deleted and two inserted.
+    let new = edited(
+        "retention",
+        "We keep data for 90 days.\n\nAfter that, we delete it.\n\nBackups are kept for thirty days and then overwritten by newer copies.\n",
+    );
+    let diff = diff_of(&new);
+    let retention = diff.sections.iter().find(|s| s.id == "retention").unwrap();
+    let parts: Vec<(usize, usize)> = retention
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            BlockChange::Split { part, parts, .. } => Some((*part, *parts)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(parts, [(0, 2), (1, 2)], "{:?}", retention.blocks);
+    assert!(!retention
+        .blocks
+        .iter()
+        .any(|b| matches!(b, BlockChange::Added(_) | BlockChange::Removed(_))));
+    assert_eq!((diff.words_added, diff.words_removed), (2, 1));
+    insta::assert_snapshot!(redline(&new));
+}

@@ -200,6 +200,16 @@ pub fn bag(block: &Block) -> Vec<u64> {
 
 /// Share of the longer bag's words that the other one also has.
 pub fn shared_ratio(a: &[u64], b: &[u64]) -> f64 {
+    shared(a, b) as f64 / a.len().max(b.len()).max(1) as f64
+}
+
+/// Share of `part`'s words that `whole` also has.
+pub fn contained_ratio(part: &[u64], whole: &[u64]) -> f64 {
+    shared(part, whole) as f64 / part.len().max(1) as f64
+}
+
+/// How many words two sorted bags have in common.
+fn shared(a: &[u64], b: &[u64]) -> usize {
     let (mut i, mut j, mut shared) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -212,7 +222,7 @@ pub fn shared_ratio(a: &[u64], b: &[u64]) -> f64 {
             }
         }
     }
-    shared as f64 / a.len().max(b.len()).max(1) as f64
+    shared
 }
 
 /// Whether two blocks share enough words to be shown as one block edited.
@@ -226,6 +236,54 @@ pub fn diff(old: &[Token], new: &[Token], kind: crate::markdown::BlockKind) -> B
         kind,
         ops: diff_tokens(old, new),
     }
+}
+
+/// The word edits from `old` to the blocks it was cut into: one `Split`
+/// part per block, each with the edits of its share of the old text.
+pub fn diff_split(
+    old: &[Token],
+    parts: &[Vec<Token>],
+    kind: crate::markdown::BlockKind,
+) -> Vec<BlockChange> {
+    let joined: Vec<Token> = parts.iter().flatten().cloned().collect();
+    let mut scripts: Vec<Vec<(Op, Token)>> = vec![Vec::new(); parts.len()];
+    let (mut part, mut taken) = (0, 0);
+    for (op, token) in diff_tokens(old, &joined) {
+        if !matches!(op, Op::Delete) {
+            // An op that shows a new token belongs to the part holding it.
+            while part + 1 < parts.len() && taken == parts[part].len() {
+                part += 1;
+                taken = 0;
+            }
+            taken += 1;
+        }
+        scripts[part].push((op, token));
+    }
+    let count = parts.len();
+    scripts
+        .into_iter()
+        .enumerate()
+        .map(|(part, mut ops)| {
+            // The space that stood between the parts is not a deletion.
+            while ops
+                .last()
+                .is_some_and(|(op, t)| matches!(op, Op::Delete) && t.key.trim().is_empty())
+            {
+                ops.pop();
+            }
+            let lead = ops
+                .iter()
+                .take_while(|(op, t)| matches!(op, Op::Delete) && t.key.trim().is_empty())
+                .count();
+            ops.drain(..lead);
+            BlockChange::Split {
+                kind,
+                ops,
+                part,
+                parts: count,
+            }
+        })
+        .collect()
 }
 
 /// Numbers each distinct text, so that aligning compares integers.

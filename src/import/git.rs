@@ -15,6 +15,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+/// A clone or worktree (its `.git`), or a bare repository (a mirror, as
+/// `git clone --mirror` makes): git itself says, when the folder looks like one.
+pub fn is_repository(dir: &Path) -> bool {
+    if dir.join(".git").exists() {
+        return true;
+    }
+    let looks_bare = dir.join("HEAD").is_file() && dir.join("objects").is_dir();
+    looks_bare
+        && git(dir, &["rev-parse", "--is-bare-repository"]).is_ok_and(|out| out.trim() == "true")
+}
+
 pub fn read(
     repo: &Path,
     default_lang: &str,

@@ -78,9 +78,12 @@ fn split_body(text: &str) -> (Option<String>, Vec<Section>) {
     let mut title = None;
     let mut sections = vec![Section::default()];
     let found = headings(text);
+    // The title is the file's first heading, at level one; a line or two
+    // before it (a date, "Effective as of…") stays, as the preamble's start.
     let is_title = |i: usize, level: HeadingLevel, range: &std::ops::Range<usize>| {
-        i == 0 && level == HeadingLevel::H1 && text[..range.start].trim().is_empty()
+        i == 0 && level == HeadingLevel::H1 && is_lead(&text[..range.start])
     };
+    let mut lead = "";
     let cut = found
         .iter()
         .enumerate()
@@ -93,6 +96,7 @@ fn split_body(text: &str) -> (Option<String>, Vec<Section>) {
         let (heading, anchor) = attributes(&heading);
         if is_title(i, level, &range) {
             title = Some(heading);
+            lead = text[..range.start].trim();
             start = range.end;
         } else if level == cut && !heading.is_empty() {
             // (A heading with no words cannot be a section's title.)
@@ -106,6 +110,9 @@ fn split_body(text: &str) -> (Option<String>, Vec<Section>) {
         }
     }
     sections.last_mut().expect("one at least").body = text[start..].to_string();
+    if !lead.is_empty() {
+        sections[0].body = format!("\n{lead}\n\n{}", sections[0].body.trim_start_matches('\n'));
+    }
     let lift = cut as usize - HeadingLevel::H2 as usize;
     for s in &mut sections {
         let (body, sub_anchors) = without_attributes(&s.body);
@@ -116,6 +123,12 @@ fn split_body(text: &str) -> (Option<String>, Vec<Section>) {
         sections.remove(0);
     }
     (title, without_empty_sections(sections))
+}
+
+/// What may stand before a file's title: nothing, or a few short lines.
+fn is_lead(text: &str) -> bool {
+    let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+    lines <= 3 && text.trim().chars().count() <= 240
 }
 
 /// A heading with nothing under it (a divider, "## The full text", before
@@ -393,6 +406,20 @@ mod tests {
         assert_eq!(setext.len(), 2);
         assert_eq!(setext[1].title.as_deref(), Some("Data"));
         assert_eq!(setext[1].body, "\n```\n## not a heading\n```\n");
+    }
+
+    #[test]
+    fn a_date_line_before_an_underlined_title_stays_in_the_preamble() {
+        let text = "Last updated: 4 May 2021\n\nPrivacy Policy\n==============\n\nWe care.\n\n## Data\n\nNames.\n";
+        let (title, sections) = split(text);
+        assert_eq!(title.as_deref(), Some("Privacy Policy"));
+        assert_eq!(sections.len(), 2);
+        assert_eq!(sections[0].title, None);
+        assert_eq!(sections[0].body, "\nLast updated: 4 May 2021\n\nWe care.\n");
+        assert_eq!(sections[1].title.as_deref(), Some("Data"));
+        // A long text before a level-one heading is not a lead: that heading is no title.
+        let long = format!("{}\n\n# Privacy\n\nText.\n", "word ".repeat(80));
+        assert_eq!(split(&long).0, None);
     }
 
     #[test]
