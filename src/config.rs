@@ -41,7 +41,7 @@ pub struct Config {
     pub strings: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
     /// Whether every page also goes through minify-html (off by default:
     /// the built-in templates and the content are written compact already,
-    /// and minify-html costs more than it saves; see README › Configuration).
+    /// and minify-html costs more than it saves; see docs/src/configuration.md).
     #[serde(default)]
     pub minify: bool,
     /// How many versions before the current one get a full redline against

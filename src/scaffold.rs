@@ -65,7 +65,7 @@ pub fn init(dir: &Path, today: Date) -> Result<(), Diagnostics> {
 }
 
 const CONFIG: &str = "\
-# The site's settings: see the policy-site README for every key.
+# The site's settings: every key is described in the policy-site book, chapter Configuration.
 title:
   en: Legal
 # Where the site will be published.

@@ -3,6 +3,9 @@
 
 mod common;
 
+#[path = "build/book.rs"]
+mod book;
+
 use common::{
     attribute_values, example_copy, section, section_with_id, snapshot, visible_text, Fixture,
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, only when missing: Debian's Chromium and
-# chromedriver, poppler-utils (pdftotext), java, postgresql, and (with npm)
-# axe-core and the Nu HTML checker (vnu, run with java).
+# chromedriver, poppler-utils (pdftotext), java, postgresql, (with npm)
+# axe-core and the Nu HTML checker (vnu, run with java), and (with cargo)
+# mdbook, which builds the book in docs/.
 # Starts the PostgreSQL server tests/receive.rs and tests/browser.rs store into
 # (Debian's postgresql; a throwaway cluster on 127.0.0.1:54329) when it is not running.
 set -euo pipefail
@@ -30,6 +31,13 @@ if [[ ! -f "$here/browser/node_modules/axe-core/axe.min.js" || ! -f "$here/brows
   npm install --no-audit --no-fund --prefix "$here/browser"
 fi
 
+# mdbook builds the book in docs/ (tests/build/book.rs); cargo installs it
+# into $CARGO_HOME/bin (~/.cargo/bin), which need not be on PATH.
+PATH="$PATH:${CARGO_HOME:-$HOME/.cargo}/bin"
+if ! command -v mdbook >/dev/null; then
+  cargo install --locked mdbook
+fi
+
 pg_port=54329
 bin="$(pg_bin)"
 if ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; then
@@ -52,10 +60,11 @@ missing=()
 [[ -f "$here/browser/node_modules/vnu-jar/build/dist/vnu.jar" ]] || missing+=("vnu-jar (npm, tests/browser)")
 command -v pdftotext >/dev/null || missing+=("pdftotext (apt package poppler-utils)")
 command -v java >/dev/null || missing+=("java (needed by vnu; apt package default-jre-headless)")
+command -v mdbook >/dev/null || missing+=("mdbook (cargo install --locked mdbook)")
 "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || missing+=("PostgreSQL on 127.0.0.1:$pg_port (apt package postgresql)")
 if (( ${#missing[@]} )); then
   printf 'setup: still missing after setup:\n' >&2
   printf '  - %s\n' "${missing[@]}" >&2
   exit 1
 fi
-echo "setup: chromium, chromedriver, pdftotext, axe-core, vnu, java and PostgreSQL (127.0.0.1:$pg_port) are ready"
+echo "setup: chromium, chromedriver, pdftotext, axe-core, vnu, java, mdbook and PostgreSQL (127.0.0.1:$pg_port) are ready"

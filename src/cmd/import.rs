@@ -82,7 +82,7 @@ fn write_config(root: &Path, languages: &[String]) -> Result<(), Diagnostics> {
         .map(|l| format!("  {l}: Legal\n"))
         .collect();
     let text = format!(
-        "# Written by `policy-site import`: see the policy-site README for every key.\ntitle:\n{titles}base_url: https://example.com/legal\nlanguages: [{}]\n",
+        "# Written by `policy-site import`: every key is described in the policy-site book, chapter Configuration.\ntitle:\n{titles}base_url: https://example.com/legal\nlanguages: [{}]\n",
         languages.join(", ")
     );
     let file = root.join(crate::vocabulary::CONFIG_FILE);
