@@ -373,6 +373,97 @@ fn an_output_folder_that_cannot_be_written_is_reported_and_exits_non_zero() {
     );
 }
 
+/// `policy-site build` run as `nobody` (root may write anywhere, so this
+/// needs a user permissions apply to; the tests run as root in CI).
+fn build_as_nobody(root: &std::path::Path, out: &str) -> std::process::Output {
+    Command::new("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(env!("CARGO_BIN_EXE_policy-site"))
+        .args([
+            "build",
+            "--quiet",
+            "--date",
+            "2025-06-01",
+            "--out",
+            out,
+            "--root",
+        ])
+        .arg(root)
+        .output()
+        .expect("runuser runs (util-linux)")
+}
+
+fn chown_nobody(path: &std::path::Path) {
+    let done = Command::new("chown")
+        .args(["-R", "nobody"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(done.success());
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_replaced_fails_and_leaves_the_previous_site_and_no_leftovers() {
+    assert_eq!(
+        current_uid(),
+        0,
+        "this test builds as the user `nobody` and sets up folders it cannot change: run it as root"
+    );
+    let site = Fixture::minimal();
+    let root = site.root();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(site.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    chown_nobody(root);
+    let first = build_as_nobody(root, "public");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let index = std::fs::read(root.join("public/index.html")).unwrap();
+    // Another user's folder inside the published site: the old site cannot
+    // be deleted, so it must not be moved aside either.
+    std::fs::create_dir(root.join("public/theirs")).unwrap();
+    std::fs::write(root.join("public/theirs/keep.txt"), "root's").unwrap();
+    let second = build_as_nobody(root, "public");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("public") && stderr.contains("theirs"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(root.join("public/index.html")).unwrap(),
+        index
+    );
+    assert!(root.join("public/theirs/keep.txt").is_file());
+    // An output folder in a folder this user may not write: nothing replaced.
+    std::fs::create_dir(root.join("sealed")).unwrap();
+    std::fs::create_dir(root.join("sealed/public")).unwrap();
+    std::fs::write(root.join("sealed/public/index.html"), "previous").unwrap();
+    let third = build_as_nobody(root, "sealed/public");
+    let stderr = String::from_utf8_lossy(&third.stderr);
+    assert!(!third.status.success(), "{stderr}");
+    assert!(stderr.contains("sealed/public"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("sealed/public/index.html")).unwrap(),
+        "previous"
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .chain(std::fs::read_dir(root.join("sealed")).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+}
+
+/// The user id the tests run as, read from `id -u`.
+fn current_uid() -> u32 {
+    let out = Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
 #[test]
 fn several_errors_in_one_build_are_all_reported() {
     let site = Fixture::minimal()

@@ -28,9 +28,49 @@ pub fn align<T: Eq + Hash + Ord>(old: &[T], new: &[T]) -> Vec<DiffOp> {
     let middle = old.len() + new.len() - 2 * (prefix + suffix);
     if middle <= EXACT_LIMIT {
         capture_diff_slices(Algorithm::Myers, old, new)
+    } else if repetitive(
+        &old[prefix..old.len() - suffix],
+        &new[prefix..new.len() - suffix],
+    ) {
+        rewritten(old, new, prefix, suffix)
     } else {
         bounded_myers(old, new)
     }
+}
+
+/// Distinct items per item under which a long middle is taken as rewritten
+/// whole: its items match almost anywhere, so an alignment would be noise,
+/// and Myers' cost grows with the matches (a 50,000-word paragraph written
+/// over again from six words took 5 s; see `benches`).
+const REPETITIVE: usize = 64;
+
+fn repetitive<T: Eq + Hash>(old: &[T], new: &[T]) -> bool {
+    let distinct: std::collections::HashSet<&T> = old.iter().chain(new).collect();
+    distinct.len() * REPETITIVE < old.len() + new.len()
+}
+
+/// The common start and end kept, the middle replaced.
+fn rewritten<T>(old: &[T], new: &[T], prefix: usize, suffix: usize) -> Vec<DiffOp> {
+    let mut ops = Vec::new();
+    if prefix > 0 {
+        ops.push(DiffOp::Equal {
+            old_index: 0,
+            new_index: 0,
+            len: prefix,
+        });
+    }
+    ops.push(change(
+        prefix..old.len() - suffix,
+        prefix..new.len() - suffix,
+    ));
+    if suffix > 0 {
+        ops.push(DiffOp::Equal {
+            old_index: old.len() - suffix,
+            new_index: new.len() - suffix,
+            len: suffix,
+        });
+    }
+    ops
 }
 
 /// A slice as `imara-diff` reads it.
@@ -98,6 +138,29 @@ fn change(before: Range<usize>, after: Range<usize>) -> DiffOp {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_long_middle_of_few_distinct_items_is_one_replacement_between_its_common_ends() {
+        let noise = |seed: u64| -> Vec<u32> {
+            (0..20_000u64)
+                .map(|i| ((i * 2_654_435_761 + seed * 97) >> 7) as u32 % 6)
+                .collect()
+        };
+        let old: Vec<u32> = [vec![100, 101], noise(1), vec![200]].concat();
+        let new: Vec<u32> = [vec![100, 101], noise(2), vec![200]].concat();
+        let ops = super::align(&old, &new);
+        assert_eq!(ops.len(), 3, "{ops:?}");
+        assert!(matches!(ops[0], similar::DiffOp::Equal { len: 2, .. }));
+        assert!(matches!(
+            ops[1],
+            similar::DiffOp::Replace {
+                old_len: 20_000,
+                new_len: 20_000,
+                ..
+            }
+        ));
+        assert!(matches!(ops[2], similar::DiffOp::Equal { len: 1, .. }));
+    }
+
     use super::*;
 
     #[test]
