@@ -80,9 +80,13 @@ impl Answer {
     }
 }
 
+fn post(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    exchange(port, "POST", path, headers, body)
+}
+
 /// One HTTP/1.1 exchange on a fresh connection; status 0 when the
 /// connection failed or closed without an answer.
-fn post(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+fn exchange(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
     let failed = || Answer {
         status: 0,
         head: String::new(),
@@ -95,7 +99,7 @@ fn post(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer 
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (name, value) in headers {
@@ -236,6 +240,26 @@ fn a_request_is_stored_once_with_its_receipt_and_due_date(db: Db) {
         Period::Months(1).due(received).to_string().as_str()
     );
     assert_eq!(answer["due"], row["due_on"]);
+}
+
+#[test]
+fn health_answers_once_records_can_be_kept_and_503_once_the_database_is_gone() {
+    let sqlite = Db::sqlite();
+    let receiver = sqlite.start(&[]);
+    let health = exchange(receiver.0.port, "GET", "/health", &[], b"");
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (200, "ok\n"),
+        "{health:?}"
+    );
+    let db = Db::postgres();
+    let receiver = db.start(&[]);
+    let health = exchange(receiver.0.port, "GET", "/health", &[], b"");
+    assert_eq!(health.status, 200, "{health:?}");
+    receiving::drop_postgres_database(&db.url);
+    let health = exchange(receiver.0.port, "GET", "/health", &[], b"");
+    assert_eq!(health.status, 503, "{health:?}");
+    assert!(!health.body.trim().is_empty(), "{health:?}");
 }
 
 #[test]

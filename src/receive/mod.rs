@@ -167,6 +167,15 @@ impl Receiver {
         }
     }
 
+    /// Whether records can be kept now: the store's writer and its database
+    /// answer (a preview, which keeps nothing, is always healthy).
+    pub async fn health(&self) -> Result<(), String> {
+        match &self.store {
+            Some(store) => store.ping().await,
+            None => Ok(()),
+        }
+    }
+
     /// Accept requests and consent records only for these policies.
     pub fn with_policies(mut self, policies: BTreeSet<String>) -> Receiver {
         self.policies = Some(policies);

@@ -1,4 +1,5 @@
-//! The receiver on HTTP (axum): `POST …/requests` and `…/consent`, with
+//! The receiver on HTTP (axum): `POST …/requests` and `…/consent` (and
+//! `GET /health` for `receive`), with
 //! CORS only for the allowed origins, a body limit enforced while reading,
 //! a deadline per request and a bound on requests handled at once.
 
@@ -11,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ORIGIN, REFERER};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,7 +64,20 @@ pub fn app(receiver: Arc<Receiver>) -> Router {
         let receiver = receiver.clone();
         move || async move { reply(receiver.refusal(NOT_FOUND, "", false)) }
     };
-    router(receiver, "").fallback(not_found)
+    Router::new()
+        .route("/health", get(health))
+        .with_state(receiver.clone())
+        .merge(router(receiver, ""))
+        .fallback(not_found)
+}
+
+/// `GET /health`, for a container's health check or a load balancer: 200
+/// once a record could be kept now, 503 (with the reason) when it could not.
+async fn health(State(receiver): State<Arc<Receiver>>) -> Response {
+    match receiver.health().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
+    }
 }
 
 async fn requests(

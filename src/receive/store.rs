@@ -113,6 +113,13 @@ pub struct NewConsent {
 }
 
 enum Job {
+    Write(Write),
+    /// A health check: the writer answers once its database does.
+    Ping(oneshot::Sender<Result<(), String>>),
+}
+
+/// A record to keep, and who waits for its receipt.
+enum Write {
     Request(NewRequest, oneshot::Sender<Result<Receipt, String>>),
     Consent(NewConsent, oneshot::Sender<Result<Receipt, String>>),
 }
@@ -170,12 +177,25 @@ impl Store {
     /// answers just before) is stored already; the reference it is known by.
     pub async fn save_request(&self, request: NewRequest) -> Result<Receipt, String> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Request(request, reply), answer).await
+        self.submit(Job::Write(Write::Request(request, reply)), answer)
+            .await
     }
 
     pub async fn save_consent(&self, consent: NewConsent) -> Result<Receipt, String> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Consent(consent, reply), answer).await
+        self.submit(Job::Write(Write::Consent(consent, reply)), answer)
+            .await
+    }
+
+    /// Whether the writer and its database answer (`GET /health`).
+    pub async fn ping(&self) -> Result<(), String> {
+        let stopped = || "the store has stopped".to_string();
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job::Ping(reply))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     async fn submit(
@@ -193,17 +213,26 @@ impl Store {
 /// transaction, then answers each: acknowledged means durable.
 fn write_loop(mut db: Box<dyn Backend>, mut queue: mpsc::Receiver<Job>) {
     while let Some(first) = queue.blocking_recv() {
-        let mut jobs = vec![first];
-        while jobs.len() < BATCH {
-            match queue.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
+        let mut jobs = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Ping(reply) => {
+                    let _ = reply.send(db.rows("SELECT CAST('ok' AS TEXT)", &[]).map(|_| ()));
+                }
+                Job::Write(write) => jobs.push(write),
             }
+            if jobs.len() < BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        if jobs.is_empty() {
+            continue;
         }
         let outcomes = commit(db.as_mut(), &jobs);
         for (job, outcome) in jobs.into_iter().zip(outcomes) {
             let reply = match job {
-                Job::Request(_, reply) | Job::Consent(_, reply) => reply,
+                Write::Request(_, reply) | Write::Consent(_, reply) => reply,
             };
             let _ = reply.send(outcome);
         }
@@ -213,7 +242,7 @@ fn write_loop(mut db: Box<dyn Backend>, mut queue: mpsc::Receiver<Job>) {
 /// All jobs in one transaction. Should one fail (a statement refused), the
 /// transaction is undone and each job is tried in its own, so that one bad
 /// receipt cannot cost the others their acknowledgement.
-fn commit(db: &mut dyn Backend, jobs: &[Job]) -> Vec<Result<Receipt, String>> {
+fn commit(db: &mut dyn Backend, jobs: &[Write]) -> Vec<Result<Receipt, String>> {
     match in_one_transaction(db, jobs) {
         Ok(references) => references.into_iter().map(Ok).collect(),
         Err(e) if jobs.len() == 1 => vec![Err(e)],
@@ -227,13 +256,13 @@ fn commit(db: &mut dyn Backend, jobs: &[Job]) -> Vec<Result<Receipt, String>> {
     }
 }
 
-fn in_one_transaction(db: &mut dyn Backend, jobs: &[Job]) -> Result<Vec<Receipt>, String> {
+fn in_one_transaction(db: &mut dyn Backend, jobs: &[Write]) -> Result<Vec<Receipt>, String> {
     db.begin_write()?;
     let done = jobs
         .iter()
         .map(|job| match job {
-            Job::Request(request, _) => insert_request(db, request),
-            Job::Consent(consent, _) => insert_consent(db, consent),
+            Write::Request(request, _) => insert_request(db, request),
+            Write::Consent(consent, _) => insert_consent(db, consent),
         })
         .collect();
     finish(db, done)

@@ -140,6 +140,18 @@ pub fn postgres_database(prefix: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
     );
+    on_postgres_server(&server, &format!("CREATE DATABASE {name}"));
+    format!("{server}/{name}")
+}
+
+/// Drops a database `postgres_database` made, cutting its connections.
+pub fn drop_postgres_database(url: &str) {
+    let (server, name) = url.rsplit_once('/').unwrap();
+    on_postgres_server(server, &format!("DROP DATABASE {name} WITH (FORCE)"));
+}
+
+/// Runs `sql` on the test server's `postgres` database.
+fn on_postgres_server(server: &str, sql: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -152,10 +164,6 @@ pub fn postgres_database(prefix: &str) -> String {
                     panic!("no PostgreSQL at {server} ({e}): run `bash tests/setup.sh`")
                 });
         tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
+        client.batch_execute(sql).await.unwrap();
     });
-    format!("{server}/{name}")
 }
