@@ -7,6 +7,8 @@
 #                      [--repository OWNER/NAME] [--from-source]
 #   scripts/install.sh --print-target      this machine's target triple
 #   scripts/install.sh --print-version     the version V names ("latest" resolved)
+#   scripts/install.sh --plan              version=, target=, dir= and cache-key= lines
+#                                          for the action's $GITHUB_OUTPUT
 #
 # Each option may come from the environment instead:
 #   POLICY_SITE_VERSION     1.2.3, v1.2.3 or latest (default: POLICY_SITE_ACTION_REF
@@ -17,6 +19,7 @@
 #                           http:// or file:// URL, or a path (default: the GitHub
 #                           release of POLICY_SITE_REPOSITORY)
 #   POLICY_SITE_REPOSITORY  owner/name of the repository whose releases to use
+#                           (default: the action's own, else GITHUB_REPOSITORY)
 # --from-source builds the source this script sits in with `cargo install --locked`.
 set -euo pipefail
 
@@ -34,7 +37,7 @@ say() { echo "install.sh: $*" >&2; }
 
 version="${POLICY_SITE_VERSION:-}"
 target="${POLICY_SITE_TARGET:-}"
-dir="${POLICY_SITE_DIR:-$HOME/.local/bin}"
+dir="${POLICY_SITE_DIR:-}"
 base_url="${POLICY_SITE_BASE_URL:-}"
 repository="${POLICY_SITE_REPOSITORY:-}"
 from_source=false
@@ -50,11 +53,23 @@ while (( $# )); do
     --from-source) from_source=true ;;
     --print-target) mode=print-target ;;
     --print-version) mode=print-version ;;
-    -h | --help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --plan) mode=plan ;;
+    -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument '$1' (see --help)" ;;
   esac
   shift
 done
+
+# Run as the action (owner/policy-site@ref), its folder names its repository
+# and ref: github.action_repository and action_ref are not promised to
+# composite actions' steps.
+action_path="${GITHUB_ACTION_PATH:-}"
+action_path="${action_path//\\//}"
+if [[ "$action_path" =~ /_actions/([^/]+)/([^/]+)/([^/]+)/?$ ]]; then
+  [[ -n "$repository" ]] || repository="${BASH_REMATCH[1]}/${BASH_REMATCH[2]}"
+  [[ -n "${POLICY_SITE_ACTION_REF:-}" ]] || POLICY_SITE_ACTION_REF="${BASH_REMATCH[3]}"
+fi
+[[ -n "$repository" ]] || repository="${GITHUB_REPOSITORY:-}"
 
 # The action used at a full version tag installs that version by default.
 if [[ -z "$version" ]]; then
@@ -90,25 +105,62 @@ if [[ "$mode" == print-target ]]; then
   exit 0
 fi
 
+sha256() {
+  if command -v sha256sum >/dev/null; then
+    sha256sum "$1" | cut -d' ' -f1
+  else
+    shasum -a 256 "$1" | cut -d' ' -f1
+  fi
+}
+
+exe=""
+suffix=".tar.gz"
+if [[ "$target" == *-windows-* ]]; then
+  exe=".exe"
+  suffix=".zip"
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# What the action caches under: the version and target, or (from source) a
+# digest of everything the binary is built from.
+plan() {
+  local key="$1"
+  echo "version=$version"
+  echo "target=$target"
+  echo "dir=${dir:-${RUNNER_TOOL_CACHE:-${TMPDIR:-/tmp}}/policy-site/$key}"
+  echo "cache-key=$key"
+}
+
 if $from_source; then
   [[ -f "$root/Cargo.toml" ]] || fail "no Cargo.toml in $root to build from"
   source_version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)"
-  if [[ "$mode" == print-version ]]; then
-    echo "$source_version"
-    exit 0
-  fi
   if [[ "$version" != latest && "$version" != "$source_version" ]]; then
     say "warning: asked for $version, building the source at hand ($source_version)"
   fi
+  version="$source_version"
+  case "$mode" in
+    print-version) echo "$version"; exit 0 ;;
+    plan)
+      (
+        cd "$root"
+        for path in Cargo.toml Cargo.lock src static templates; do
+          if [[ -e "$path" ]]; then find "$path" -type f; fi
+        done | LC_ALL=C sort | while IFS= read -r file; do
+          printf '%s  %s\n' "$(sha256 "$file")" "$file"
+        done
+      ) > "$work/sources"
+      plan "policy-site-source-$target-$(sha256 "$work/sources" | cut -c1-16)"
+      exit 0
+      ;;
+  esac
   command -v cargo >/dev/null || fail "from source needs cargo (https://rustup.rs)"
-  build="$(mktemp -d)"
-  trap 'rm -rf "$build"' EXIT
-  cargo install --locked --path "$root" --root "$build" >&2
-  exe=""
-  [[ "$target" == *-windows-* ]] && exe=".exe"
+  cargo install --locked --path "$root" --root "$work/build" >&2
+  dir="${dir:-$HOME/.local/bin}"
   mkdir -p "$dir"
-  mv "$build/bin/policy-site$exe" "$dir/policy-site$exe"
-  say "built policy-site $source_version from $root into $dir/policy-site$exe"
+  mv "$work/build/bin/policy-site$exe" "$dir/policy-site$exe"
+  say "built policy-site $version from $root into $dir/policy-site$exe"
   exit 0
 fi
 
@@ -139,21 +191,9 @@ fetch() {
   esac
 }
 
-sha256() {
-  if command -v sha256sum >/dev/null; then
-    sha256sum "$1" | cut -d' ' -f1
-  else
-    shasum -a 256 "$1" | cut -d' ' -f1
-  fi
-}
-
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 fetch "$base_url/SHA256SUMS" "$work/SHA256SUMS" 2>"$work/fetch.log" \
   || fail "cannot download $base_url/SHA256SUMS: $(head -c 300 "$work/fetch.log") (is there a release $version?)"
 
-suffix=".tar.gz"
-[[ "$target" == *-windows-* ]] && suffix=".zip"
 if [[ "$version" == latest ]]; then
   archive="$(awk -v suffix="-$target$suffix" \
     'substr($2, 1, 12) == "policy-site-" && substr($2, length($2) - length(suffix) + 1) == suffix { print $2 }' \
@@ -164,10 +204,10 @@ if [[ "$version" == latest ]]; then
 else
   archive="policy-site-$version-$target$suffix"
 fi
-if [[ "$mode" == print-version ]]; then
-  echo "$version"
-  exit 0
-fi
+case "$mode" in
+  print-version) echo "$version"; exit 0 ;;
+  plan) plan "policy-site-$version-$target"; exit 0 ;;
+esac
 
 expected="$(awk -v archive="$archive" '$2 == archive { print $1 }' "$work/SHA256SUMS" | head -n 1)"
 [[ -n "$expected" ]] \
@@ -187,14 +227,13 @@ if [[ "$suffix" == .zip ]]; then
   else
     7z x -y -o"$work/unpacked" "$work/$archive" >/dev/null
   fi
-  exe=".exe"
 else
   tar -xzf "$work/$archive" -C "$work/unpacked"
-  exe=""
 fi
 binary="$work/unpacked/${archive%"$suffix"}/policy-site$exe"
 [[ -f "$binary" ]] || fail "$archive holds no ${archive%"$suffix"}/policy-site$exe"
 
+dir="${dir:-$HOME/.local/bin}"
 mkdir -p "$dir"
 # Copied beside its place and renamed, so a running policy-site is never half-written.
 cp "$binary" "$dir/.policy-site$exe.new"
