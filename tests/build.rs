@@ -2,6 +2,8 @@
 //! sites with known changes, and one test per kind of bad input.
 
 mod common;
+#[path = "build/dist.rs"]
+mod dist;
 
 use common::{
     attribute_values, example_copy, section, section_with_id, snapshot, visible_text, Fixture,
