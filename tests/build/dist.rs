@@ -130,9 +130,19 @@ fn install_refuses_an_archive_that_does_not_match_sha256sums() {
     let target = host_target();
     let download = tempfile::tempdir().unwrap();
     let archive = release(download.path(), &target);
-    let mut bytes = std::fs::read(&archive).unwrap();
-    bytes.extend_from_slice(b"tampered");
-    std::fs::write(&archive, bytes).unwrap();
+    // A well-formed archive of the same name holding another program.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other = repository().join("scripts/install.sh");
+    let out = script(
+        "dist.sh",
+        &[
+            other.to_str().unwrap(),
+            VERSION,
+            &target,
+            elsewhere.path().to_str().unwrap(),
+        ],
+    );
+    std::fs::copy(succeeded("dist.sh", out).trim(), &archive).unwrap();
 
     let bin = tempfile::tempdir().unwrap();
     let out = install(download.path().to_str().unwrap(), &target, bin.path());
