@@ -164,6 +164,12 @@ if $from_source; then
   exit 0
 fi
 
+# A release from elsewhere than GitHub is cached apart from GitHub's.
+source_tag=""
+if [[ -n "$base_url" ]]; then
+  printf '%s' "${base_url%/}" > "$work/base-url"
+  source_tag="-$(sha256 "$work/base-url" | cut -c1-12)"
+fi
 if [[ -z "$base_url" ]]; then
   [[ "$repository" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] \
     || fail "say where the releases are: --repository OWNER/NAME or --base-url URL"
@@ -206,7 +212,7 @@ else
 fi
 case "$mode" in
   print-version) echo "$version"; exit 0 ;;
-  plan) plan "policy-site-$version-$target"; exit 0 ;;
+  plan) plan "policy-site-$version-$target$source_tag"; exit 0 ;;
 esac
 
 expected="$(awk -v archive="$archive" '$2 == archive { print $1 }' "$work/SHA256SUMS" | head -n 1)"
@@ -225,7 +231,10 @@ if [[ "$suffix" == .zip ]]; then
   if command -v unzip >/dev/null; then
     unzip -q "$work/$archive" -d "$work/unpacked"
   else
-    7z x -y -o"$work/unpacked" "$work/$archive" >/dev/null
+    # 7-Zip is a Windows program: its -o folder is not converted by Git Bash.
+    unpacked="$work/unpacked"
+    if command -v cygpath >/dev/null; then unpacked="$(cygpath -w "$unpacked")"; fi
+    7z x -y -o"$unpacked" "$work/$archive" >/dev/null
   fi
 else
   tar -xzf "$work/$archive" -C "$work/unpacked"

@@ -191,6 +191,25 @@ fn the_action_takes_a_version_and_installs_through_install_sh_with_a_cache() {
 }
 
 #[test]
+fn the_action_is_tried_on_github_from_a_release_folder_then_from_the_cache() {
+    let workflow = yaml(".github/workflows/install-action.yml");
+    for job in ["from-a-folder", "from-the-cache"] {
+        let steps = workflow["jobs"][job]["steps"].as_sequence().unwrap();
+        let action = steps
+            .iter()
+            .find(|step| step["uses"] == "./")
+            .unwrap_or_else(|| panic!("{job} does not use the action"));
+        for input in ["version", "base-url"] {
+            assert!(action["with"][input].is_string(), "{job}: {input}");
+            assert!(
+                yaml("action.yml")["inputs"][input].is_mapping(),
+                "{input} is no input of the action"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_release_workflow_packages_five_targets_with_dist_sh_and_attests_them() {
     let release = yaml(".github/workflows/release.yml");
     assert_eq!(release["on"]["push"]["tags"][0], "v*");
