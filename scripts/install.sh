@@ -21,6 +21,8 @@
 #   POLICY_SITE_REPOSITORY  owner/name of the repository whose releases to use
 #                           (default: the action's own, else GITHUB_REPOSITORY)
 # --from-source builds the source this script sits in with `cargo install --locked`.
+# Otherwise it needs nothing beside it (bash, curl or wget, tar or unzip, and
+# sha256sum or shasum), so it also works fetched on its own.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -54,7 +56,7 @@ while (( $# )); do
     --print-target) mode=print-target ;;
     --print-version) mode=print-version ;;
     --plan) mode=plan ;;
-    -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument '$1' (see --help)" ;;
   esac
   shift
