@@ -5,8 +5,9 @@
 use crate::common::example_copy;
 use serde_yaml::Value;
 use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_policy-site");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -154,6 +155,36 @@ fn install_refuses_an_archive_that_does_not_match_sha256sums() {
         "{stderr}"
     );
     assert!(!bin.path().join("policy-site").exists());
+}
+
+#[test]
+fn the_container_health_check_passes_while_receive_answers_and_fails_after() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut receive = Command::new(BIN)
+        .args(["receive", "--port", "0", "--db", "receipts.sqlite"])
+        .current_dir(folder.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(receive.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let port = banner
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no port in {banner:?}"))
+        .to_string();
+    let up = script("healthcheck.sh", &[&port]);
+    receive.kill().unwrap();
+    receive.wait().unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    assert!(!script("healthcheck.sh", &[&port]).status.success());
 }
 
 fn yaml(path: &str) -> Value {
