@@ -127,6 +127,24 @@ fn a_packaged_release_installs_from_a_file_url_and_builds_the_example() {
 }
 
 #[test]
+fn a_windows_release_is_a_zip_that_installs_policy_site_exe() {
+    let target = "x86_64-pc-windows-msvc";
+    let download = tempfile::tempdir().unwrap();
+    let archive = release(download.path(), target);
+    assert_eq!(
+        archive.file_name().unwrap(),
+        format!("policy-site-{VERSION}-{target}.zip").as_str()
+    );
+    let bin = tempfile::tempdir().unwrap();
+    succeeded(
+        "install.sh",
+        install(download.path().to_str().unwrap(), target, bin.path()),
+    );
+    let installed = std::fs::read(bin.path().join("policy-site.exe")).unwrap();
+    assert!(installed == std::fs::read(BIN).unwrap());
+}
+
+#[test]
 fn install_refuses_an_archive_that_does_not_match_sha256sums() {
     let target = host_target();
     let download = tempfile::tempdir().unwrap();
