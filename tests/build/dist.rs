@@ -26,10 +26,11 @@ fn script(name: &str, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("bash scripts/{name}: {e}"))
 }
 
-fn succeeded(name: &str, out: Output) -> String {
+/// The standard output of a command that must succeed (`what` names it).
+fn succeeded(what: &str, out: Output) -> String {
     assert!(
         out.status.success(),
-        "scripts/{name} failed:\n{}",
+        "{what} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("UTF-8 output")
@@ -37,9 +38,12 @@ fn succeeded(name: &str, out: Output) -> String {
 
 /// The target install.sh picks on this machine, for which the release is made.
 fn host_target() -> String {
-    succeeded("install.sh", script("install.sh", &["--print-target"]))
-        .trim()
-        .to_string()
+    succeeded(
+        "scripts/install.sh",
+        script("install.sh", &["--print-target"]),
+    )
+    .trim()
+    .to_string()
 }
 
 /// A release download holding this binary's archive for the host and its SHA256SUMS.
@@ -48,7 +52,7 @@ fn release(dir: &Path, target: &str) -> PathBuf {
         "dist.sh",
         &[BIN, VERSION, target, dir.to_str().expect("UTF-8 path")],
     );
-    PathBuf::from(succeeded("dist.sh", out).trim())
+    PathBuf::from(succeeded("scripts/dist.sh", out).trim())
 }
 
 fn sha256_hex(path: &Path) -> String {
@@ -104,7 +108,10 @@ fn a_packaged_release_installs_from_a_file_url_and_builds_the_example() {
 
     let bin = tempfile::tempdir().unwrap();
     let base_url = format!("file://{}", download.path().display());
-    succeeded("install.sh", install(&base_url, &target, bin.path()));
+    succeeded(
+        "scripts/install.sh",
+        install(&base_url, &target, bin.path()),
+    );
     let installed = bin.path().join("policy-site");
     let version = Command::new(&installed).arg("--version").output().unwrap();
     assert_eq!(
@@ -118,11 +125,7 @@ fn a_packaged_release_installs_from_a_file_url_and_builds_the_example() {
         .current_dir(site.root())
         .output()
         .unwrap();
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
+    succeeded("the installed policy-site build", build);
     assert!(site.read("en/privacy/index.html").contains("Iconnek"));
 }
 
@@ -137,7 +140,7 @@ fn a_windows_release_is_a_zip_that_installs_policy_site_exe() {
     );
     let bin = tempfile::tempdir().unwrap();
     succeeded(
-        "install.sh",
+        "scripts/install.sh",
         install(download.path().to_str().unwrap(), target, bin.path()),
     );
     let installed = std::fs::read(bin.path().join("policy-site.exe")).unwrap();
@@ -161,7 +164,7 @@ fn install_refuses_an_archive_that_does_not_match_sha256sums() {
             elsewhere.path().to_str().unwrap(),
         ],
     );
-    std::fs::copy(succeeded("dist.sh", out).trim(), &archive).unwrap();
+    std::fs::copy(succeeded("scripts/dist.sh", out).trim(), &archive).unwrap();
 
     let bin = tempfile::tempdir().unwrap();
     let out = install(download.path().to_str().unwrap(), &target, bin.path());
@@ -197,11 +200,7 @@ fn the_container_health_check_passes_while_receive_answers_and_fails_after() {
     let up = script("healthcheck.sh", &[&port]);
     receive.kill().unwrap();
     receive.wait().unwrap();
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
+    succeeded("scripts/healthcheck.sh while receive runs", up);
     assert!(!script("healthcheck.sh", &[&port]).status.success());
 }
 
