@@ -2,6 +2,8 @@
 //! sites with known changes, and one test per kind of bad input.
 
 mod common;
+#[path = "build/dist.rs"]
+mod dist;
 
 #[path = "build/book.rs"]
 mod book;
