@@ -39,7 +39,7 @@ VOLUME ["/var/lib/policy-site"]
 # The health check's port: set PORT too when passing --port.
 ENV PORT=8787
 EXPOSE 8787
-# GET /requests is answered 405 by a receiver that is up (receive has no health route).
+# GET /health answers 200 once the receiver could keep a record now, 503 when not.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
     CMD ["policy-site-healthcheck"]
 ENTRYPOINT ["policy-site", "receive"]
