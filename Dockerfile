@@ -42,4 +42,5 @@ EXPOSE 8787
 # GET /health answers 200 once the receiver could keep a record now, 503 when not.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
     CMD ["policy-site-healthcheck"]
-ENTRYPOINT ["policy-site", "receive"]
+# Listening on every address of the container, so that a published port reaches it.
+ENTRYPOINT ["policy-site", "receive", "--listen", "0.0.0.0"]

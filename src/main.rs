@@ -142,9 +142,12 @@ enum Command {
     },
     /// Receive what the site's forms and cookie banner send, into SQLite or PostgreSQL.
     Receive {
-        /// Port to listen on (127.0.0.1).
+        /// Port to listen on.
         #[arg(long, default_value_t = 8787)]
         port: u16,
+        /// Address to listen on: this machine only by default; 0.0.0.0 (or ::) in a container, to be reached through its published port.
+        #[arg(long, default_value = "127.0.0.1")]
+        listen: std::net::IpAddr,
         #[command(flatten)]
         db: DbArg,
         /// An origin whose pages may post here, e.g. https://policies.example.org (repeatable; default: the site's base_url).
@@ -321,6 +324,7 @@ fn main() -> ExitCode {
             section,
         } => cmd::translated::run(&root_only(cli.root), &policy, version, &lang, &section),
         Command::Receive {
+            listen,
             port,
             db,
             allow_origin,
@@ -329,6 +333,7 @@ fn main() -> ExitCode {
         } => cmd::receive::run(
             &cli.root,
             &cmd::receive::Settings {
+                listen,
                 port,
                 db: db.db,
                 allow_origins: allow_origin,

@@ -43,11 +43,11 @@ impl Default for Limits {
 }
 
 /// Binds 127.0.0.1:`port`, or with `next_free` the first free port after it.
-pub fn bind(port: u16, next_free: bool) -> io::Result<TcpListener> {
+pub fn bind(ip: std::net::IpAddr, port: u16, next_free: bool) -> io::Result<TcpListener> {
     let tries = if next_free { 50 } else { 1 };
     let mut last = None;
     for candidate in (port..=u16::MAX).take(tries) {
-        match TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], candidate))) {
+        match TcpListener::bind(SocketAddr::new(ip, candidate)) {
             Ok(listener) => return Ok(listener),
             Err(e) => last = Some(e),
         }

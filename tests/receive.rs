@@ -263,6 +263,40 @@ fn health_answers_once_records_can_be_kept_and_503_once_the_database_is_gone() {
 }
 
 #[test]
+fn listen_makes_the_receiver_reachable_on_another_address_and_refuses_one_that_is_not() {
+    let db = Db::sqlite();
+    let mut child = Command::new(BIN)
+        .args([
+            "receive", "--port", "0", "--listen", "0.0.0.0", "--db", &db.url,
+        ])
+        .args(["--allow-origin", SITE])
+        .current_dir(db.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.starts_with("Receiving on http://0.0.0.0:"), "{line}");
+    let port: u16 = line["Receiving on http://0.0.0.0:".len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let health = exchange(port, "GET", "/health", &[], b"");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(health.status, 200, "{health:?}");
+    let refused = policy_site(&["receive", "--listen", "localhost:80", "--db", &db.url]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--listen"));
+}
+
+#[test]
 fn a_request_is_stored_once_on_sqlite() {
     a_request_is_stored_once_with_its_receipt_and_due_date(Db::sqlite());
 }

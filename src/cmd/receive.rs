@@ -11,6 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub struct Settings {
+    /// The address to listen on: 127.0.0.1 unless a container or a proxy
+    /// on another host needs it reachable from outside (`--listen 0.0.0.0`).
+    pub listen: std::net::IpAddr,
     pub port: u16,
     /// A SQLite file, or a `postgres://` URL.
     pub db: String,
@@ -56,16 +59,14 @@ pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
         receiver = receiver.with_policies(site.policies.iter().map(|p| p.slug.clone()).collect());
     }
     let receiver = Arc::new(receiver);
-    let listener = server::bind(settings.port, false).map_err(|e| {
-        fail(format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))
-            .with_hint("another program uses that port: pass --port")
+    let address = std::net::SocketAddr::new(settings.listen, settings.port);
+    let listener = server::bind(settings.listen, settings.port, false).map_err(|e| {
+        fail(format!("cannot listen on {address}: {e}"))
+            .with_hint("another program uses that port (pass --port), or this machine has no such address (--listen)")
     })?;
-    let port = listener
-        .local_addr()
-        .map(|a| a.port())
-        .unwrap_or(settings.port);
+    let address = listener.local_addr().unwrap_or(address);
     println!(
-        "Receiving on http://127.0.0.1:{port}/requests and /consent; storing in {}; allowing {}",
+        "Receiving on http://{address}/requests and /consent; storing in {}; allowing {}",
         shown(&settings.db),
         if origins.is_empty() {
             "no browser origin (pass --allow-origin)".to_string()

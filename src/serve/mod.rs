@@ -61,16 +61,17 @@ pub fn start(settings: Settings) -> Result<Running, Diagnostics> {
 
 /// As `start`; with `on_signal`, the server stops on SIGINT/SIGTERM.
 fn start_until(settings: Settings, on_signal: bool) -> Result<Running, Diagnostics> {
-    let listener = server::bind(settings.port, true).map_err(|e| {
-        crate::error::Diagnostic::new(
-            "policy-site serve",
-            format!(
-                "cannot listen on 127.0.0.1 from port {}: {e}",
-                settings.port
-            ),
-        )
-        .with_hint("pass another --port")
-    })?;
+    let listener = server::bind(std::net::Ipv4Addr::LOCALHOST.into(), settings.port, true)
+        .map_err(|e| {
+            crate::error::Diagnostic::new(
+                "policy-site serve",
+                format!(
+                    "cannot listen on 127.0.0.1 from port {}: {e}",
+                    settings.port
+                ),
+            )
+            .with_hint("pass another --port")
+        })?;
     let port = listener
         .local_addr()
         .map(|a| a.port())
