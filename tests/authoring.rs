@@ -1186,18 +1186,8 @@ fn a_history_from_a_bare_mirror_with_text_before_its_title_builds_locks_and_chec
         .unwrap();
     assert!(cloned.success());
     let import = |from: &Path, site: &Path| {
-        let out = Command::new(BIN)
-            .arg("import")
-            .arg(from)
-            .arg("--root")
-            .arg(site)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (imported, text) = run_in(site, &["import", from.to_str().unwrap()]);
+        assert!(imported, "{text}");
     };
     let (site, from_clone) = (dir.path().join("site"), dir.path().join("from-clone"));
     import(&mirror, &site);
