@@ -78,7 +78,7 @@ pub fn check(site: &Site) -> Diagnostics {
                 );
             }
         } else if policy.requests == Requests::Forms {
-            if let Some(finding) = without_forms(site, &catalogue, policy, &sections) {
+            if let Some(finding) = without_forms(site, &catalogue, policy) {
                 found.push(finding);
             }
         }
@@ -144,26 +144,18 @@ fn in_section(
 /// A policy with no form in any version: one finding for the policy, at the
 /// first right its newest version's rights sections name in the default
 /// language, listing every right named and the two ways to settle it.
-fn without_forms(
-    site: &Site,
-    catalogue: &Catalogue,
-    policy: &Policy,
-    sections: &[(&str, &Section, Vec<Passage>)],
-) -> Option<Diagnostic> {
+fn without_forms(site: &Site, catalogue: &Catalogue, policy: &Policy) -> Option<Diagnostic> {
     let lang = site.config.default_language();
     let newest = policy.versions.last()?.translations.get(lang)?;
     let mut first: Option<(&Section, usize)> = None;
     // The rights named, in the order the text first names them.
     let mut named: Vec<&str> = Vec::new();
-    for (_, section, passages) in sections
-        .iter()
-        .filter(|(l, s, _)| *l == lang && s.id.contains("rights"))
-        .filter(|(_, s, _)| newest.sections.iter().any(|n| std::ptr::eq(n, *s)))
-    {
+    for section in newest.sections.iter().filter(|s| s.id.contains("rights")) {
+        let passages = passages(section);
         let mut here: Vec<(usize, &str)> = catalogue
             .rights
             .iter()
-            .filter_map(|entry| Some((named_at(passages, entry, lang)?, entry.id.as_str())))
+            .filter_map(|entry| Some((named_at(&passages, entry, lang)?, entry.id.as_str())))
             .collect();
         here.sort();
         if let Some(&(offset, _)) = here.first() {
@@ -176,9 +168,7 @@ fn without_forms(
         }
     }
     let (section, offset) = first?;
-    let policy_file = site
-        .root
-        .join(crate::vocabulary::CONTENT_DIR)
+    let policy_file = std::path::Path::new(crate::vocabulary::CONTENT_DIR)
         .join(&policy.slug)
         .join("policy.yaml");
     Some(
@@ -189,7 +179,7 @@ fn without_forms(
         .with_hint(format!(
             "add a paragraph `[Make a request]({DIRECTIVE_SCHEME}form/{})` after the passage that names each right; or, if requests about this policy go through another channel (an address, a portal), add `requests: elsewhere` to {}",
             named[0],
-            policy_file.strip_prefix(&site.root).unwrap_or(&policy_file).display()
+            policy_file.display()
         )),
     )
 }

@@ -469,7 +469,7 @@ fn split_run(
             && words::contained_ratio(&new_bags[k], old_bag) >= SPLIT_CONTAINED
     };
     let first = window.clone().find(|&k| piece(k))?;
-    let end = (first..window.end.max(first + 1))
+    let end = (first..window.end)
         .find(|&k| !piece(k))
         .unwrap_or(window.end);
     let n = end - first;
