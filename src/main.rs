@@ -159,6 +159,12 @@ enum Command {
         /// Add or replace a response period: NAME=30d (days) or NAME=1m (months) (repeatable).
         #[arg(long)]
         due: Vec<String>,
+        /// POST a signed notification of each new request to this URL (repeatable); the signing secret comes from POLICY_SITE_WEBHOOK_SECRET.
+        #[arg(long)]
+        webhook: Vec<String>,
+        /// Put the request's answers in the webhooks' body (default: only what finds the request, no personal data).
+        #[arg(long)]
+        webhook_include_answers: bool,
     },
     /// List, show, export and update the rights requests `receive` stored.
     Requests {
@@ -330,6 +336,8 @@ fn main() -> ExitCode {
             allow_origin,
             jurisdiction,
             due,
+            webhook,
+            webhook_include_answers,
         } => cmd::receive::run(
             &cli.root,
             &cmd::receive::Settings {
@@ -339,6 +347,8 @@ fn main() -> ExitCode {
                 allow_origins: allow_origin,
                 jurisdiction,
                 due,
+                webhooks: webhook,
+                webhook_include_answers,
             },
         ),
         Command::Requests { action } => requests(action),

@@ -1089,3 +1089,387 @@ fn requests_list_into_a_closed_pipe_exits_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+// ---------------------------------------------------------------- webhooks
+
+const SECRET: &str = "test-secret-of-the-webhooks";
+
+/// One POST a webhook endpoint received.
+#[derive(Debug, Clone)]
+struct Hook {
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+impl Hook {
+    fn delivery_id(&self) -> String {
+        self.headers["policy-site-delivery"].clone()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+/// Checks a `Policy-Site-Signature` as a receiving end would (the book's
+/// recipe): HMAC-SHA256 over "<t>." and the body, compared in constant time.
+fn signature_holds(header: &str, body: &str, secret: &str) -> bool {
+    use hmac::{Hmac, Mac};
+    let Some((t, v1)) = header
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+    else {
+        return false;
+    };
+    let Ok(expected) = (0..v1.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(v1.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+    else {
+        return false;
+    };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body.as_bytes());
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// A webhook endpoint on loopback: answers each POST with the next status
+/// of `script` (then 200), after `delay`; what it received, in order.
+struct Endpoint {
+    port: u16,
+    received: Arc<Mutex<Vec<(Hook, u16)>>>,
+}
+
+impl Endpoint {
+    fn start(port: u16, script: &[u16], delay: Duration) -> Endpoint {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received: Arc<Mutex<Vec<(Hook, u16)>>> = Arc::default();
+        let script = Arc::new(Mutex::new(script.to_vec()));
+        {
+            let received = received.clone();
+            thread::spawn(move || {
+                for stream in listener.incoming().map_while(Result::ok) {
+                    let (received, script) = (received.clone(), script.clone());
+                    thread::spawn(move || answer_hook(stream, &received, &script, delay));
+                }
+            });
+        }
+        Endpoint { port, received }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    fn received(&self) -> Vec<(Hook, u16)> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits (at most `within`) until `done` holds of what arrived.
+    fn wait(&self, within: Duration, done: impl Fn(&[(Hook, u16)]) -> bool) -> Vec<(Hook, u16)> {
+        let start = Instant::now();
+        loop {
+            let got = self.received();
+            if done(&got) || start.elapsed() > within {
+                return got;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn answer_hook(
+    mut stream: TcpStream,
+    received: &Mutex<Vec<(Hook, u16)>>,
+    script: &Mutex<Vec<u16>>,
+    delay: Duration,
+) {
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let (head, mut body) = loop {
+        let Ok(n) = stream.read(&mut buffer) else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        bytes.extend_from_slice(&buffer[..n]);
+        if let Some(at) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            break (
+                String::from_utf8_lossy(&bytes[..at]).into_owned(),
+                bytes[at + 4..].to_vec(),
+            );
+        }
+    };
+    let headers: BTreeMap<String, String> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    while body.len() < length {
+        let Ok(n) = stream.read(&mut buffer) else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        body.extend_from_slice(&buffer[..n]);
+    }
+    thread::sleep(delay);
+    let status = {
+        let mut script = script.lock().unwrap();
+        if script.is_empty() {
+            200
+        } else {
+            script.remove(0)
+        }
+    };
+    let hook = Hook {
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    received.lock().unwrap().push((hook, status));
+    let _ = stream.write_all(
+        format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+}
+
+/// `receive` on `db` notifying `webhook`, with the signing secret set.
+fn receiving_with_webhook(db: &Db, webhook: &str, extra: &[&str]) -> Receiver {
+    let mut command = Command::new(BIN);
+    command.env("POLICY_SITE_WEBHOOK_SECRET", SECRET);
+    let mut args = vec!["--webhook", webhook];
+    args.extend_from_slice(extra);
+    Receiver(Receiving::start_with(
+        command,
+        &db.url,
+        SITE,
+        db.dir.path(),
+        &args,
+    ))
+}
+
+#[test]
+fn a_webhook_is_signed_retried_until_answered_and_carries_one_idempotency_key() {
+    let endpoint = Endpoint::start(0, &[500, 500, 500], Duration::ZERO);
+    let db = Db::sqlite();
+    let receiver = receiving_with_webhook(&db, &endpoint.url(), &[]);
+    let stored = receiver.post_json("/requests", &request(&uuid("hooked")));
+    assert_eq!(stored.status, 201, "{stored:?}");
+    let reference = stored.json()["reference"].as_str().unwrap().to_string();
+    // Three refusals, then the 200: waits of 1, 2 and 4 s.
+    let got = endpoint.wait(Duration::from_secs(30), |got| {
+        got.iter().any(|(_, s)| *s == 200)
+    });
+    let statuses: Vec<u16> = got.iter().map(|(_, s)| *s).collect();
+    assert_eq!(statuses, [500, 500, 500, 200], "{got:?}");
+    let id = got[0].0.delivery_id();
+    for (hook, _) in &got {
+        assert_eq!(hook.delivery_id(), id);
+        assert_eq!(hook.json()["delivery_id"], id.as_str());
+        assert!(
+            signature_holds(&hook.headers["policy-site-signature"], &hook.body, SECRET),
+            "{hook:?}"
+        );
+        assert_eq!(hook.headers["content-type"], "application/json");
+    }
+    let event = got[3].0.json();
+    assert_eq!(event["event"], "request.received");
+    assert_eq!(event["reference"], reference.as_str());
+    assert_eq!(event["right"], "access");
+    assert!(
+        event["due"].as_str().is_some_and(|d| d.len() == 10),
+        "{event}"
+    );
+    // No answers (no e-mail address) unless asked for.
+    assert!(
+        event.get("answers").is_none() && !got[3].0.body.contains("ana@example.org"),
+        "{event}"
+    );
+    // A tampered body, or another secret, fails the check.
+    let signature = &got[3].0.headers["policy-site-signature"];
+    assert!(!signature_holds(
+        signature,
+        &got[3].0.body.replace("access", "erasure"),
+        SECRET
+    ));
+    assert!(!signature_holds(
+        signature,
+        &got[3].0.body,
+        "another secret"
+    ));
+    // Acknowledged: never sent again.
+    thread::sleep(Duration::from_secs(2));
+    assert_eq!(endpoint.received().len(), 4);
+    // With --webhook-include-answers, the answers come too.
+    drop(receiver);
+    let answers = Endpoint::start(0, &[], Duration::ZERO);
+    let receiver = receiving_with_webhook(
+        &Db::sqlite(),
+        &answers.url(),
+        &["--webhook-include-answers"],
+    );
+    assert_eq!(
+        receiver
+            .post_json("/requests", &request(&uuid("answers")))
+            .status,
+        201
+    );
+    let got = answers.wait(Duration::from_secs(10), |got| !got.is_empty());
+    assert_eq!(
+        got[0].0.json()["answers"]["email"],
+        "ana@example.org",
+        "{got:?}"
+    );
+}
+
+#[test]
+fn a_request_whose_notification_was_not_sent_before_a_kill_is_notified_after_restart() {
+    // A port with nothing listening: every attempt fails, intake does not wait.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let webhook = format!("http://127.0.0.1:{port}/hook");
+    let db = Db::sqlite();
+    let mut receiver = receiving_with_webhook(&db, &webhook, &[]);
+    let started = Instant::now();
+    let ids: Vec<String> = (0..20).map(|i| uuid(&format!("killed-{i}"))).collect();
+    for id in &ids {
+        assert_eq!(receiver.post_json("/requests", &request(id)).status, 201);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "intake waited on deliveries"
+    );
+    receiver.0.child.kill().unwrap(); // SIGKILL
+    receiver.0.child.wait().unwrap();
+    let endpoint = Endpoint::start(port, &[], Duration::ZERO);
+    let _restarted = receiving_with_webhook(&db, &webhook, &[]);
+    let got = endpoint.wait(Duration::from_secs(30), |got| got.len() >= 20);
+    let delivered: BTreeSet<String> = got
+        .iter()
+        .map(|(h, _)| h.json()["reference"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(delivered.len(), 20, "{got:?}");
+    thread::sleep(Duration::from_secs(1));
+    assert_eq!(endpoint.received().len(), 20, "each delivered once");
+}
+
+#[test]
+fn a_webhook_without_its_secret_or_with_a_bad_url_is_refused_at_start() {
+    let db = Db::sqlite();
+    let out = Command::new(BIN)
+        .args([
+            "receive",
+            "--port",
+            "0",
+            "--db",
+            &db.url,
+            "--allow-origin",
+            SITE,
+        ])
+        .args(["--webhook", "http://127.0.0.1:9/hook"])
+        .env_remove("POLICY_SITE_WEBHOOK_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("POLICY_SITE_WEBHOOK_SECRET"),
+        "{out:?}"
+    );
+    let out = Command::new(BIN)
+        .args([
+            "receive",
+            "--port",
+            "0",
+            "--db",
+            &db.url,
+            "--allow-origin",
+            SITE,
+        ])
+        .args(["--webhook", "ftp://example.com/hook"])
+        .env("POLICY_SITE_WEBHOOK_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not an http(s) URL"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn two_receivers_on_one_postgres_outbox_send_each_delivery_once() {
+    let endpoint = Endpoint::start(0, &[], Duration::from_millis(20));
+    let db = Db::postgres();
+    let first = receiving_with_webhook(&db, &endpoint.url(), &[]);
+    let second = receiving_with_webhook(&db, &endpoint.url(), &[]);
+    for i in 0..60 {
+        let receiver = if i % 2 == 0 { &first } else { &second };
+        assert_eq!(
+            receiver
+                .post_json("/requests", &request(&uuid(&format!("shared-{i}"))))
+                .status,
+            201
+        );
+    }
+    endpoint.wait(Duration::from_secs(30), |got| got.len() >= 60);
+    thread::sleep(Duration::from_secs(1));
+    let got = endpoint.received();
+    let mut per_id: BTreeMap<String, usize> = BTreeMap::new();
+    for (hook, _) in &got {
+        *per_id.entry(hook.delivery_id()).or_default() += 1;
+    }
+    assert_eq!(per_id.len(), 60, "{per_id:?}");
+    assert!(per_id.values().all(|&n| n == 1), "{per_id:?}");
+}
+
+#[test]
+fn a_store_made_before_the_outbox_upgrades_keeping_its_records_and_notifies_new_requests() {
+    let db = Db::sqlite();
+    {
+        // The store as the release before the outbox made it: schema 0001 only.
+        let old = rusqlite::Connection::open(&db.url).unwrap();
+        old.execute_batch("CREATE TABLE schema_migrations (version TEXT PRIMARY KEY)")
+            .unwrap();
+        old.execute_batch(&policy_site::receive::store::schema("INTEGER PRIMARY KEY")[0])
+            .unwrap();
+        old.execute_batch(
+            "INSERT INTO schema_migrations VALUES ('0001');
+             INSERT INTO requests (request_id, reference, right_id, policy, version, lang, origin,
+               jurisdiction, received_at, due_on, status, payload)
+             VALUES ('old-1', 'REQ-00000000000000AA', 'access', 'privacy', '2025-01-30', 'en',
+               'https://policies.example.org', 'gdpr', '2025-02-01T10:00:00.000Z', '2025-03-01',
+               'received', '{}');",
+        )
+        .unwrap();
+    }
+    let endpoint = Endpoint::start(0, &[], Duration::ZERO);
+    let receiver = receiving_with_webhook(&db, &endpoint.url(), &[]);
+    assert_eq!(
+        receiver
+            .post_json("/requests", &request(&uuid("after-upgrade")))
+            .status,
+        201
+    );
+    let got = endpoint.wait(Duration::from_secs(10), |got| !got.is_empty());
+    assert_eq!(got.len(), 1, "{got:?}");
+    let references: BTreeSet<String> = stored_requests(&db)
+        .iter()
+        .map(|r| r["reference"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        references.contains("REQ-00000000000000AA"),
+        "{references:?}"
+    );
+    assert_eq!(references.len(), 2);
+}

@@ -4,6 +4,7 @@
 use crate::error::{Diagnostic, Diagnostics};
 use crate::receive::database;
 use crate::receive::due::DueTable;
+use crate::receive::notify;
 use crate::receive::store::Store;
 use crate::receive::{routes, Receiver};
 use crate::server::{self, Limits};
@@ -22,6 +23,36 @@ pub struct Settings {
     pub jurisdiction: String,
     /// `NAME=PERIOD` entries added to the table of response periods.
     pub due: Vec<String>,
+    /// URLs each new request is notified to.
+    pub webhooks: Vec<String>,
+    pub webhook_include_answers: bool,
+}
+
+/// The environment variable holding the webhooks' signing secret (never a
+/// command-line argument: those show in `ps` and shell histories).
+pub const WEBHOOK_SECRET: &str = "POLICY_SITE_WEBHOOK_SECRET";
+
+/// The notification settings, or why they cannot be used.
+fn notifications(settings: &Settings) -> Result<notify::Settings, Diagnostic> {
+    let fail = |message: String| Diagnostic::command("policy-site receive", message);
+    let mut webhooks = Vec::new();
+    for given in &settings.webhooks {
+        let url = url::Url::parse(given)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| fail(format!("--webhook `{given}` is not an http(s) URL")))?;
+        webhooks.push(url);
+    }
+    let secret = std::env::var(WEBHOOK_SECRET).unwrap_or_default();
+    if !webhooks.is_empty() && secret.trim().is_empty() {
+        return Err(fail(format!("--webhook needs a signing secret in {WEBHOOK_SECRET}"))
+            .with_hint("set it to a long random value, e.g. `export POLICY_SITE_WEBHOOK_SECRET=$(openssl rand -hex 32)`, and give the receiving end the same"));
+    }
+    Ok(notify::Settings {
+        webhooks,
+        include_answers: settings.webhook_include_answers,
+        secret: secret.into_bytes(),
+    })
 }
 
 pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
@@ -53,7 +84,17 @@ pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
     let store = database::connect(&settings.db)
         .and_then(Store::start)
         .map_err(|e| Diagnostic::new(shown(&settings.db), format!("cannot open the store: {e}")))?;
-    let mut receiver = Receiver::new(Some(store), config.as_ref(), &origins, due);
+    let notify = notifications(settings)?;
+    if !notify.is_empty() {
+        notify::start(&settings.db, notify.clone()).map_err(|e| {
+            Diagnostic::new(
+                shown(&settings.db),
+                format!("cannot start the notifications: {e}"),
+            )
+        })?;
+    }
+    let mut receiver =
+        Receiver::new(Some(store), config.as_ref(), &origins, due).with_notifications(notify);
     // And only its own policies, when its content loads.
     if let Some(site) = config.and_then(|c| crate::content::load(root, c).ok()) {
         receiver = receiver.with_policies(site.policies.iter().map(|p| p.slug.clone()).collect());

@@ -10,6 +10,7 @@
 
 pub mod database;
 pub mod due;
+pub mod notify;
 mod page;
 mod postgres;
 pub mod routes;
@@ -126,6 +127,7 @@ pub struct Receiver {
     strings: BTreeMap<String, Strings>,
     default_lang: String,
     log: SyncSender<String>,
+    notify: notify::Settings,
 }
 
 impl Receiver {
@@ -164,6 +166,7 @@ impl Receiver {
             strings,
             default_lang,
             log: log_thread(),
+            notify: notify::Settings::default(),
         }
     }
 
@@ -174,6 +177,12 @@ impl Receiver {
             Some(store) => store.ping().await,
             None => Ok(()),
         }
+    }
+
+    /// Queue, with each new request, a notification per webhook of `notify`.
+    pub fn with_notifications(mut self, notify: notify::Settings) -> Receiver {
+        self.notify = notify;
+        self
     }
 
     /// Accept requests and consent records only for these policies.
@@ -313,7 +322,7 @@ impl Receiver {
             given
         };
         body["request_id"] = Value::String(request_id.clone());
-        let new = NewRequest {
+        let mut new = NewRequest {
             reference: reference(&request_id),
             right: body["right"].as_str().unwrap_or("").into(),
             policy: body["policy"].as_str().unwrap_or("").into(),
@@ -329,7 +338,9 @@ impl Receiver {
             fingerprint,
             payload: body.to_string(),
             request_id,
+            deliveries: Vec::new(),
         };
+        new.deliveries = self.notify.deliveries(&new, &body);
         let stored = match &self.store {
             Some(store) => store
                 .save_request(new.clone())

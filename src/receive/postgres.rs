@@ -97,4 +97,8 @@ impl Backend for Postgres {
     fn migrations(&self) -> Vec<String> {
         store::schema("BIGSERIAL PRIMARY KEY")
     }
+
+    fn claim_clause(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
+    }
 }

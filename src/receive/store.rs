@@ -27,6 +27,12 @@ pub trait Backend: Send {
     }
     /// The schema's migrations, in order, in this dialect.
     fn migrations(&self) -> Vec<String>;
+    /// What ends a `SELECT` that claims rows, so that other receivers skip
+    /// the rows this one claims (PostgreSQL's `FOR UPDATE SKIP LOCKED`;
+    /// SQLite's write transaction already excludes every other writer).
+    fn claim_clause(&self) -> &'static str {
+        ""
+    }
 }
 
 /// The schema; `{seq}` is each dialect's auto-increasing key.
@@ -71,8 +77,33 @@ CREATE TABLE consents (
 CREATE INDEX consents_by_consent_id ON consents (consent_id, seq);
 ";
 
+/// The outbox: each notification a stored request owes, written in the
+/// request's own transaction and kept until a receiver has delivered it.
+/// Times are RFC 3339 UTC text (they sort as text); `claimed_until` is the
+/// lease of the receiver sending it, so two never send one at once.
+const SCHEMA_V2: &str = "
+CREATE TABLE deliveries (
+    seq {seq},
+    delivery_id TEXT NOT NULL UNIQUE,
+    channel TEXT NOT NULL,
+    target TEXT NOT NULL,
+    event TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts TEXT NOT NULL,
+    next_at TEXT NOT NULL,
+    claimed_until TEXT,
+    delivered_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX deliveries_waiting ON deliveries (delivered_at, next_at);
+";
+
 pub fn schema(seq: &str) -> Vec<String> {
-    vec![SCHEMA_V1.replace("{seq}", seq)]
+    [SCHEMA_V1, SCHEMA_V2]
+        .iter()
+        .map(|s| s.replace("{seq}", seq))
+        .collect()
 }
 
 /// The statuses of a request, in the order they usually follow.
@@ -96,6 +127,31 @@ pub struct NewRequest {
     /// … when stored at or after this time.
     pub same_since: Option<String>,
     pub payload: String,
+    /// The notifications it owes, queued with it.
+    pub deliveries: Vec<NewDelivery>,
+}
+
+/// A notification to queue: where it goes and what it says.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    /// The idempotency key receivers see (a header and the body).
+    pub delivery_id: String,
+    /// `webhook` (the target a URL).
+    pub channel: String,
+    pub target: String,
+    pub event: String,
+    pub body: String,
+}
+
+/// A queued notification claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub delivery_id: String,
+    pub channel: String,
+    pub target: String,
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
 }
 
 /// A consent record ready to store.
@@ -339,6 +395,20 @@ fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<Receipt, Strin
             .ok_or_else(|| "the request vanished".to_string());
     }
     add_event(db, &r.request_id, "received", &r.received_at, "")?;
+    for d in &r.deliveries {
+        db.execute(
+            "INSERT INTO deliveries (delivery_id, channel, target, event, body, created_at, \
+             attempts, next_at) VALUES ($1, $2, $3, $4, $5, $6, '0', $6)",
+            &[
+                Some(d.delivery_id.clone()),
+                Some(d.channel.clone()),
+                Some(d.target.clone()),
+                Some(d.event.clone()),
+                Some(d.body.clone()),
+                Some(r.received_at.clone()),
+            ],
+        )?;
+    }
     Ok(Receipt {
         reference: r.reference.clone(),
         received_at: r.received_at.clone(),
@@ -558,4 +628,77 @@ pub fn consents(
             record: serde_json::from_str(&text(&mut row[4])).unwrap_or(serde_json::Value::Null),
         })
         .collect())
+}
+
+/// Claims up to `limit` deliveries due at `now` that no receiver holds,
+/// leasing them until `lease_until`, oldest first.
+pub fn claim_deliveries(
+    db: &mut dyn Backend,
+    now: &str,
+    lease_until: &str,
+    limit: usize,
+) -> Result<Vec<Delivery>, String> {
+    db.begin_write()?;
+    let done = (|| {
+        let sql = format!(
+            "SELECT delivery_id, channel, target, body, attempts FROM deliveries \
+             WHERE delivered_at IS NULL AND next_at <= $1 \
+             AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY seq LIMIT {limit}{}",
+            db.claim_clause()
+        );
+        let rows = db.rows(&sql, &[Some(now.into())])?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut cells = row.into_iter().map(Option::unwrap_or_default);
+            let mut next = || cells.next().unwrap_or_default();
+            let delivery = Delivery {
+                delivery_id: next(),
+                channel: next(),
+                target: next(),
+                body: next(),
+                attempts: next().parse().unwrap_or(0),
+            };
+            db.execute(
+                "UPDATE deliveries SET claimed_until = $1 WHERE delivery_id = $2",
+                &[Some(lease_until.into()), Some(delivery.delivery_id.clone())],
+            )?;
+            claimed.push(delivery);
+        }
+        Ok(claimed)
+    })();
+    finish(db, done)
+}
+
+/// Records a delivery as made (its receiver answered 2xx).
+pub fn delivered(db: &mut dyn Backend, delivery: &Delivery, at: &str) -> Result<(), String> {
+    db.execute(
+        "UPDATE deliveries SET delivered_at = $1, claimed_until = NULL, attempts = $2, \
+         last_error = NULL WHERE delivery_id = $3",
+        &[
+            Some(at.into()),
+            Some((delivery.attempts + 1).to_string()),
+            Some(delivery.delivery_id.clone()),
+        ],
+    )
+    .map(|_| ())
+}
+
+/// Records a failed attempt; the delivery is tried again from `next_at`.
+pub fn delivery_failed(
+    db: &mut dyn Backend,
+    delivery: &Delivery,
+    next_at: &str,
+    error: &str,
+) -> Result<(), String> {
+    db.execute(
+        "UPDATE deliveries SET claimed_until = NULL, attempts = $1, next_at = $2, \
+         last_error = $3 WHERE delivery_id = $4",
+        &[
+            Some((delivery.attempts + 1).to_string()),
+            Some(next_at.into()),
+            Some(error.into()),
+            Some(delivery.delivery_id.clone()),
+        ],
+    )
+    .map(|_| ())
 }

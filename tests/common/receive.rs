@@ -55,7 +55,7 @@ impl Receiving {
         Receiving::start_with(command, db, origin, dir, &[])
     }
 
-    fn start_with(
+    pub fn start_with(
         mut command: Command,
         db: &str,
         origin: &str,

@@ -1,0 +1,178 @@
+//! Telling people a request arrived: the outbox and its senders. Intake
+//! queues a delivery per configured webhook in the request's own transaction
+//! (`deliveries`, below); a sender thread per receiver claims what is due,
+//! sends it, and records the outcome, trying again with a growing delay
+//! until the receiving end answers 2xx. A queued delivery survives a crash
+//! or `kill -9` and is sent at least once; each carries its id, the
+//! idempotency key, so that a receiving end can drop a repeat. Several
+//! receivers on one PostgreSQL share the outbox: a claim leases the rows.
+
+pub mod webhook;
+
+use super::database;
+use super::due;
+use super::store::{self, Backend, Delivery, NewDelivery, NewRequest};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// Where notifications go, as `receive`'s options set it.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Webhook URLs (http or https), each sent every new request.
+    pub webhooks: Vec<url::Url>,
+    /// Whether a webhook's body carries the request's answers (off: only
+    /// what an operator needs to find the request, no personal data).
+    pub include_answers: bool,
+    /// The webhooks' signing secret (`POLICY_SITE_WEBHOOK_SECRET`).
+    pub secret: Vec<u8>,
+}
+
+impl Settings {
+    pub fn is_empty(&self) -> bool {
+        self.webhooks.is_empty()
+    }
+
+    /// The deliveries a newly stored request owes, one per webhook. Each id
+    /// is derived from the request and the target, so that it is the same
+    /// however often intake is retried.
+    pub fn deliveries(&self, request: &NewRequest, body: &Value) -> Vec<NewDelivery> {
+        self.webhooks
+            .iter()
+            .map(|target| {
+                let delivery_id = delivery_id(&request.request_id, "webhook", target.as_str());
+                let mut event = json!({
+                    "event": "request.received",
+                    "delivery_id": delivery_id,
+                    "reference": request.reference,
+                    "right": request.right,
+                    "policy": request.policy,
+                    "language": request.lang,
+                    "received_at": request.received_at,
+                    "due": request.due_on,
+                });
+                if self.include_answers {
+                    event["answers"] = body["fields"].clone();
+                }
+                NewDelivery {
+                    delivery_id,
+                    channel: "webhook".into(),
+                    target: target.to_string(),
+                    event: "request.received".into(),
+                    body: event.to_string(),
+                }
+            })
+            .collect()
+    }
+}
+
+fn delivery_id(request_id: &str, channel: &str, target: &str) -> String {
+    let digest = Sha256::digest(format!("{request_id}\n{channel}\n{target}"));
+    format!("dlv_{}", &crate::vocabulary::hex(&digest)[..32])
+}
+
+/// How long a claim holds a delivery: longer than one attempt can take.
+const LEASE: Duration = Duration::from_secs(60);
+/// How often the sender looks for deliveries when it found none.
+const IDLE: Duration = Duration::from_millis(250);
+/// Deliveries claimed at a time.
+const CLAIM: usize = 16;
+
+/// The delay before attempt `n + 1` after `n` failed ones: 1 s, doubling,
+/// at most an hour.
+pub fn backoff(failed: u32) -> Duration {
+    Duration::from_secs(1u64 << failed.saturating_sub(1).min(12)).min(Duration::from_secs(3600))
+}
+
+/// Starts the sender on its own connection to `db`; it runs until the
+/// process ends (what it had claimed is claimed again once the lease ends).
+pub fn start(db: &str, settings: Settings) -> Result<(), String> {
+    let backend = database::connect(db)?;
+    let sender = webhook::Sender::new(settings.secret)?;
+    std::thread::Builder::new()
+        .name("notifications".into())
+        .spawn(move || send_loop(backend, sender))
+        .map_err(|e| format!("cannot start the notification sender: {e}"))?;
+    Ok(())
+}
+
+fn send_loop(mut db: Box<dyn Backend>, sender: webhook::Sender) {
+    loop {
+        let now = due::now_millis();
+        let lease = now + LEASE.as_millis() as i64;
+        let claimed = store::claim_deliveries(
+            db.as_mut(),
+            &due::timestamp(now).0,
+            &due::timestamp(lease).0,
+            CLAIM,
+        );
+        let claimed = match claimed {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                println!("notifications: cannot read the outbox ({e}); trying again");
+                std::thread::sleep(IDLE * 4);
+                continue;
+            }
+        };
+        if claimed.is_empty() {
+            std::thread::sleep(IDLE);
+            continue;
+        }
+        for delivery in claimed {
+            let outcome = sender.send(&delivery);
+            record(db.as_mut(), &delivery, outcome);
+        }
+    }
+}
+
+/// Stores what an attempt came to; says so in the log without personal data
+/// (the delivery's id and the target's host only).
+fn record(db: &mut dyn Backend, delivery: &Delivery, outcome: Result<(), String>) {
+    let host = url::Url::parse(&delivery.target)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    let now = due::now_millis();
+    let stored = match &outcome {
+        Ok(()) => store::delivered(db, delivery, &due::timestamp(now).0),
+        Err(e) => {
+            let wait = backoff(delivery.attempts + 1);
+            let next = due::timestamp(now + wait.as_millis() as i64).0;
+            println!(
+                "notifications: {} to {host} failed ({e}); attempt {} again in {} s",
+                delivery.delivery_id,
+                delivery.attempts + 2,
+                wait.as_secs()
+            );
+            store::delivery_failed(db, delivery, &next, e)
+        }
+    };
+    if let Err(e) = stored {
+        // The lease runs out and the delivery is claimed again: at least once.
+        println!(
+            "notifications: cannot record {} ({e}); it will be sent again",
+            delivery.delivery_id
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_an_hour() {
+        let waits: Vec<u64> = (1..=15).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(&waits[..5], &[1, 2, 4, 8, 16]);
+        assert_eq!(waits[14], 3600);
+    }
+
+    #[test]
+    fn a_delivery_id_is_the_same_for_the_same_request_and_target_only() {
+        let a = delivery_id("r1", "webhook", "https://a.example/hook");
+        assert_eq!(a, delivery_id("r1", "webhook", "https://a.example/hook"));
+        assert_ne!(a, delivery_id("r2", "webhook", "https://a.example/hook"));
+        assert_ne!(a, delivery_id("r1", "webhook", "https://b.example/hook"));
+        assert!(a.starts_with("dlv_") && a.len() == 36);
+    }
+}
