@@ -165,6 +165,15 @@ enum Command {
         /// Put the request's answers in the webhooks' body (default: only what finds the request, no personal data).
         #[arg(long)]
         webhook_include_answers: bool,
+        /// Send e-mail through this SMTP server: smtp://host:port (plain, loopback), smtps://host (TLS), smtp://host?tls=required (STARTTLS); user and password from POLICY_SITE_SMTP_USER and POLICY_SITE_SMTP_PASSWORD.
+        #[arg(long)]
+        smtp: Option<String>,
+        /// The address the e-mails come from.
+        #[arg(long)]
+        mail_from: Option<String>,
+        /// Tell this operator of each new request by e-mail (repeatable).
+        #[arg(long)]
+        notify: Vec<String>,
     },
     /// List, show, export and update the rights requests `receive` stored.
     Requests {
@@ -338,6 +347,9 @@ fn main() -> ExitCode {
             due,
             webhook,
             webhook_include_answers,
+            smtp,
+            mail_from,
+            notify,
         } => cmd::receive::run(
             &cli.root,
             &cmd::receive::Settings {
@@ -349,6 +361,9 @@ fn main() -> ExitCode {
                 due,
                 webhooks: webhook,
                 webhook_include_answers,
+                smtp,
+                mail_from,
+                notify,
             },
         ),
         Command::Requests { action } => requests(action),

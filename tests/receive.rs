@@ -1473,3 +1473,228 @@ fn a_store_made_before_the_outbox_upgrades_keeping_its_records_and_notifies_new_
     );
     assert_eq!(references.len(), 2);
 }
+
+// ---------------------------------------------------------------- e-mail
+
+/// A real SMTP server on loopback (Debian's python3-aiosmtpd), keeping what
+/// it receives in a maildir; stopped when dropped.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SmtpServer {
+    fn start() -> SmtpServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 runs: run `bash tests/setup.sh`, which installs python3-aiosmtpd");
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "aiosmtpd did not start: run `bash tests/setup.sh`"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The messages received so far, each as its raw text.
+    fn messages(&self) -> Vec<String> {
+        let new = self.maildir.path().join("mail/new");
+        let mut found: Vec<String> = std::fs::read_dir(&new)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found
+    }
+
+    fn wait_for(&self, count: usize) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let got = self.messages();
+            if got.len() >= count || start.elapsed() > Duration::from_secs(20) {
+                return got;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// A header's value in a raw message (unfolded, not decoded).
+fn header(message: &str, name: &str) -> String {
+    let head = message
+        .split("\n\n")
+        .next()
+        .unwrap_or("")
+        .replace("\r\n", "\n")
+        .replace("\n ", " ");
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// A message's text, its quoted-printable decoded.
+fn mail_text(message: &str) -> String {
+    let message = message.replace("\r\n", "\n");
+    let body = message
+        .split_once("\n\n")
+        .map_or("", |(_, b)| b)
+        .replace("=\n", "");
+    let bytes = body.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            body.get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok()),
+        ) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn operators_are_told_by_mail_and_the_requester_is_acknowledged_in_their_language() {
+    let smtp = SmtpServer::start();
+    let db = Db::sqlite();
+    let receiver = db.start(&[
+        "--smtp",
+        &smtp.url(),
+        "--mail-from",
+        "privacy@policies.example.org",
+        "--notify",
+        "dpo@example.org",
+        "--notify",
+        "support@example.org",
+    ]);
+    let mut french = request(&uuid("mail-fr"));
+    french["lang"] = json!("fr");
+    let answer = receiver.post_json("/requests", &french);
+    assert_eq!(answer.status, 201, "{answer:?}");
+    let reference = answer.json()["reference"].as_str().unwrap().to_string();
+    let due = answer.json()["due"].as_str().unwrap().to_string();
+    let got = smtp.wait_for(3);
+    assert_eq!(got.len(), 3, "{got:?}");
+    let to = |address: &str| -> Vec<&String> {
+        got.iter().filter(|m| header(m, "To") == address).collect()
+    };
+    // The operators, in the site's language (English: no site here).
+    for operator in ["dpo@example.org", "support@example.org"] {
+        let mail = to(operator);
+        assert_eq!(mail.len(), 1, "{got:?}");
+        assert_eq!(header(mail[0], "From"), "privacy@policies.example.org");
+        assert_eq!(
+            header(mail[0], "Subject"),
+            format!("Rights request {reference}: Right of access, due {due}")
+        );
+        let text = mail_text(mail[0]);
+        assert!(
+            text.contains(&format!("policy-site requests show {reference}")),
+            "{text}"
+        );
+        // Not what the requester wrote.
+        assert!(!text.contains("Ana Lima"), "{text}");
+        assert!(
+            header(mail[0], "Message-ID").starts_with("<dlv_"),
+            "{}",
+            mail[0]
+        );
+    }
+    // The requester, in French, with the reference and the due date.
+    let ack = to("ana@example.org");
+    assert_eq!(ack.len(), 1, "{got:?}");
+    assert!(header(ack[0], "Subject").contains(&reference), "{}", ack[0]);
+    let text = mail_text(ack[0]);
+    assert!(
+        text.starts_with("Merci : nous avons reçu votre demande (Droit d'accès)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Sa référence est {reference}")) && text.contains(&due),
+        "{text}"
+    );
+    // A retried post is the same request: nothing is sent twice.
+    assert_eq!(
+        receiver.post_json("/requests", &french).json()["reference"],
+        reference.as_str()
+    );
+    thread::sleep(Duration::from_secs(1));
+    assert_eq!(smtp.messages().len(), 3);
+}
+
+#[test]
+fn mail_settings_that_cannot_work_are_refused_at_start() {
+    let db = Db::sqlite();
+    let refused = |args: &[&str], says: &str| {
+        let out = Command::new(BIN)
+            .args([
+                "receive",
+                "--port",
+                "0",
+                "--db",
+                &db.url,
+                "--allow-origin",
+                SITE,
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    };
+    refused(&["--notify", "dpo@example.org"], "need --smtp");
+    refused(
+        &["--smtp", "smtp://127.0.0.1:2525"],
+        "--smtp needs --mail-from",
+    );
+    refused(
+        &["--smtp", "http://127.0.0.1", "--mail-from", "a@example.org"],
+        "is not an SMTP URL",
+    );
+    refused(
+        &["--smtp", "smtp://127.0.0.1:2525", "--mail-from", "nobody"],
+        "--mail-from `nobody` is not an address",
+    );
+}

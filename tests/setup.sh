@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, only when missing: Debian's Chromium and
-# chromedriver, poppler-utils (pdftotext), java, postgresql, (with npm)
+# chromedriver, poppler-utils (pdftotext), java, postgresql, python3-aiosmtpd
+# (a real SMTP server for the mail tests), (with npm)
 # axe-core and the Nu HTML checker (vnu, run with java), and (with cargo)
 # mdbook, which builds the book in docs/.
 # Starts the PostgreSQL server tests/receive.rs and tests/browser.rs store into
@@ -21,6 +22,7 @@ packages=()
 command -v pdftotext >/dev/null || packages+=(poppler-utils)
 command -v java >/dev/null || packages+=(default-jre-headless)
 [[ -n "$(pg_bin)" ]] || packages+=(postgresql)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || packages+=(python3-aiosmtpd)
 if (( ${#packages[@]} )); then
   $sudo apt-get update
   $sudo apt-get install -y "${packages[@]}"
@@ -60,6 +62,7 @@ missing=()
 [[ -f "$here/browser/node_modules/vnu-jar/build/dist/vnu.jar" ]] || missing+=("vnu-jar (npm, tests/browser)")
 command -v pdftotext >/dev/null || missing+=("pdftotext (apt package poppler-utils)")
 command -v java >/dev/null || missing+=("java (needed by vnu; apt package default-jre-headless)")
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=("aiosmtpd, the SMTP server receive's mail tests send to (apt package python3-aiosmtpd)")
 command -v mdbook >/dev/null || missing+=("mdbook (cargo install --locked mdbook)")
 "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || missing+=("PostgreSQL on 127.0.0.1:$pg_port (apt package postgresql)")
 if (( ${#missing[@]} )); then
@@ -67,4 +70,4 @@ if (( ${#missing[@]} )); then
   printf '  - %s\n' "${missing[@]}" >&2
   exit 1
 fi
-echo "setup: chromium, chromedriver, pdftotext, axe-core, vnu, java, mdbook and PostgreSQL (127.0.0.1:$pg_port) are ready"
+echo "setup: chromium, chromedriver, pdftotext, axe-core, vnu, java, mdbook, aiosmtpd and PostgreSQL (127.0.0.1:$pg_port) are ready"

@@ -26,6 +26,11 @@ pub struct Settings {
     /// URLs each new request is notified to.
     pub webhooks: Vec<String>,
     pub webhook_include_answers: bool,
+    /// The SMTP server, in lettre's URL form; who the mails come from; the
+    /// operators told of each request.
+    pub smtp: Option<String>,
+    pub mail_from: Option<String>,
+    pub notify: Vec<String>,
 }
 
 /// The environment variable holding the webhooks' signing secret (never a
@@ -48,10 +53,37 @@ fn notifications(settings: &Settings) -> Result<notify::Settings, Diagnostic> {
         return Err(fail(format!("--webhook needs a signing secret in {WEBHOOK_SECRET}"))
             .with_hint("set it to a long random value, e.g. `export POLICY_SITE_WEBHOOK_SECRET=$(openssl rand -hex 32)`, and give the receiving end the same"));
     }
+    let mail = match (&settings.smtp, &settings.mail_from) {
+        (None, None) if settings.notify.is_empty() => None,
+        (Some(smtp), Some(from)) => {
+            let user = std::env::var("POLICY_SITE_SMTP_USER").unwrap_or_default();
+            let password = std::env::var("POLICY_SITE_SMTP_PASSWORD").unwrap_or_default();
+            let mail = notify::mail::Settings {
+                smtp: smtp.clone(),
+                credentials: (!user.is_empty()).then_some((user, password)),
+                from: from.clone(),
+                operators: settings.notify.clone(),
+                acknowledge: true,
+            };
+            notify::mail::check(&mail).map_err(fail)?;
+            Some(mail)
+        }
+        (None, _) => {
+            return Err(fail(
+                "--mail-from and --notify need --smtp, the server to send through".into(),
+            ))
+        }
+        (Some(_), None) => {
+            return Err(fail(
+                "--smtp needs --mail-from, the address the e-mails come from".into(),
+            ))
+        }
+    };
     Ok(notify::Settings {
         webhooks,
         include_answers: settings.webhook_include_answers,
         secret: secret.into_bytes(),
+        mail,
     })
 }
 

@@ -118,6 +118,8 @@ pub struct Receiver {
     /// `None` while serving a preview: nothing is kept, only printed.
     store: Option<Store>,
     rights: BTreeSet<String>,
+    /// The rights' labels, for the e-mails.
+    catalogue: crate::rights::Catalogue,
     /// The site's policies, when the receiver runs in the site's folder;
     /// `None` accepts any policy identifier.
     policies: Option<BTreeSet<String>>,
@@ -160,6 +162,7 @@ impl Receiver {
         Receiver {
             store,
             rights: catalogue.ids().into_iter().map(String::from).collect(),
+            catalogue,
             policies: None,
             origins: origins.iter().filter_map(|o| origin_of(o)).collect(),
             due,
@@ -177,6 +180,23 @@ impl Receiver {
             Some(store) => store.ping().await,
             None => Ok(()),
         }
+    }
+
+    /// The notifications a new request owes, worded in the receiver's strings.
+    fn deliveries(&self, new: &NewRequest, body: &Value) -> Vec<store::NewDelivery> {
+        let right = |lang: &str| {
+            self.catalogue
+                .get(&new.right)
+                .and_then(|r| r.label.get(lang).or_else(|| r.label.get("en")).cloned())
+                .unwrap_or_else(|| new.right.clone())
+        };
+        let text = |lang: &str, key: &str| self.text(lang, key);
+        let wording = notify::Wording {
+            text: &text,
+            right: &right,
+            operators: &self.default_lang,
+        };
+        self.notify.deliveries(new, body, &wording)
     }
 
     /// Queue, with each new request, a notification per webhook of `notify`.
@@ -340,7 +360,7 @@ impl Receiver {
             request_id,
             deliveries: Vec::new(),
         };
-        new.deliveries = self.notify.deliveries(&new, &body);
+        new.deliveries = self.deliveries(&new, &body);
         let stored = match &self.store {
             Some(store) => store
                 .save_request(new.clone())

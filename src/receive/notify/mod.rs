@@ -1,5 +1,6 @@
 //! Telling people a request arrived: the outbox and its senders. Intake
-//! queues a delivery per configured webhook in the request's own transaction
+//! queues a delivery per configured webhook, an e-mail per operator and an
+//! acknowledgment to the requester in the request's own transaction
 //! (`deliveries`, below); a sender thread per receiver claims what is due,
 //! sends it, and records the outcome, trying again with a growing delay
 //! until the receiving end answers 2xx. A queued delivery survives a crash
@@ -7,6 +8,7 @@
 //! idempotency key, so that a receiving end can drop a repeat. Several
 //! receivers on one PostgreSQL share the outbox: a claim leases the rows.
 
+pub mod mail;
 pub mod webhook;
 
 use super::database;
@@ -26,17 +28,92 @@ pub struct Settings {
     pub include_answers: bool,
     /// The webhooks' signing secret (`POLICY_SITE_WEBHOOK_SECRET`).
     pub secret: Vec<u8>,
+    /// E-mail over SMTP, when `--smtp` is given.
+    pub mail: Option<mail::Settings>,
+}
+
+/// What the e-mails say, in a language: the receiver's strings.
+pub struct Wording<'a> {
+    /// `receive.<key>` in a language.
+    pub text: &'a dyn Fn(&str, &str) -> String,
+    /// The request's right as a reader knows it, in a language.
+    pub right: &'a dyn Fn(&str) -> String,
+    /// The operators' language: the site's default one.
+    pub operators: &'a str,
+}
+
+impl Wording<'_> {
+    /// `receive.<key>` in `lang`, its `{…}` filled in from the request.
+    fn fill(&self, key: &str, lang: &str, request: &NewRequest) -> String {
+        (self.text)(lang, key)
+            .replace("{reference}", &request.reference)
+            .replace("{right}", &(self.right)(lang))
+            .replace("{policy}", &request.policy)
+            .replace("{language}", &request.lang)
+            .replace("{received}", request.received_at.get(..10).unwrap_or(""))
+            .replace("{due}", &request.due_on)
+    }
 }
 
 impl Settings {
     pub fn is_empty(&self) -> bool {
-        self.webhooks.is_empty()
+        self.webhooks.is_empty() && self.mail.is_none()
     }
 
     /// The deliveries a newly stored request owes, one per webhook. Each id
     /// is derived from the request and the target, so that it is the same
     /// however often intake is retried.
-    pub fn deliveries(&self, request: &NewRequest, body: &Value) -> Vec<NewDelivery> {
+    pub fn deliveries(
+        &self,
+        request: &NewRequest,
+        body: &Value,
+        wording: &Wording,
+    ) -> Vec<NewDelivery> {
+        let mut deliveries = self.webhook_deliveries(request, body);
+        if let Some(mail) = &self.mail {
+            let mut message = |event: &str, to: &str, lang: &str, subject: &str, text: &str| {
+                let delivery_id = delivery_id(&request.request_id, event, to);
+                let body = json!({
+                    "to": to,
+                    "subject": wording.fill(subject, lang, request),
+                    "text": wording.fill(text, lang, request),
+                });
+                deliveries.push(NewDelivery {
+                    delivery_id,
+                    channel: "mail".into(),
+                    target: to.into(),
+                    event: event.into(),
+                    body: body.to_string(),
+                });
+            };
+            for operator in &mail.operators {
+                let lang = wording.operators;
+                message(
+                    "request.received",
+                    operator,
+                    lang,
+                    "mail_notify_subject",
+                    "mail_notify_text",
+                );
+            }
+            let requester = body["fields"]["email"]
+                .as_str()
+                .filter(|a| mail::is_address(a));
+            if let Some(address) = requester.filter(|_| mail.acknowledge) {
+                let lang = request.lang.as_str();
+                message(
+                    "request.acknowledged",
+                    address,
+                    lang,
+                    "mail_ack_subject",
+                    "mail_ack_text",
+                );
+            }
+        }
+        deliveries
+    }
+
+    fn webhook_deliveries(&self, request: &NewRequest, body: &Value) -> Vec<NewDelivery> {
         self.webhooks
             .iter()
             .map(|target| {
@@ -66,8 +143,10 @@ impl Settings {
     }
 }
 
-fn delivery_id(request_id: &str, channel: &str, target: &str) -> String {
-    let digest = Sha256::digest(format!("{request_id}\n{channel}\n{target}"));
+/// Derived from the request, what the delivery is (`webhook`, or a mail's
+/// event) and where it goes.
+fn delivery_id(request_id: &str, kind: &str, target: &str) -> String {
+    let digest = Sha256::digest(format!("{request_id}\n{kind}\n{target}"));
     format!("dlv_{}", &crate::vocabulary::hex(&digest)[..32])
 }
 
@@ -88,15 +167,35 @@ pub fn backoff(failed: u32) -> Duration {
 /// process ends (what it had claimed is claimed again once the lease ends).
 pub fn start(db: &str, settings: Settings) -> Result<(), String> {
     let backend = database::connect(db)?;
-    let sender = webhook::Sender::new(settings.secret)?;
+    let senders = Senders {
+        webhook: webhook::Sender::new(settings.secret)?,
+        mail: settings.mail.map(mail::Sender::new).transpose()?,
+    };
     std::thread::Builder::new()
         .name("notifications".into())
-        .spawn(move || send_loop(backend, sender))
+        .spawn(move || send_loop(backend, senders))
         .map_err(|e| format!("cannot start the notification sender: {e}"))?;
     Ok(())
 }
 
-fn send_loop(mut db: Box<dyn Backend>, sender: webhook::Sender) {
+/// One sender per channel.
+struct Senders {
+    webhook: webhook::Sender,
+    mail: Option<mail::Sender>,
+}
+
+impl Senders {
+    fn send(&self, delivery: &Delivery) -> Result<(), String> {
+        match (delivery.channel.as_str(), &self.mail) {
+            ("webhook", _) => self.webhook.send(delivery),
+            ("mail", Some(mail)) => mail.send(delivery),
+            ("mail", None) => Err("no --smtp is set to send e-mail with".into()),
+            (other, _) => Err(format!("no sender for `{other}`")),
+        }
+    }
+}
+
+fn send_loop(mut db: Box<dyn Backend>, sender: Senders) {
     loop {
         let now = due::now_millis();
         let lease = now + LEASE.as_millis() as i64;
@@ -126,12 +225,15 @@ fn send_loop(mut db: Box<dyn Backend>, sender: webhook::Sender) {
 }
 
 /// Stores what an attempt came to; says so in the log without personal data
-/// (the delivery's id and the target's host only).
+/// (the delivery's id and a webhook's host; never a mail's address).
 fn record(db: &mut dyn Backend, delivery: &Delivery, outcome: Result<(), String>) {
-    let host = url::Url::parse(&delivery.target)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_default();
+    let host = match delivery.channel.as_str() {
+        "webhook" => url::Url::parse(&delivery.target)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default(),
+        channel => channel.to_string(),
+    };
     let now = due::now_millis();
     let stored = match &outcome {
         Ok(()) => store::delivered(db, delivery, &due::timestamp(now).0),
