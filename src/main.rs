@@ -174,6 +174,12 @@ enum Command {
         /// Tell this operator of each new request by e-mail (repeatable).
         #[arg(long)]
         notify: Vec<String>,
+        /// The receiver's public address (e.g. https://privacy.example.org/): the acknowledgment then carries a link that confirms the requester's e-mail address.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// How long that link works, in hours.
+        #[arg(long, default_value_t = 72)]
+        verify_link_hours: u64,
     },
     /// List, show, export and update the rights requests `receive` stored.
     Requests {
@@ -350,6 +356,8 @@ fn main() -> ExitCode {
             smtp,
             mail_from,
             notify,
+            public_url,
+            verify_link_hours,
         } => cmd::receive::run(
             &cli.root,
             &cmd::receive::Settings {
@@ -364,6 +372,8 @@ fn main() -> ExitCode {
                 smtp,
                 mail_from,
                 notify,
+                public_url,
+                verify_link_hours,
             },
         ),
         Command::Requests { action } => requests(action),

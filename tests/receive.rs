@@ -1698,3 +1698,126 @@ fn mail_settings_that_cannot_work_are_refused_at_start() {
         "--mail-from `nobody` is not an address",
     );
 }
+
+/// The link a mail's text carries under `public`, and its token.
+fn verification_token(text: &str, public: &str) -> String {
+    let at = text
+        .find(&format!("{public}verify/"))
+        .unwrap_or_else(|| panic!("no link in {text}"));
+    text[at + public.len() + "verify/".len()..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
+fn get(port: u16, path: &str) -> Answer {
+    exchange(port, "GET", path, &[("Accept-Language", "fr")], b"")
+}
+
+#[test]
+fn the_requester_confirms_their_address_by_the_link_once_and_a_forged_one_changes_nothing() {
+    let smtp = SmtpServer::start();
+    let db = Db::sqlite();
+    let public = "https://privacy.example.org/";
+    let receiver = db.start(&[
+        "--smtp",
+        &smtp.url(),
+        "--mail-from",
+        "privacy@policies.example.org",
+        "--public-url",
+        "https://privacy.example.org",
+    ]);
+    let answer = receiver.post_json("/requests", &request(&uuid("verify-me")));
+    let reference = answer.json()["reference"].as_str().unwrap().to_string();
+    let mail = smtp.wait_for(1);
+    let text = mail_text(&mail[0]);
+    assert!(text.contains("it works once, until"), "{text}");
+    let token = verification_token(&text, public);
+    assert_eq!(token.len(), 64, "{text}");
+    let port = receiver.0.port;
+    let status = || {
+        stored_requests(&db)[0]["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Following the link (as a mail scanner would) changes nothing.
+    let page = get(port, &format!("/verify/{token}"));
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(
+        page.body.contains("<form method=\"post\">") && page.body.contains(&reference),
+        "{page:?}"
+    );
+    assert!(
+        page.body.contains("lang=\"fr\""),
+        "in the visitor's language: {page:?}"
+    );
+    assert_eq!(status(), "received");
+    // A forged or malformed token: nothing.
+    let forged = "ab".repeat(32);
+    assert_eq!(
+        exchange(port, "POST", &format!("/verify/{forged}"), &[], b"").status,
+        404
+    );
+    assert_eq!(
+        exchange(port, "POST", "/verify/not-a-token", &[], b"").status,
+        404
+    );
+    assert_eq!(status(), "received");
+    // The button confirms, once, with the evidence recorded.
+    let confirmed = exchange(port, "POST", &format!("/verify/{token}"), &[], b"");
+    assert_eq!(confirmed.status, 200, "{confirmed:?}");
+    assert!(confirmed.body.contains("id=\"verified\""), "{confirmed:?}");
+    assert_eq!(status(), "identity_verified");
+    let shown =
+        String::from_utf8(policy_site(&["requests", "show", &reference, "--db", &db.url]).stdout)
+            .unwrap();
+    assert!(
+        shown.contains("the requester confirmed ana@example.org by the link sent there"),
+        "{shown}"
+    );
+    let again = exchange(port, "POST", &format!("/verify/{token}"), &[], b"");
+    assert_eq!(again.status, 410, "{again:?}");
+    // The store keeps the token's hash, never the token (nor the link).
+    let raw = std::fs::read(&db.url).unwrap();
+    assert!(
+        !raw.windows(64).any(|w| w == token.as_bytes()),
+        "the token is in the store"
+    );
+}
+
+#[test]
+fn an_expired_verification_link_is_refused() {
+    let smtp = SmtpServer::start();
+    let db = Db::sqlite();
+    let receiver = db.start(&[
+        "--smtp",
+        &smtp.url(),
+        "--mail-from",
+        "privacy@policies.example.org",
+        "--public-url",
+        "https://privacy.example.org/",
+        "--verify-link-hours",
+        "0",
+    ]);
+    assert_eq!(
+        receiver
+            .post_json("/requests", &request(&uuid("too-late")))
+            .status,
+        201
+    );
+    let token = verification_token(
+        &mail_text(&smtp.wait_for(1)[0]),
+        "https://privacy.example.org/",
+    );
+    let late = exchange(
+        receiver.0.port,
+        "POST",
+        &format!("/verify/{token}"),
+        &[],
+        b"",
+    );
+    assert_eq!(late.status, 410, "{late:?}");
+    assert!(late.body.contains("expired"), "{late:?}");
+    assert_eq!(stored_requests(&db)[0]["status"], "received");
+}

@@ -31,11 +31,34 @@ pub struct Settings {
     pub smtp: Option<String>,
     pub mail_from: Option<String>,
     pub notify: Vec<String>,
+    /// Where the receiver is reached from outside, for verification links.
+    pub public_url: Option<String>,
+    pub verify_link_hours: u64,
 }
 
 /// The environment variable holding the webhooks' signing secret (never a
 /// command-line argument: those show in `ps` and shell histories).
 pub const WEBHOOK_SECRET: &str = "POLICY_SITE_WEBHOOK_SECRET";
+
+/// `--public-url`, parsed, as a folder (ending in `/`) links are made under.
+fn public_url(settings: &Settings) -> Result<Option<url::Url>, Diagnostic> {
+    let Some(given) = &settings.public_url else {
+        return Ok(None);
+    };
+    let mut url = url::Url::parse(given)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| {
+            Diagnostic::command(
+                "policy-site receive",
+                format!("--public-url `{given}` is not an http(s) URL"),
+            )
+        })?;
+    if !url.path().ends_with('/') {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    Ok(Some(url))
+}
 
 /// The notification settings, or why they cannot be used.
 fn notifications(settings: &Settings) -> Result<notify::Settings, Diagnostic> {
@@ -54,7 +77,7 @@ fn notifications(settings: &Settings) -> Result<notify::Settings, Diagnostic> {
             .with_hint("set it to a long random value, e.g. `export POLICY_SITE_WEBHOOK_SECRET=$(openssl rand -hex 32)`, and give the receiving end the same"));
     }
     let mail = match (&settings.smtp, &settings.mail_from) {
-        (None, None) if settings.notify.is_empty() => None,
+        (None, None) if settings.notify.is_empty() && settings.public_url.is_none() => None,
         (Some(smtp), Some(from)) => {
             let user = std::env::var("POLICY_SITE_SMTP_USER").unwrap_or_default();
             let password = std::env::var("POLICY_SITE_SMTP_PASSWORD").unwrap_or_default();
@@ -64,13 +87,16 @@ fn notifications(settings: &Settings) -> Result<notify::Settings, Diagnostic> {
                 from: from.clone(),
                 operators: settings.notify.clone(),
                 acknowledge: true,
+                public_url: public_url(settings)?,
+                link_lifetime: std::time::Duration::from_secs(settings.verify_link_hours * 3600),
             };
             notify::mail::check(&mail).map_err(fail)?;
             Some(mail)
         }
         (None, _) => {
             return Err(fail(
-                "--mail-from and --notify need --smtp, the server to send through".into(),
+                "--mail-from, --notify and --public-url need --smtp, the server to send through"
+                    .into(),
             ))
         }
         (Some(_), None) => {

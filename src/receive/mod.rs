@@ -173,6 +173,43 @@ impl Receiver {
         }
     }
 
+    /// The page a verification link opens (`confirm`: its button's post),
+    /// in the visitor's language.
+    pub async fn verification(&self, token: &str, confirm: bool, lang: &str) -> Answer {
+        let lang = self.lang(lang).to_string();
+        let well_formed = token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit());
+        let found = match (&self.store, well_formed) {
+            (Some(store), true) => {
+                let at = due::now().0;
+                store.verify(&notify::token_hash(token), &at, confirm).await
+            }
+            _ => Ok(store::Verified::Unknown),
+        };
+        let page = |status, html| Answer::Page(status, html);
+        match found {
+            Ok(store::Verified::Valid(reference)) => {
+                page(200, page::verify(self, &lang, &reference))
+            }
+            Ok(store::Verified::Confirmed(reference)) => {
+                self.say("a requester confirmed their address".into());
+                page(200, page::verified(self, &lang, Some(&reference), ""))
+            }
+            Ok(store::Verified::Used) => {
+                page(410, page::verified(self, &lang, None, "verify_used"))
+            }
+            Ok(store::Verified::Expired) => {
+                page(410, page::verified(self, &lang, None, "verify_expired"))
+            }
+            Ok(store::Verified::Unknown) => {
+                page(404, page::verified(self, &lang, None, "verify_unknown"))
+            }
+            Err(_) => page(
+                503,
+                page::refused(self, &lang, &self.text(&lang, "refused_unavailable")),
+            ),
+        }
+    }
+
     /// Whether records can be kept now: the store's writer and its database
     /// answer (a preview, which keeps nothing, is always healthy).
     pub async fn health(&self) -> Result<(), String> {
@@ -183,7 +220,11 @@ impl Receiver {
     }
 
     /// The notifications a new request owes, worded in the receiver's strings.
-    fn deliveries(&self, new: &NewRequest, body: &Value) -> Vec<store::NewDelivery> {
+    fn deliveries(
+        &self,
+        new: &NewRequest,
+        body: &Value,
+    ) -> (Vec<store::NewDelivery>, Option<store::NewVerification>) {
         let right = |lang: &str| {
             self.catalogue
                 .get(&new.right)
@@ -359,8 +400,9 @@ impl Receiver {
             payload: body.to_string(),
             request_id,
             deliveries: Vec::new(),
+            verification: None,
         };
-        new.deliveries = self.deliveries(&new, &body);
+        (new.deliveries, new.verification) = self.deliveries(&new, &body);
         let stored = match &self.store {
             Some(store) => store
                 .save_request(new.clone())

@@ -1,6 +1,8 @@
 //! The pages the receiver answers a form posted without JavaScript with,
 //! in the visitor's language: the reference and due date with a link back
-//! to the site, or why the request was refused. Plain HTML without script
+//! to the site, or why the request was refused; and the page a verification
+//! link opens, whose one button confirms (a GET changes nothing: mail
+//! scanners follow links). Plain HTML without script
 //! or style (served with a CSP that allows neither).
 
 use super::Receiver;
@@ -64,4 +66,35 @@ pub fn refused(receiver: &Receiver, lang: &str, message: &str) -> String {
         back = escape_html(&receiver.text(lang, "refused_back")),
     );
     document(lang, &receiver.text(lang, "refused_title"), &main)
+}
+
+/// The page a verification link opens: one button, posting to itself.
+pub fn verify(receiver: &Receiver, lang: &str, reference: &str) -> String {
+    let t = |key: &str| receiver.text(lang, key).replace("{reference}", reference);
+    let main = format!(
+        "<p>{text}</p>\n<form method=\"post\"><button type=\"submit\">{button}</button></form>\n",
+        text = escape_html(&t("verify_text")),
+        button = escape_html(&t("verify_button")),
+    );
+    document(lang, &t("verify_title"), &main)
+}
+
+/// What a used link says: confirmed, or why it cannot be (`verify_used`…).
+pub fn verified(receiver: &Receiver, lang: &str, reference: Option<&str>, problem: &str) -> String {
+    match reference {
+        Some(reference) => {
+            let text = receiver
+                .text(lang, "verified_text")
+                .replace("{reference}", reference);
+            let main = format!("<p id=\"verified\">{}</p>\n", escape_html(&text));
+            document(lang, &receiver.text(lang, "verified_title"), &main)
+        }
+        None => {
+            let main = format!(
+                "<p id=\"error\">{}</p>\n",
+                escape_html(&receiver.text(lang, problem))
+            );
+            document(lang, &receiver.text(lang, "verify_failed_title"), &main)
+        }
+    }
 }

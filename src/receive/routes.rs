@@ -8,7 +8,7 @@ use super::{
 };
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ORIGIN, REFERER};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -66,9 +66,36 @@ pub fn app(receiver: Arc<Receiver>) -> Router {
     };
     Router::new()
         .route("/health", get(health))
+        .route("/verify/{token}", get(verify_link).post(confirm_link))
         .with_state(receiver.clone())
         .merge(router(receiver, ""))
         .fallback(not_found)
+}
+
+/// `GET /verify/<token>`: the page with the button; changes nothing.
+async fn verify_link(
+    State(receiver): State<Arc<Receiver>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    reply(
+        receiver
+            .verification(&token, false, &language(&headers))
+            .await,
+    )
+}
+
+/// `POST /verify/<token>`: the button, which confirms.
+async fn confirm_link(
+    State(receiver): State<Arc<Receiver>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    reply(
+        receiver
+            .verification(&token, true, &language(&headers))
+            .await,
+    )
 }
 
 /// `GET /health`, for a container's health check or a load balancer: 200

@@ -78,7 +78,8 @@ CREATE INDEX consents_by_consent_id ON consents (consent_id, seq);
 ";
 
 /// The outbox: each notification a stored request owes, written in the
-/// request's own transaction and kept until a receiver has delivered it.
+/// request's own transaction and kept until a receiver has delivered it;
+/// and the requesters' verification links, by the SHA-256 of their token.
 /// Times are RFC 3339 UTC text (they sort as text); `claimed_until` is the
 /// lease of the receiver sending it, so two never send one at once.
 const SCHEMA_V2: &str = "
@@ -97,6 +98,14 @@ CREATE TABLE deliveries (
     last_error TEXT
 );
 CREATE INDEX deliveries_waiting ON deliveries (delivered_at, next_at);
+CREATE TABLE verifications (
+    token_hash TEXT NOT NULL UNIQUE,
+    request_id TEXT NOT NULL REFERENCES requests (request_id),
+    address TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
 ";
 
 pub fn schema(seq: &str) -> Vec<String> {
@@ -129,6 +138,29 @@ pub struct NewRequest {
     pub payload: String,
     /// The notifications it owes, queued with it.
     pub deliveries: Vec<NewDelivery>,
+    /// The link that confirms the requester's address, when one is sent.
+    pub verification: Option<NewVerification>,
+}
+
+/// A verification link's token (hashed: the store never holds the link).
+#[derive(Debug, Clone)]
+pub struct NewVerification {
+    pub token_hash: String,
+    /// The address the link is sent to: what its use proves.
+    pub address: String,
+    pub expires_at: String,
+}
+
+/// What a verification token comes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// Valid and unused: the request it would confirm (a look, not a use).
+    Valid(String),
+    /// Just used: the request is now `identity_verified`.
+    Confirmed(String),
+    Used,
+    Expired,
+    Unknown,
 }
 
 /// A notification to queue: where it goes and what it says.
@@ -174,6 +206,13 @@ pub struct NewConsent {
 )]
 enum Job {
     Write(Write),
+    /// Looks a verification token up (`at`), or uses it (`confirm`).
+    Verify {
+        token_hash: String,
+        at: String,
+        confirm: bool,
+        reply: oneshot::Sender<Result<Verified, String>>,
+    },
     /// A health check: the writer answers once its database does.
     Ping(oneshot::Sender<Result<(), String>>),
 }
@@ -247,6 +286,25 @@ impl Store {
             .await
     }
 
+    /// What a verification token comes to at `at`; with `confirm`, uses it.
+    pub async fn verify(
+        &self,
+        token_hash: &str,
+        at: &str,
+        confirm: bool,
+    ) -> Result<Verified, String> {
+        let stopped = || "the store has stopped".to_string();
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Verify {
+            token_hash: token_hash.into(),
+            at: at.into(),
+            confirm,
+            reply,
+        };
+        self.jobs.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
     /// Whether the writer and its database answer (`GET /health`).
     pub async fn ping(&self) -> Result<(), String> {
         let stopped = || "the store has stopped".to_string();
@@ -279,6 +337,14 @@ fn write_loop(mut db: Box<dyn Backend>, mut queue: mpsc::Receiver<Job>) {
             match job {
                 Job::Ping(reply) => {
                     let _ = reply.send(db.rows("SELECT CAST('ok' AS TEXT)", &[]).map(|_| ()));
+                }
+                Job::Verify {
+                    token_hash,
+                    at,
+                    confirm,
+                    reply,
+                } => {
+                    let _ = reply.send(verify(db.as_mut(), &token_hash, &at, confirm));
                 }
                 Job::Write(write) => jobs.push(write),
             }
@@ -395,6 +461,19 @@ fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<Receipt, Strin
             .ok_or_else(|| "the request vanished".to_string());
     }
     add_event(db, &r.request_id, "received", &r.received_at, "")?;
+    if let Some(v) = &r.verification {
+        db.execute(
+            "INSERT INTO verifications (token_hash, request_id, address, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                Some(v.token_hash.clone()),
+                Some(r.request_id.clone()),
+                Some(v.address.clone()),
+                Some(r.received_at.clone()),
+                Some(v.expires_at.clone()),
+            ],
+        )?;
+    }
     for d in &r.deliveries {
         db.execute(
             "INSERT INTO deliveries (delivery_id, channel, target, event, body, created_at, \
@@ -701,4 +780,65 @@ pub fn delivery_failed(
         ],
     )
     .map(|_| ())
+}
+
+/// Looks a token up and, with `confirm`, uses it: once, before it expires,
+/// moving a `received` request to `identity_verified` with the evidence
+/// (the address the link was sent to, and when it was followed).
+fn verify(
+    db: &mut dyn Backend,
+    token_hash: &str,
+    at: &str,
+    confirm: bool,
+) -> Result<Verified, String> {
+    db.begin_write()?;
+    let done = (|| {
+        let rows = db.rows(
+            "SELECT v.request_id, v.address, v.expires_at, v.used_at, r.reference, r.status \
+             FROM verifications v JOIN requests r ON r.request_id = v.request_id \
+             WHERE v.token_hash = $1",
+            &[Some(token_hash.into())],
+        )?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(Verified::Unknown);
+        };
+        let mut cells = row.into_iter().map(Option::unwrap_or_default);
+        let mut next = || cells.next().unwrap_or_default();
+        let (request_id, address, expires_at, used_at, reference, status) =
+            (next(), next(), next(), next(), next(), next());
+        if !used_at.is_empty() {
+            return Ok(Verified::Used);
+        }
+        if expires_at.as_str() <= at {
+            return Ok(Verified::Expired);
+        }
+        if !confirm {
+            return Ok(Verified::Valid(reference));
+        }
+        db.execute(
+            "UPDATE verifications SET used_at = $1 WHERE token_hash = $2",
+            &[Some(at.into()), Some(token_hash.into())],
+        )?;
+        if status == "received" {
+            db.execute(
+                "UPDATE requests SET status = 'identity_verified' WHERE request_id = $1",
+                &[Some(request_id.clone())],
+            )?;
+        }
+        // (A request already further on keeps its status; the evidence is kept.)
+        let now_status = if status == "received" {
+            "identity_verified"
+        } else {
+            status.as_str()
+        };
+        add_event(
+            db,
+            &request_id,
+            now_status,
+            at,
+            &format!("the requester confirmed {address} by the link sent there"),
+        )?;
+        Ok(Verified::Confirmed(reference))
+    })();
+    finish(db, done)
 }

@@ -23,6 +23,11 @@ pub struct Settings {
     pub operators: Vec<String>,
     /// Whether the requester gets an acknowledgment at the address given.
     pub acknowledge: bool,
+    /// `--public-url`: where the receiver is reached from outside; the
+    /// acknowledgment then carries a link confirming the address.
+    pub public_url: Option<url::Url>,
+    /// How long a verification link works.
+    pub link_lifetime: std::time::Duration,
 }
 
 /// Whether `text` is one e-mail address a mail can go to.

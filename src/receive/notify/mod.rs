@@ -13,7 +13,7 @@ pub mod webhook;
 
 use super::database;
 use super::due;
-use super::store::{self, Backend, Delivery, NewDelivery, NewRequest};
+use super::store::{self, Backend, Delivery, NewDelivery, NewRequest, NewVerification};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -63,20 +63,24 @@ impl Settings {
     /// The deliveries a newly stored request owes, one per webhook. Each id
     /// is derived from the request and the target, so that it is the same
     /// however often intake is retried.
+    /// With the acknowledgment, the link that confirms the requester's
+    /// address when `--public-url` is set: its token goes in the mail, its
+    /// hash in the store.
     pub fn deliveries(
         &self,
         request: &NewRequest,
         body: &Value,
         wording: &Wording,
-    ) -> Vec<NewDelivery> {
+    ) -> (Vec<NewDelivery>, Option<NewVerification>) {
         let mut deliveries = self.webhook_deliveries(request, body);
+        let mut verification = None;
         if let Some(mail) = &self.mail {
-            let mut message = |event: &str, to: &str, lang: &str, subject: &str, text: &str| {
+            let mut message = |event: &str, to: &str, lang: &str, subject: &str, text: String| {
                 let delivery_id = delivery_id(&request.request_id, event, to);
                 let body = json!({
                     "to": to,
                     "subject": wording.fill(subject, lang, request),
-                    "text": wording.fill(text, lang, request),
+                    "text": text,
                 });
                 deliveries.push(NewDelivery {
                     delivery_id,
@@ -88,12 +92,13 @@ impl Settings {
             };
             for operator in &mail.operators {
                 let lang = wording.operators;
+                let text = wording.fill("mail_notify_text", lang, request);
                 message(
                     "request.received",
                     operator,
                     lang,
                     "mail_notify_subject",
-                    "mail_notify_text",
+                    text,
                 );
             }
             let requester = body["fields"]["email"]
@@ -101,16 +106,25 @@ impl Settings {
                 .filter(|a| mail::is_address(a));
             if let Some(address) = requester.filter(|_| mail.acknowledge) {
                 let lang = request.lang.as_str();
+                let mut text = wording.fill("mail_ack_text", lang, request);
+                if let Some((link, new)) = verification_link(mail, address) {
+                    let expires = new.expires_at.get(..10).unwrap_or("").to_string();
+                    let verify = (wording.text)(lang, "mail_ack_verify")
+                        .replace("{link}", &link)
+                        .replace("{expires}", &expires);
+                    text = format!("{text}\n\n{verify}");
+                    verification = Some(new);
+                }
                 message(
                     "request.acknowledged",
                     address,
                     lang,
                     "mail_ack_subject",
-                    "mail_ack_text",
+                    text,
                 );
             }
         }
-        deliveries
+        (deliveries, verification)
     }
 
     fn webhook_deliveries(&self, request: &NewRequest, body: &Value) -> Vec<NewDelivery> {
@@ -141,6 +155,30 @@ impl Settings {
             })
             .collect()
     }
+}
+
+/// A fresh link under `--public-url` (`…/verify/<token>`), and what the
+/// store keeps of it; none without a public URL or a source of randomness.
+fn verification_link(mail: &mail::Settings, address: &str) -> Option<(String, NewVerification)> {
+    let public = mail.public_url.as_ref()?;
+    let mut token = [0u8; 32];
+    getrandom::fill(&mut token).ok()?;
+    let token = crate::vocabulary::hex(&token);
+    let link = public.join(&format!("verify/{token}")).ok()?;
+    let expires = due::now_millis() + mail.link_lifetime.as_millis() as i64;
+    Some((
+        link.to_string(),
+        NewVerification {
+            token_hash: token_hash(&token),
+            address: address.into(),
+            expires_at: due::timestamp(expires).0,
+        },
+    ))
+}
+
+/// What the store keeps of a verification token.
+pub fn token_hash(token: &str) -> String {
+    crate::vocabulary::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Derived from the request, what the delivery is (`webhook`, or a mail's
