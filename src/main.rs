@@ -240,15 +240,25 @@ enum RequestsAction {
         #[arg(long, value_enum, default_value = "csv")]
         format: cmd::requests::Format,
     },
+    /// Give a request more time, once, as its jurisdiction allows (GDPR: two more months; California: 45 more days), before it is due; the requester is told why by mail.
+    Extend {
+        /// Its reference (REQ-…) or request id.
+        reference: String,
+        /// Why more time is needed (told to the requester).
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
     /// Record a request's new status: received, identity_verified, completed or refused.
     SetStatus {
         /// Its reference (REQ-…) or request id.
         reference: String,
         /// The new status: received, identity_verified, completed or refused.
         status: String,
-        /// Why, for the history (e.g. the reason for a refusal).
-        #[arg(long, default_value = "")]
-        note: String,
+        /// Why, for the history; for a refusal, the reason the requester is told (required).
+        #[arg(long, alias = "note", default_value = "")]
+        reason: String,
         #[command(flatten)]
         db: DbArg,
     },
@@ -411,9 +421,14 @@ fn requests(action: RequestsAction) -> Result<(), policy_site::error::Diagnostic
         RequestsAction::SetStatus {
             reference,
             status,
-            note,
+            reason,
             db,
-        } => r::set_status(&db.db, &reference, &status, &note),
+        } => r::set_status(&db.db, &reference, &status, &reason),
+        RequestsAction::Extend {
+            reference,
+            reason,
+            db,
+        } => r::extend(&db.db, &reference, &reason),
     }
 }
 

@@ -1821,3 +1821,112 @@ fn an_expired_verification_link_is_refused() {
     assert!(late.body.contains("expired"), "{late:?}");
     assert_eq!(stored_requests(&db)[0]["status"], "received");
 }
+
+#[test]
+fn an_extension_and_a_refusal_carry_their_reason_to_the_requester_within_the_law() {
+    let smtp = SmtpServer::start();
+    let db = Db::sqlite();
+    let receiver = db.start(&[
+        "--smtp",
+        &smtp.url(),
+        "--mail-from",
+        "privacy@policies.example.org",
+    ]);
+    let first = receiver
+        .post_json("/requests", &request(&uuid("extend-me")))
+        .json();
+    let (reference, due) = (
+        first["reference"].as_str().unwrap().to_string(),
+        first["due"].as_str().unwrap().to_string(),
+    );
+    smtp.wait_for(1);
+    let requests = |args: &[&str]| {
+        let mut all = vec!["requests"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--db", &db.url]);
+        policy_site(&all)
+    };
+    // An extension needs its reason.
+    let bare = requests(&["extend", &reference]);
+    assert_eq!(bare.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bare.stderr).contains("needs its reason"));
+    let extended = requests(&[
+        "extend",
+        &reference,
+        "--reason",
+        "The request covers ten years of records.",
+    ]);
+    assert!(extended.status.success(), "{extended:?}");
+    // GDPR: two more months from the first due date.
+    let first_due: Date = due.parse().unwrap();
+    let new_due = Period::Months(2).due(first_due).to_string();
+    let stored = stored_requests(&db);
+    assert_eq!(stored[0]["due_on"], new_due.as_str());
+    // Once only.
+    let again = requests(&["extend", &reference, "--reason", "Still more."]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("extended already"),
+        "{again:?}"
+    );
+    let mails = smtp.wait_for(2);
+    let told = mails
+        .iter()
+        .map(|m| mail_text(m))
+        .find(|t| t.contains("We need more time"))
+        .expect("the extension is told");
+    assert!(
+        told.contains(&format!("we will answer by {new_due}"))
+            && told.contains("ten years of records"),
+        "{told}"
+    );
+    // A refusal without a reason is an error; with one, it is told.
+    let bare = requests(&["set-status", &reference, "refused"]);
+    assert_eq!(bare.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bare.stderr).contains("a refusal needs its reason"),
+        "{bare:?}"
+    );
+    assert_eq!(stored_requests(&db)[0]["status"], "received");
+    let refused = requests(&[
+        "set-status",
+        &reference,
+        "refused",
+        "--reason",
+        "The same request was answered last week.",
+    ]);
+    assert!(refused.status.success(), "{refused:?}");
+    let mails = smtp.wait_for(3);
+    let told = mails
+        .iter()
+        .map(|m| mail_text(m))
+        .find(|t| t.contains("We cannot act"))
+        .expect("the refusal is told");
+    assert!(
+        told.contains("answered last week") && told.contains("lodge a complaint"),
+        "{told}"
+    );
+    let shown = String::from_utf8(requests(&["show", &reference]).stdout).unwrap();
+    assert!(
+        shown.contains("extended") && shown.contains("answered last week"),
+        "{shown}"
+    );
+    // California allows 45 days; a jurisdiction with no known extension refuses.
+    let db = Db::sqlite();
+    let quebec = db.start(&["--jurisdiction", "quebec"]);
+    let reference = quebec
+        .post_json("/requests", &request(&uuid("quebec")))
+        .json()["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refused = policy_site(&[
+        "requests", "extend", &reference, "--reason", "Complex.", "--db", &db.url,
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("no extension is known for the jurisdiction `quebec`"),
+        "{refused:?}"
+    );
+}

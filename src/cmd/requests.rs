@@ -1,10 +1,13 @@
 //! `policy-site requests` and `policy-site consents`: what operators do with
 //! the receipts `receive` stored (same `--db`): list, show, export (CSV or
-//! JSON Lines, overdue requests marked) and record a request's status.
+//! JSON Lines, overdue requests marked), record a request's status, and
+//! extend its deadline. A refusal and an extension carry their reason,
+//! which the requester is told by mail: queued in the store's outbox, sent
+//! by a `receive` that has `--smtp`.
 
 use crate::error::{Diagnostic, Diagnostics};
 use crate::receive::store::{self, Backend, StoredRequest, STATUSES};
-use crate::receive::{database, due};
+use crate::receive::{database, due, notify};
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -195,14 +198,129 @@ pub fn set_status(db: &str, key: &str, status: &str, note: &str) -> Result<(), D
             ),
         ));
     }
-    let at = due::now().0;
-    let changed =
-        store::set_status(open(db)?.as_mut(), key, status, &at, note).map_err(|e| failed(db, e))?;
-    if !changed {
-        return Err(failed(db, format!("no request has the reference `{key}`")));
+    if status == "refused" && note.trim().is_empty() {
+        return Err(Diagnostic::new(
+            super::receive::shown(db),
+            "a refusal needs its reason: the requester is told it",
+        )
+        .with_hint("add --reason \"…\" (for instance, why the request is manifestly unfounded or excessive)")
+        .into());
     }
-    println!("{key}: {status} at {at}");
+    let at = due::now().0;
+    let mut store = open(db)?;
+    let found = store::request(store.as_mut(), key, &at[..10]).map_err(|e| failed(db, e))?;
+    let Some((request, _)) = found else {
+        return Err(failed(db, format!("no request has the reference `{key}`")));
+    };
+    let tell = (status == "refused")
+        .then(|| tell("refused", &request, note, &at))
+        .flatten();
+    store::set_status(store.as_mut(), key, status, &at, note, tell.as_ref())
+        .map_err(|e| failed(db, e))?;
+    println!("{key}: {status} at {at}{}", told(&tell));
     Ok(())
+}
+
+/// `requests extend`: the due date moved once by the period the request's
+/// jurisdiction allows, before the first one ends, with the reason.
+pub fn extend(db: &str, key: &str, reason: &str) -> Result<(), Diagnostics> {
+    let refuse =
+        |message: String| Diagnostics::from(Diagnostic::new(super::receive::shown(db), message));
+    if reason.trim().is_empty() {
+        return Err(refuse(
+            "an extension needs its reason: the requester is told it".into(),
+        ));
+    }
+    let at = due::now().0;
+    let today = &at[..10];
+    let mut store = open(db)?;
+    let found = store::request(store.as_mut(), key, today).map_err(|e| failed(db, e))?;
+    let Some((request, history)) = found else {
+        return Err(failed(db, format!("no request has the reference `{key}`")));
+    };
+    if let Some(done) = history.iter().find(|c| c.status == "extended") {
+        return Err(refuse(format!(
+            "{key} was extended already, on {}: the law allows one extension",
+            &done.at[..10]
+        )));
+    }
+    if !matches!(request.status.as_str(), "received" | "identity_verified") {
+        return Err(refuse(format!(
+            "{key} is {} already: there is nothing to extend",
+            request.status
+        )));
+    }
+    if request.due_on.as_str() < today {
+        return Err(refuse(format!(
+            "{key} was due on {}: an extension must be announced before the first period ends",
+            request.due_on
+        )));
+    }
+    let Some(period) = due::extension(&request.jurisdiction) else {
+        return Err(refuse(format!(
+            "no extension is known for the jurisdiction `{}` (GDPR: two months; California: 45 days)",
+            request.jurisdiction
+        )));
+    };
+    let due_on: crate::date::Date = request.due_on.parse().map_err(|e| failed(db, e))?;
+    let new_due = period.due(due_on).to_string();
+    let extended = store::StoredRequest {
+        due_on: new_due.clone(),
+        ..request.clone()
+    };
+    let tell = tell("extended", &extended, reason, &at);
+    let note = format!(
+        "due date moved from {} to {new_due}: {reason}",
+        request.due_on
+    );
+    store::extend(
+        store.as_mut(),
+        &request.request_id,
+        &at,
+        &new_due,
+        &note,
+        tell.as_ref(),
+    )
+    .map_err(|e| failed(db, e))?;
+    println!(
+        "{key}: due {new_due} (was {}){}",
+        request.due_on,
+        told(&tell)
+    );
+    Ok(())
+}
+
+/// The requester's mail about `kind` (`refused`, `extended`), in the
+/// request's language, to the address the form gave.
+fn tell(kind: &str, request: &StoredRequest, reason: &str, at: &str) -> Option<store::NewDelivery> {
+    let strings = crate::i18n::built_in();
+    let catalogue = crate::rights::default_catalogue();
+    let text = |lang: &str, key: &str| {
+        [lang, "en"]
+            .iter()
+            .find_map(|l| strings.get(*l)?.get("receive")?.get(key).cloned())
+            .unwrap_or_else(|| key.to_string())
+    };
+    let right = |lang: &str| {
+        catalogue
+            .get(&request.right)
+            .and_then(|r| r.label.get(lang).or_else(|| r.label.get("en")).cloned())
+            .unwrap_or_else(|| request.right.clone())
+    };
+    let wording = notify::Wording {
+        text: &text,
+        right: &right,
+        operators: "en",
+    };
+    let address = request.payload["fields"]["email"].as_str();
+    notify::requester_mail(kind, &request.into(), address, reason, at, &wording)
+}
+
+fn told(tell: &Option<store::NewDelivery>) -> &'static str {
+    match tell {
+        Some(_) => "; the requester's mail is queued",
+        None => "; the request gave no address to tell",
+    }
 }
 
 /// Every stored consent record (or one browser's), as JSON Lines.

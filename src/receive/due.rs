@@ -100,6 +100,18 @@ impl DueTable {
     }
 }
 
+/// How much longer a request may take, once, where the law allows it and
+/// the requester is told with the reasons before the first period ends:
+/// GDPR Art. 12(3), two further months; California (CCPA, Civ. Code
+/// § 1798.130(a)(2)), 45 more days. None known for the others.
+pub fn extension(jurisdiction: &str) -> Option<Period> {
+    match jurisdiction {
+        "gdpr" => Some(Period::Months(2)),
+        "california" => Some(Period::Days(45)),
+        _ => None,
+    }
+}
+
 fn day_from_epoch(days: i64) -> Date {
     Date::from_unix(days * 86_400)
 }

@@ -475,18 +475,7 @@ fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<Receipt, Strin
         )?;
     }
     for d in &r.deliveries {
-        db.execute(
-            "INSERT INTO deliveries (delivery_id, channel, target, event, body, created_at, \
-             attempts, next_at) VALUES ($1, $2, $3, $4, $5, $6, '0', $6)",
-            &[
-                Some(d.delivery_id.clone()),
-                Some(d.channel.clone()),
-                Some(d.target.clone()),
-                Some(d.event.clone()),
-                Some(d.body.clone()),
-                Some(r.received_at.clone()),
-            ],
-        )?;
+        queue_delivery(db, d, &r.received_at)?;
     }
     Ok(Receipt {
         reference: r.reference.clone(),
@@ -646,6 +635,31 @@ pub fn request(
     Ok(Some((found, history)))
 }
 
+/// Moves a request's due date to `new_due` (an extension), recording why
+/// and queueing `tell` (the requester's mail) in the same transaction.
+pub fn extend(
+    db: &mut dyn Backend,
+    request_id: &str,
+    at: &str,
+    new_due: &str,
+    note: &str,
+    tell: Option<&NewDelivery>,
+) -> Result<(), String> {
+    db.begin_write()?;
+    let done = (|| {
+        db.execute(
+            "UPDATE requests SET due_on = $1 WHERE request_id = $2",
+            &[Some(new_due.into()), Some(request_id.into())],
+        )?;
+        add_event(db, request_id, "extended", at, note)?;
+        if let Some(mail) = tell {
+            queue_delivery(db, mail, at)?;
+        }
+        Ok(())
+    })();
+    finish(db, done)
+}
+
 /// Records a new status for a request; false when no request has that reference.
 pub fn set_status(
     db: &mut dyn Backend,
@@ -653,6 +667,7 @@ pub fn set_status(
     status: &str,
     at: &str,
     note: &str,
+    tell: Option<&NewDelivery>,
 ) -> Result<bool, String> {
     db.begin_write()?;
     let done = (|| {
@@ -668,6 +683,9 @@ pub fn set_status(
             &[Some(status.into()), Some(request_id.clone())],
         )?;
         add_event(db, &request_id, status, at, note)?;
+        if let Some(mail) = tell {
+            queue_delivery(db, mail, at)?;
+        }
         Ok(true)
     })();
     finish(db, done)
@@ -709,20 +727,50 @@ pub fn consents(
         .collect())
 }
 
-/// Claims up to `limit` deliveries due at `now` that no receiver holds,
-/// leasing them until `lease_until`, oldest first.
+/// Queues a delivery, due at once (in the caller's transaction).
+fn queue_delivery(db: &mut dyn Backend, d: &NewDelivery, at: &str) -> Result<u64, String> {
+    db.execute(
+        "INSERT INTO deliveries (delivery_id, channel, target, event, body, created_at, \
+         attempts, next_at) VALUES ($1, $2, $3, $4, $5, $6, '0', $6)",
+        &[
+            Some(d.delivery_id.clone()),
+            Some(d.channel.clone()),
+            Some(d.target.clone()),
+            Some(d.event.clone()),
+            Some(d.body.clone()),
+            Some(at.into()),
+        ],
+    )
+}
+
+/// The channels a delivery may go by.
+pub const CHANNELS: &[&str] = &["webhook", "mail"];
+
+/// Claims up to `limit` deliveries due at `now`, by the `channels` this
+/// receiver can send (others wait for one that can), that no receiver
+/// holds, leasing them until `lease_until`, oldest first.
 pub fn claim_deliveries(
     db: &mut dyn Backend,
     now: &str,
     lease_until: &str,
     limit: usize,
+    channels: &[&str],
 ) -> Result<Vec<Delivery>, String> {
+    let channels: Vec<String> = channels
+        .iter()
+        .filter(|c| CHANNELS.contains(c))
+        .map(|c| format!("'{c}'"))
+        .collect();
+    if channels.is_empty() {
+        return Ok(Vec::new());
+    }
     db.begin_write()?;
     let done = (|| {
         let sql = format!(
             "SELECT delivery_id, channel, target, body, attempts FROM deliveries \
-             WHERE delivered_at IS NULL AND next_at <= $1 \
+             WHERE delivered_at IS NULL AND next_at <= $1 AND channel IN ({}) \
              AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY seq LIMIT {limit}{}",
+            channels.join(", "),
             db.claim_clause()
         );
         let rows = db.rows(&sql, &[Some(now.into())])?;

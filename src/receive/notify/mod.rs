@@ -42,17 +42,81 @@ pub struct Wording<'a> {
     pub operators: &'a str,
 }
 
+/// What a mail says of its request.
+pub struct Facts<'a> {
+    pub request_id: &'a str,
+    pub reference: &'a str,
+    pub policy: &'a str,
+    pub lang: &'a str,
+    pub received_at: &'a str,
+    pub due_on: &'a str,
+}
+
+impl<'a> From<&'a NewRequest> for Facts<'a> {
+    fn from(r: &'a NewRequest) -> Facts<'a> {
+        Facts {
+            request_id: &r.request_id,
+            reference: &r.reference,
+            policy: &r.policy,
+            lang: &r.lang,
+            received_at: &r.received_at,
+            due_on: &r.due_on,
+        }
+    }
+}
+
+impl<'a> From<&'a store::StoredRequest> for Facts<'a> {
+    fn from(r: &'a store::StoredRequest) -> Facts<'a> {
+        Facts {
+            request_id: &r.request_id,
+            reference: &r.reference,
+            policy: &r.policy,
+            lang: &r.lang,
+            received_at: &r.received_at,
+            due_on: &r.due_on,
+        }
+    }
+}
+
 impl Wording<'_> {
     /// `receive.<key>` in `lang`, its `{…}` filled in from the request.
-    fn fill(&self, key: &str, lang: &str, request: &NewRequest) -> String {
+    fn fill(&self, key: &str, lang: &str, request: &Facts) -> String {
         (self.text)(lang, key)
-            .replace("{reference}", &request.reference)
+            .replace("{reference}", request.reference)
             .replace("{right}", &(self.right)(lang))
-            .replace("{policy}", &request.policy)
-            .replace("{language}", &request.lang)
+            .replace("{policy}", request.policy)
+            .replace("{language}", request.lang)
             .replace("{received}", request.received_at.get(..10).unwrap_or(""))
-            .replace("{due}", &request.due_on)
+            .replace("{due}", request.due_on)
     }
+}
+
+/// A mail to the requester about their request (an extension, a refusal):
+/// `<kind>` names the strings `mail_<kind>_subject` and `mail_<kind>_text`,
+/// `{reason}` in them is `reason`; none when they gave no valid address.
+pub fn requester_mail(
+    kind: &str,
+    request: &Facts,
+    address: Option<&str>,
+    reason: &str,
+    at: &str,
+    wording: &Wording,
+) -> Option<NewDelivery> {
+    let to = address.filter(|a| mail::is_address(a))?;
+    let lang = request.lang;
+    let fill = |key: &str| {
+        wording
+            .fill(&format!("mail_{kind}_{key}"), lang, request)
+            .replace("{reason}", reason)
+    };
+    let event = format!("request.{kind}");
+    Some(NewDelivery {
+        delivery_id: delivery_id(request.request_id, &format!("{event}\n{at}"), to),
+        channel: "mail".into(),
+        target: to.into(),
+        body: json!({"to": to, "subject": fill("subject"), "text": fill("text")}).to_string(),
+        event,
+    })
 }
 
 impl Settings {
@@ -79,7 +143,7 @@ impl Settings {
                 let delivery_id = delivery_id(&request.request_id, event, to);
                 let body = json!({
                     "to": to,
-                    "subject": wording.fill(subject, lang, request),
+                    "subject": wording.fill(subject, lang, &request.into()),
                     "text": text,
                 });
                 deliveries.push(NewDelivery {
@@ -92,7 +156,7 @@ impl Settings {
             };
             for operator in &mail.operators {
                 let lang = wording.operators;
-                let text = wording.fill("mail_notify_text", lang, request);
+                let text = wording.fill("mail_notify_text", lang, &request.into());
                 message(
                     "request.received",
                     operator,
@@ -106,7 +170,7 @@ impl Settings {
                 .filter(|a| mail::is_address(a));
             if let Some(address) = requester.filter(|_| mail.acknowledge) {
                 let lang = request.lang.as_str();
-                let mut text = wording.fill("mail_ack_text", lang, request);
+                let mut text = wording.fill("mail_ack_text", lang, &request.into());
                 if let Some((link, new)) = verification_link(mail, address) {
                     let expires = new.expires_at.get(..10).unwrap_or("").to_string();
                     let verify = (wording.text)(lang, "mail_ack_verify")
@@ -223,6 +287,15 @@ struct Senders {
 }
 
 impl Senders {
+    /// The channels this receiver sends by: mail only with `--smtp`.
+    fn channels(&self) -> Vec<&'static str> {
+        let mut channels = vec!["webhook"];
+        if self.mail.is_some() {
+            channels.push("mail");
+        }
+        channels
+    }
+
     fn send(&self, delivery: &Delivery) -> Result<(), String> {
         match (delivery.channel.as_str(), &self.mail) {
             ("webhook", _) => self.webhook.send(delivery),
@@ -242,6 +315,7 @@ fn send_loop(mut db: Box<dyn Backend>, sender: Senders) {
             &due::timestamp(now).0,
             &due::timestamp(lease).0,
             CLAIM,
+            &sender.channels(),
         );
         let claimed = match claimed {
             Ok(claimed) => claimed,
