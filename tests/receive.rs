@@ -779,6 +779,7 @@ fn operators_list_show_export_and_set_the_status_of_requests() {
         .lines()
         .skip_while(|l| *l != "history:")
         .skip(1)
+        .take_while(|l| l.starts_with("  "))
         .map(|l| l.split_whitespace().nth(1).unwrap_or(""))
         .collect();
     assert_eq!(
@@ -1888,13 +1889,17 @@ fn an_extension_and_a_refusal_carry_their_reason_to_the_requester_within_the_law
         "{bare:?}"
     );
     assert_eq!(stored_requests(&db)[0]["status"], "received");
-    let refused = requests(&[
-        "set-status",
-        &reference,
-        "refused",
-        "--reason",
-        "The same request was answered last week.",
-    ]);
+    let refused = Command::new(BIN)
+        .args(["requests", "set-status", &reference, "refused"])
+        .args([
+            "--reason",
+            "The same request was answered last week.",
+            "--db",
+            &db.url,
+        ])
+        .env("POLICY_SITE_OPERATOR", "dana")
+        .output()
+        .unwrap();
     assert!(refused.status.success(), "{refused:?}");
     let mails = smtp.wait_for(3);
     let told = mails
@@ -1909,6 +1914,40 @@ fn an_extension_and_a_refusal_carry_their_reason_to_the_requester_within_the_law
     let shown = String::from_utf8(requests(&["show", &reference]).stdout).unwrap();
     assert!(
         shown.contains("extended") && shown.contains("answered last week"),
+        "{shown}"
+    );
+    // The audit trail: who did what, and every delivery.
+    let audit: Vec<&str> = shown
+        .lines()
+        .skip_while(|l| *l != "audit:")
+        .skip(1)
+        .collect();
+    let actions: Vec<&str> = audit
+        .iter()
+        .map(|l| {
+            l.split(": ")
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .skip(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .map(|a| Box::leak(a.into_boxed_str()) as &str)
+        .collect();
+    assert_eq!(actions[0], "received", "{shown}");
+    assert!(
+        actions.contains(&"extended") && actions.contains(&"status refused"),
+        "{shown}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|l| l.contains(" dana status refused: The same request")),
+        "{shown}"
+    );
+    assert!(
+        actions.iter().filter(|a| **a == "delivered").count() >= 3,
         "{shown}"
     );
     // California allows 45 days; a jurisdiction with no known extension refuses.

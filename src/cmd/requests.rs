@@ -163,11 +163,13 @@ fn csv(out: &mut impl Write, found: &[StoredRequest], answers: bool) -> std::io:
 /// One request with its answers and its status history.
 pub fn show(db: &str, key: &str) -> Result<(), Diagnostics> {
     let today = due::today().to_string();
+    let mut store = open(db)?;
     let Some((found, history)) =
-        store::request(open(db)?.as_mut(), key, &today).map_err(|e| failed(db, e))?
+        store::request(store.as_mut(), key, &today).map_err(|e| failed(db, e))?
     else {
         return Err(failed(db, format!("no request has the reference `{key}`")));
     };
+    let trail = store::audit_trail(store.as_mut(), &found.request_id).map_err(|e| failed(db, e))?;
     let mut text = String::new();
     for (name, value) in COLUMNS.iter().zip(row(&found)) {
         text.push_str(&format!("{name:<15} {value}\n"));
@@ -182,6 +184,13 @@ pub fn show(db: &str, key: &str) -> Result<(), Diagnostics> {
         text.push_str(&format!(
             "  {} {} {}\n",
             change.at, change.status, change.note
+        ));
+    }
+    text.push_str("audit:\n");
+    for entry in trail {
+        text.push_str(&format!(
+            "  {} {} {}: {}\n",
+            entry.at, entry.actor, entry.action, entry.detail
         ));
     }
     print!("{text}");
@@ -215,8 +224,16 @@ pub fn set_status(db: &str, key: &str, status: &str, note: &str) -> Result<(), D
     let tell = (status == "refused")
         .then(|| tell("refused", &request, note, &at))
         .flatten();
-    store::set_status(store.as_mut(), key, status, &at, note, tell.as_ref())
-        .map_err(|e| failed(db, e))?;
+    store::set_status(
+        store.as_mut(),
+        key,
+        &actor(),
+        status,
+        &at,
+        note,
+        tell.as_ref(),
+    )
+    .map_err(|e| failed(db, e))?;
     println!("{key}: {status} at {at}{}", told(&tell));
     Ok(())
 }
@@ -276,6 +293,7 @@ pub fn extend(db: &str, key: &str, reason: &str) -> Result<(), Diagnostics> {
     store::extend(
         store.as_mut(),
         &request.request_id,
+        &actor(),
         &at,
         &new_due,
         &note,
@@ -288,6 +306,15 @@ pub fn extend(db: &str, key: &str, reason: &str) -> Result<(), Diagnostics> {
         told(&tell)
     );
     Ok(())
+}
+
+/// Who acts, for the audit trail: `POLICY_SITE_OPERATOR`, else the
+/// system user.
+fn actor() -> String {
+    ["POLICY_SITE_OPERATOR", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .unwrap_or_else(|| "operator".into())
 }
 
 /// The requester's mail about `kind` (`refused`, `extended`), in the

@@ -79,13 +79,17 @@ CREATE INDEX consents_by_consent_id ON consents (consent_id, seq);
 
 /// The outbox: each notification a stored request owes, written in the
 /// request's own transaction and kept until a receiver has delivered it;
-/// and the requesters' verification links, by the SHA-256 of their token.
+/// the requesters' verification links, by the SHA-256 of their token; and
+/// the audit trail: who did what to a request, and every delivery attempt.
+/// Nothing updates or deletes an audit row but the retention purge, which
+/// leaves one saying what it removed.
 /// Times are RFC 3339 UTC text (they sort as text); `claimed_until` is the
 /// lease of the receiver sending it, so two never send one at once.
 const SCHEMA_V2: &str = "
 CREATE TABLE deliveries (
     seq {seq},
     delivery_id TEXT NOT NULL UNIQUE,
+    request_id TEXT NOT NULL,
     channel TEXT NOT NULL,
     target TEXT NOT NULL,
     event TEXT NOT NULL,
@@ -98,6 +102,15 @@ CREATE TABLE deliveries (
     last_error TEXT
 );
 CREATE INDEX deliveries_waiting ON deliveries (delivered_at, next_at);
+CREATE TABLE audit (
+    seq {seq},
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX audit_by_request ON audit (request_id, seq);
 CREATE TABLE verifications (
     token_hash TEXT NOT NULL UNIQUE,
     request_id TEXT NOT NULL REFERENCES requests (request_id),
@@ -168,6 +181,8 @@ pub enum Verified {
 pub struct NewDelivery {
     /// The idempotency key receivers see (a header and the body).
     pub delivery_id: String,
+    /// The request it tells of.
+    pub request_id: String,
     /// `webhook` (the target a URL).
     pub channel: String,
     pub target: String,
@@ -179,6 +194,7 @@ pub struct NewDelivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub delivery_id: String,
+    pub request_id: String,
     pub channel: String,
     pub target: String,
     pub body: String,
@@ -461,6 +477,14 @@ fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<Receipt, Strin
             .ok_or_else(|| "the request vanished".to_string());
     }
     add_event(db, &r.request_id, "received", &r.received_at, "")?;
+    audit(
+        db,
+        &r.received_at,
+        "receive",
+        "received",
+        &r.request_id,
+        &r.reference,
+    )?;
     if let Some(v) = &r.verification {
         db.execute(
             "INSERT INTO verifications (token_hash, request_id, address, created_at, expires_at) \
@@ -482,6 +506,53 @@ fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<Receipt, Strin
         received_at: r.received_at.clone(),
         due_on: r.due_on.clone(),
     })
+}
+
+/// Appends to the audit trail.
+fn audit(
+    db: &mut dyn Backend,
+    at: &str,
+    actor: &str,
+    action: &str,
+    request_id: &str,
+    detail: &str,
+) -> Result<u64, String> {
+    db.execute(
+        "INSERT INTO audit (at, actor, action, request_id, detail) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            Some(at.into()),
+            Some(actor.into()),
+            Some(action.into()),
+            Some(request_id.into()),
+            Some(detail.into()),
+        ],
+    )
+}
+
+/// One line of a request's audit trail.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEntry {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// A request's audit trail, oldest first.
+pub fn audit_trail(db: &mut dyn Backend, request_id: &str) -> Result<Vec<AuditEntry>, String> {
+    Ok(db
+        .rows(
+            "SELECT at, actor, action, detail FROM audit WHERE request_id = $1 ORDER BY seq",
+            &[Some(request_id.into())],
+        )?
+        .into_iter()
+        .map(|mut row| AuditEntry {
+            at: text(&mut row[0]),
+            actor: text(&mut row[1]),
+            action: text(&mut row[2]),
+            detail: text(&mut row[3]),
+        })
+        .collect())
 }
 
 fn add_event(
@@ -640,6 +711,7 @@ pub fn request(
 pub fn extend(
     db: &mut dyn Backend,
     request_id: &str,
+    actor: &str,
     at: &str,
     new_due: &str,
     note: &str,
@@ -652,6 +724,7 @@ pub fn extend(
             &[Some(new_due.into()), Some(request_id.into())],
         )?;
         add_event(db, request_id, "extended", at, note)?;
+        audit(db, at, actor, "extended", request_id, note)?;
         if let Some(mail) = tell {
             queue_delivery(db, mail, at)?;
         }
@@ -664,6 +737,7 @@ pub fn extend(
 pub fn set_status(
     db: &mut dyn Backend,
     key: &str,
+    actor: &str,
     status: &str,
     at: &str,
     note: &str,
@@ -683,6 +757,14 @@ pub fn set_status(
             &[Some(status.into()), Some(request_id.clone())],
         )?;
         add_event(db, &request_id, status, at, note)?;
+        audit(
+            db,
+            at,
+            actor,
+            &format!("status {status}"),
+            &request_id,
+            note,
+        )?;
         if let Some(mail) = tell {
             queue_delivery(db, mail, at)?;
         }
@@ -729,17 +811,27 @@ pub fn consents(
 
 /// Queues a delivery, due at once (in the caller's transaction).
 fn queue_delivery(db: &mut dyn Backend, d: &NewDelivery, at: &str) -> Result<u64, String> {
+    // (Parameters in the order they appear: SQLite numbers `$n` so.)
     db.execute(
-        "INSERT INTO deliveries (delivery_id, channel, target, event, body, created_at, \
-         attempts, next_at) VALUES ($1, $2, $3, $4, $5, $6, '0', $6)",
+        "INSERT INTO deliveries (delivery_id, request_id, channel, target, event, body, \
+         created_at, attempts, next_at) VALUES ($1, $2, $3, $4, $5, $6, $7, '0', $7)",
         &[
             Some(d.delivery_id.clone()),
+            Some(d.request_id.clone()),
             Some(d.channel.clone()),
             Some(d.target.clone()),
             Some(d.event.clone()),
             Some(d.body.clone()),
             Some(at.into()),
         ],
+    )?;
+    audit(
+        db,
+        at,
+        "receive",
+        "queued",
+        &d.request_id,
+        &format!("{} {} by {}", d.delivery_id, d.event, d.channel),
     )
 }
 
@@ -767,7 +859,7 @@ pub fn claim_deliveries(
     db.begin_write()?;
     let done = (|| {
         let sql = format!(
-            "SELECT delivery_id, channel, target, body, attempts FROM deliveries \
+            "SELECT delivery_id, request_id, channel, target, body, attempts FROM deliveries \
              WHERE delivered_at IS NULL AND next_at <= $1 AND channel IN ({}) \
              AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY seq LIMIT {limit}{}",
             channels.join(", "),
@@ -780,6 +872,7 @@ pub fn claim_deliveries(
             let mut next = || cells.next().unwrap_or_default();
             let delivery = Delivery {
                 delivery_id: next(),
+                request_id: next(),
                 channel: next(),
                 target: next(),
                 body: next(),
@@ -796,38 +889,76 @@ pub fn claim_deliveries(
     finish(db, done)
 }
 
-/// Records a delivery as made (its receiver answered 2xx).
+/// Records a delivery as made (its receiver answered 2xx), in the audit too.
 pub fn delivered(db: &mut dyn Backend, delivery: &Delivery, at: &str) -> Result<(), String> {
-    db.execute(
-        "UPDATE deliveries SET delivered_at = $1, claimed_until = NULL, attempts = $2, \
-         last_error = NULL WHERE delivery_id = $3",
-        &[
-            Some(at.into()),
-            Some((delivery.attempts + 1).to_string()),
-            Some(delivery.delivery_id.clone()),
-        ],
-    )
-    .map(|_| ())
+    db.begin_write()?;
+    let done = (|| {
+        db.execute(
+            "UPDATE deliveries SET delivered_at = $1, claimed_until = NULL, attempts = $2, \
+             last_error = NULL WHERE delivery_id = $3",
+            &[
+                Some(at.into()),
+                Some((delivery.attempts + 1).to_string()),
+                Some(delivery.delivery_id.clone()),
+            ],
+        )?;
+        let detail = format!(
+            "{} by {}, attempt {}",
+            delivery.delivery_id,
+            delivery.channel,
+            delivery.attempts + 1
+        );
+        audit(
+            db,
+            at,
+            "receive",
+            "delivered",
+            &delivery.request_id,
+            &detail,
+        )?;
+        Ok(())
+    })();
+    finish(db, done)
 }
 
-/// Records a failed attempt; the delivery is tried again from `next_at`.
+/// Records a failed attempt, in the audit too; the delivery is tried again
+/// from `next_at`.
 pub fn delivery_failed(
     db: &mut dyn Backend,
     delivery: &Delivery,
+    at: &str,
     next_at: &str,
     error: &str,
 ) -> Result<(), String> {
-    db.execute(
-        "UPDATE deliveries SET claimed_until = NULL, attempts = $1, next_at = $2, \
-         last_error = $3 WHERE delivery_id = $4",
-        &[
-            Some((delivery.attempts + 1).to_string()),
-            Some(next_at.into()),
-            Some(error.into()),
-            Some(delivery.delivery_id.clone()),
-        ],
-    )
-    .map(|_| ())
+    db.begin_write()?;
+    let done = (|| {
+        db.execute(
+            "UPDATE deliveries SET claimed_until = NULL, attempts = $1, next_at = $2, \
+             last_error = $3 WHERE delivery_id = $4",
+            &[
+                Some((delivery.attempts + 1).to_string()),
+                Some(next_at.into()),
+                Some(error.into()),
+                Some(delivery.delivery_id.clone()),
+            ],
+        )?;
+        let detail = format!(
+            "{} by {}, attempt {}: {error}; next at {next_at}",
+            delivery.delivery_id,
+            delivery.channel,
+            delivery.attempts + 1
+        );
+        audit(
+            db,
+            at,
+            "receive",
+            "delivery failed",
+            &delivery.request_id,
+            &detail,
+        )?;
+        Ok(())
+    })();
+    finish(db, done)
 }
 
 /// Looks a token up and, with `confirm`, uses it: once, before it expires,
@@ -885,6 +1016,14 @@ fn verify(
             now_status,
             at,
             &format!("the requester confirmed {address} by the link sent there"),
+        )?;
+        audit(
+            db,
+            at,
+            "requester",
+            "verified",
+            &request_id,
+            "by the link sent to the address given",
         )?;
         Ok(Verified::Confirmed(reference))
     })();

@@ -112,6 +112,7 @@ pub fn requester_mail(
     let event = format!("request.{kind}");
     Some(NewDelivery {
         delivery_id: delivery_id(request.request_id, &format!("{event}\n{at}"), to),
+        request_id: request.request_id.into(),
         channel: "mail".into(),
         target: to.into(),
         body: json!({"to": to, "subject": fill("subject"), "text": fill("text")}).to_string(),
@@ -148,6 +149,7 @@ impl Settings {
                 });
                 deliveries.push(NewDelivery {
                     delivery_id,
+                    request_id: request.request_id.clone(),
                     channel: "mail".into(),
                     target: to.into(),
                     event: event.into(),
@@ -210,6 +212,7 @@ impl Settings {
                     event["answers"] = body["fields"].clone();
                 }
                 NewDelivery {
+                    request_id: request.request_id.clone(),
                     delivery_id,
                     channel: "webhook".into(),
                     target: target.to_string(),
@@ -358,7 +361,7 @@ fn record(db: &mut dyn Backend, delivery: &Delivery, outcome: Result<(), String>
                 delivery.attempts + 2,
                 wait.as_secs()
             );
-            store::delivery_failed(db, delivery, &next, e)
+            store::delivery_failed(db, delivery, &due::timestamp(now).0, &next, e)
         }
     };
     if let Err(e) = stored {
