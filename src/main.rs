@@ -180,6 +180,12 @@ enum Command {
         /// How long that link works, in hours.
         #[arg(long, default_value_t = 72)]
         verify_link_hours: u64,
+        /// Delete closed requests this many days after they closed, at start and daily (as `requests purge --apply`).
+        #[arg(long)]
+        purge_closed_after: Option<u32>,
+        /// Delete consent records this many days after they were received, at start and daily.
+        #[arg(long)]
+        purge_consents_after: Option<u32>,
     },
     /// List, show, export and update the rights requests `receive` stored.
     Requests {
@@ -239,6 +245,20 @@ enum RequestsAction {
         status: Option<String>,
         #[arg(long, value_enum, default_value = "csv")]
         format: cmd::requests::Format,
+    },
+    /// Delete what the retention rules say to: closed (completed or refused) requests and consent records older than the days given; prints what it would delete, and deletes only with --apply.
+    Purge {
+        /// Closed requests last changed more than this many days ago.
+        #[arg(long)]
+        closed_after: Option<u32>,
+        /// Consent records received more than this many days ago.
+        #[arg(long)]
+        consents_after: Option<u32>,
+        /// Delete them (without it, only say what would go).
+        #[arg(long)]
+        apply: bool,
+        #[command(flatten)]
+        db: DbArg,
     },
     /// Give a request more time, once, as its jurisdiction allows (GDPR: two more months; California: 45 more days), before it is due; the requester is told why by mail.
     Extend {
@@ -368,6 +388,8 @@ fn main() -> ExitCode {
             notify,
             public_url,
             verify_link_hours,
+            purge_closed_after,
+            purge_consents_after,
         } => cmd::receive::run(
             &cli.root,
             &cmd::receive::Settings {
@@ -384,6 +406,8 @@ fn main() -> ExitCode {
                 notify,
                 public_url,
                 verify_link_hours,
+                purge_closed_after,
+                purge_consents_after,
             },
         ),
         Command::Requests { action } => requests(action),
@@ -424,6 +448,12 @@ fn requests(action: RequestsAction) -> Result<(), policy_site::error::Diagnostic
             reason,
             db,
         } => r::set_status(&db.db, &reference, &status, &reason),
+        RequestsAction::Purge {
+            closed_after,
+            consents_after,
+            apply,
+            db,
+        } => r::purge(&db.db, closed_after, consents_after, apply),
         RequestsAction::Extend {
             reference,
             reason,

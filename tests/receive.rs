@@ -1969,3 +1969,106 @@ fn an_extension_and_a_refusal_carry_their_reason_to_the_requester_within_the_law
         "{refused:?}"
     );
 }
+
+#[test]
+fn the_purge_says_what_it_would_delete_and_deletes_closed_requests_only_when_applied() {
+    let db = Db::sqlite();
+    let receiver = db.start(&[]);
+    let closed = receiver
+        .post_json("/requests", &request(&uuid("closed")))
+        .json()["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let open = receiver
+        .post_json("/requests", &request(&uuid("open")))
+        .json()["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        receiver
+            .post_json("/consent", &consent(&uuid("c-1"), &uuid("browser")))
+            .status,
+        201
+    );
+    drop(receiver);
+    assert!(policy_site(&[
+        "requests",
+        "set-status",
+        &closed,
+        "completed",
+        "--db",
+        &db.url
+    ])
+    .status
+    .success());
+    thread::sleep(Duration::from_millis(20));
+    let run = |args: &[&str]| {
+        let mut all = vec!["requests", "purge", "--db", &db.url];
+        all.extend_from_slice(args);
+        let out = policy_site(&all);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    assert_eq!(run(&[]).0, Some(1), "a purge must say what to purge");
+    let (code, said) = run(&["--closed-after", "0", "--consents-after", "0"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(said.trim(), format!("would delete 1 closed request(s) ({closed}) and 1 consent record(s); run again with --apply to delete them"));
+    assert_eq!(stored_requests(&db).len(), 2);
+    let (code, said) = run(&["--closed-after", "0", "--consents-after", "0", "--apply"]);
+    assert_eq!(code, Some(0), "{said}");
+    let left: Vec<String> = stored_requests(&db)
+        .iter()
+        .map(|r| r["reference"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(left, [open]);
+    assert_eq!(stored_consents(&db).len(), 0);
+    // What went is in the audit trail, without what it held.
+    let audit = rusqlite::Connection::open(&db.url).unwrap();
+    let purged: String = audit
+        .query_row(
+            "SELECT detail FROM audit WHERE action = 'purged'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(purged.starts_with(&closed), "{purged}");
+    let events: i64 = audit
+        .query_row(
+            "SELECT COUNT(*) FROM request_events WHERE request_id = ?1",
+            [uuid("closed")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(events, 0);
+    // A closed request newer than the rule stays.
+    let (_, said) = run(&["--closed-after", "30", "--apply"]);
+    assert!(said.starts_with("deleted 0 closed request(s)"), "{said}");
+    // `receive` applies the rule itself when told to, at start and daily.
+    assert!(policy_site(&[
+        "requests",
+        "set-status",
+        &left[0],
+        "refused",
+        "--reason",
+        "Unfounded.",
+        "--db",
+        &db.url
+    ])
+    .status
+    .success());
+    thread::sleep(Duration::from_millis(20));
+    let _receiver = db.start(&["--purge-closed-after", "0"]);
+    let start = Instant::now();
+    while !stored_requests(&db).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the receiver did not purge"
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -34,6 +34,34 @@ pub struct Settings {
     /// Where the receiver is reached from outside, for verification links.
     pub public_url: Option<String>,
     pub verify_link_hours: u64,
+    /// Retention, applied at start and daily: days after which closed
+    /// requests and consent records are deleted.
+    pub purge_closed_after: Option<u32>,
+    pub purge_consents_after: Option<u32>,
+}
+
+/// Applies the retention rules at start and every day after, on a
+/// connection of its own; says how much went, never what it held.
+fn start_retention(db: &str, closed: Option<u32>, consents: Option<u32>) -> Result<(), String> {
+    if closed.is_none() && consents.is_none() {
+        return Ok(());
+    }
+    let mut backend = database::connect(db)?;
+    std::thread::Builder::new()
+        .name("retention".into())
+        .spawn(move || loop {
+            match super::requests::run_purge(backend.as_mut(), closed, consents, true) {
+                Ok(p) => println!(
+                    "retention: deleted {} closed request(s) and {} consent record(s)",
+                    p.requests.len(),
+                    p.consents
+                ),
+                Err(e) => println!("retention: the purge failed ({e}); trying again tomorrow"),
+            }
+            std::thread::sleep(std::time::Duration::from_secs(86_400));
+        })
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The environment variable holding the webhooks' signing secret (never a
@@ -142,6 +170,17 @@ pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
     let store = database::connect(&settings.db)
         .and_then(Store::start)
         .map_err(|e| Diagnostic::new(shown(&settings.db), format!("cannot open the store: {e}")))?;
+    start_retention(
+        &settings.db,
+        settings.purge_closed_after,
+        settings.purge_consents_after,
+    )
+    .map_err(|e| {
+        Diagnostic::new(
+            shown(&settings.db),
+            format!("cannot start the retention purge: {e}"),
+        )
+    })?;
     let notify = notifications(settings)?;
     if !notify.is_empty() {
         notify::start(&settings.db, notify.clone()).map_err(|e| {

@@ -359,3 +359,58 @@ pub fn consents(db: &str, consent_id: Option<&str>) -> Result<(), Diagnostics> {
         .try_for_each(|c| writeln!(out, "{}", serde_json::to_string(c).expect("plain data")))
         .or_else(|e| quietly_on_broken_pipe(db, e))
 }
+
+/// `requests purge`: what the retention rules remove (closed requests after
+/// `closed_days` days, consent records after `consents_days`), deleted
+/// only with `apply`.
+pub fn purge(
+    db: &str,
+    closed_days: Option<u32>,
+    consents_days: Option<u32>,
+    apply: bool,
+) -> Result<(), Diagnostics> {
+    if closed_days.is_none() && consents_days.is_none() {
+        return Err(failed(
+            db,
+            "say what to purge: --closed-after DAYS, --consents-after DAYS, or both".into(),
+        ));
+    }
+    let found = run_purge(open(db)?.as_mut(), closed_days, consents_days, apply)
+        .map_err(|e| failed(db, e))?;
+    let verb = if apply { "deleted" } else { "would delete" };
+    println!(
+        "{verb} {} closed request(s){} and {} consent record(s){}",
+        found.requests.len(),
+        if found.requests.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", found.requests.join(", "))
+        },
+        found.consents,
+        if apply {
+            ""
+        } else {
+            "; run again with --apply to delete them"
+        }
+    );
+    Ok(())
+}
+
+/// The purge at `now` minus each number of days.
+pub fn run_purge(
+    db: &mut dyn Backend,
+    closed_days: Option<u32>,
+    consents_days: Option<u32>,
+    apply: bool,
+) -> Result<store::Purge, String> {
+    let now = due::now_millis();
+    let before = |days: u32| due::timestamp(now - i64::from(days) * 86_400_000).0;
+    let (closed, consents) = (closed_days.map(before), consents_days.map(before));
+    store::purge(
+        db,
+        closed.as_deref(),
+        consents.as_deref(),
+        &due::timestamp(now).0,
+        apply,
+    )
+}

@@ -1029,3 +1029,76 @@ fn verify(
     })();
     finish(db, done)
 }
+
+/// What a retention purge removes (or, without `apply`, would remove).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Purge {
+    /// The references of the closed requests.
+    pub requests: Vec<String>,
+    pub consents: usize,
+}
+
+/// Closed requests (completed or refused) last changed before
+/// `closed_before`, and consent records received before `consents_before`:
+/// listed, and with `apply` deleted, with all they hold (history, outbox,
+/// verification links). Their audit rows stay, with one saying what went.
+pub fn purge(
+    db: &mut dyn Backend,
+    closed_before: Option<&str>,
+    consents_before: Option<&str>,
+    at: &str,
+    apply: bool,
+) -> Result<Purge, String> {
+    db.begin_write()?;
+    let done = (|| {
+        let mut purge = Purge::default();
+        if let Some(before) = closed_before {
+            let rows = db.rows(
+                "SELECT r.request_id, r.reference FROM requests r \
+                 WHERE r.status IN ('completed', 'refused') \
+                 AND (SELECT MAX(e.at) FROM request_events e WHERE e.request_id = r.request_id) < $1 \
+                 ORDER BY r.seq",
+                &[Some(before.into())],
+            )?;
+            for row in rows {
+                let mut cells = row.into_iter().map(Option::unwrap_or_default);
+                let (request_id, reference) = (
+                    cells.next().unwrap_or_default(),
+                    cells.next().unwrap_or_default(),
+                );
+                if apply {
+                    for table in ["request_events", "deliveries", "verifications"] {
+                        db.execute(
+                            &format!("DELETE FROM {table} WHERE request_id = $1"),
+                            &[Some(request_id.clone())],
+                        )?;
+                    }
+                    db.execute(
+                        "DELETE FROM requests WHERE request_id = $1",
+                        &[Some(request_id.clone())],
+                    )?;
+                    let detail = format!(
+                        "{reference}, closed before {before}, deleted under the retention rule"
+                    );
+                    audit(db, at, "retention", "purged", &request_id, &detail)?;
+                }
+                purge.requests.push(reference);
+            }
+        }
+        if let Some(before) = consents_before {
+            let count = first_text(db.rows(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM consents WHERE received_at < $1",
+                &[Some(before.into())],
+            )?);
+            purge.consents = count.and_then(|c| c.parse().ok()).unwrap_or(0);
+            if apply && purge.consents > 0 {
+                db.execute(
+                    "DELETE FROM consents WHERE received_at < $1",
+                    &[Some(before.into())],
+                )?;
+            }
+        }
+        Ok(purge)
+    })();
+    finish(db, done)
+}
