@@ -186,6 +186,9 @@ enum Command {
         /// Delete consent records this many days after they were received, at start and daily.
         #[arg(long)]
         purge_consents_after: Option<u32>,
+        /// Remind the operators (mail and webhooks) this many days before a request is due (repeatable; default 7 and 2); they are told again once it is overdue.
+        #[arg(long, default_values_t = [7, 2])]
+        remind_before: Vec<u32>,
     },
     /// List, show, export and update the rights requests `receive` stored.
     Requests {
@@ -390,6 +393,7 @@ fn main() -> ExitCode {
             verify_link_hours,
             purge_closed_after,
             purge_consents_after,
+            remind_before,
         } => cmd::receive::run(
             &cli.root,
             &cmd::receive::Settings {
@@ -408,6 +412,7 @@ fn main() -> ExitCode {
                 verify_link_hours,
                 purge_closed_after,
                 purge_consents_after,
+                remind_before,
             },
         ),
         Command::Requests { action } => requests(action),

@@ -2072,3 +2072,77 @@ fn the_purge_says_what_it_would_delete_and_deletes_closed_requests_only_when_app
         thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn operators_are_reminded_once_before_a_request_is_due_and_once_when_it_is_overdue() {
+    let smtp = SmtpServer::start();
+    let endpoint = Endpoint::start(0, &[], Duration::ZERO);
+    let db = Db::sqlite();
+    let args = [
+        "--smtp",
+        &smtp.url(),
+        "--mail-from",
+        "privacy@policies.example.org",
+        "--notify",
+        "dpo@example.org",
+        "--due",
+        "soon=3d",
+        "--jurisdiction",
+        "soon",
+    ];
+    let body = request(&uuid("remind-me"));
+    let receiver = receiving_with_webhook(&db, &endpoint.url(), &args);
+    let reference = receiver.post_json("/requests", &body).json()["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    smtp.wait_for(2); // the operator's notice and the acknowledgment
+    drop(receiver);
+    // The sender looks for reminders when it starts (and every ten minutes).
+    let subjects = |n: usize| -> Vec<String> {
+        smtp.wait_for(n)
+            .iter()
+            .map(|m| header(m, "Subject"))
+            .collect()
+    };
+    let receiver = receiving_with_webhook(&db, &endpoint.url(), &args);
+    let got = subjects(3);
+    assert!(
+        got.iter().any(|s| s.starts_with(&format!(
+            "Reminder: rights request {reference} is due in 3 day(s)"
+        ))),
+        "{got:?}"
+    );
+    let hooks = endpoint.wait(Duration::from_secs(10), |h| h.len() >= 2);
+    assert!(
+        hooks
+            .iter()
+            .any(|(h, _)| h.json()["event"] == "request.due_soon" && h.json()["days_left"] == 3),
+        "{hooks:?}"
+    );
+    drop(receiver);
+    // Past its due date (as if time had passed): overdue, told once.
+    let store = rusqlite::Connection::open(&db.url).unwrap();
+    store
+        .execute("UPDATE requests SET due_on = '2020-01-01'", [])
+        .unwrap();
+    for _ in 0..2 {
+        let receiver = receiving_with_webhook(&db, &endpoint.url(), &args);
+        smtp.wait_for(4);
+        thread::sleep(Duration::from_millis(800));
+        drop(receiver);
+    }
+    let got = subjects(4);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(
+        got.iter()
+            .any(|s| s == &format!("Overdue: rights request {reference} was due on 2020-01-01")),
+        "{got:?}"
+    );
+    let overdue = endpoint
+        .received()
+        .iter()
+        .filter(|(h, _)| h.json()["event"] == "request.overdue")
+        .count();
+    assert_eq!(overdue, 1);
+}

@@ -38,6 +38,8 @@ pub struct Settings {
     /// requests and consent records are deleted.
     pub purge_closed_after: Option<u32>,
     pub purge_consents_after: Option<u32>,
+    /// Days before a due date the operators are reminded.
+    pub remind_before: Vec<u32>,
 }
 
 /// Applies the retention rules at start and every day after, on a
@@ -138,6 +140,7 @@ fn notifications(settings: &Settings) -> Result<notify::Settings, Diagnostic> {
         include_answers: settings.webhook_include_answers,
         secret: secret.into_bytes(),
         mail,
+        remind_before: settings.remind_before.clone(),
     })
 }
 
@@ -182,16 +185,16 @@ pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
         )
     })?;
     let notify = notifications(settings)?;
+    let mut receiver = Receiver::new(Some(store), config.as_ref(), &origins, due)
+        .with_notifications(notify.clone());
     if !notify.is_empty() {
-        notify::start(&settings.db, notify.clone()).map_err(|e| {
+        notify::start(&settings.db, notify, receiver.texts()).map_err(|e| {
             Diagnostic::new(
                 shown(&settings.db),
                 format!("cannot start the notifications: {e}"),
             )
         })?;
     }
-    let mut receiver =
-        Receiver::new(Some(store), config.as_ref(), &origins, due).with_notifications(notify);
     // And only its own policies, when its content loads.
     if let Some(site) = config.and_then(|c| crate::content::load(root, c).ok()) {
         receiver = receiver.with_policies(site.policies.iter().map(|p| p.slug.clone()).collect());

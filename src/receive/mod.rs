@@ -240,6 +240,16 @@ impl Receiver {
         self.notify.deliveries(new, body, &wording)
     }
 
+    /// What the notification sender words reminders with: these strings
+    /// and rights, the operators in the default language.
+    pub fn texts(&self) -> notify::Texts {
+        notify::Texts {
+            strings: self.strings.clone(),
+            catalogue: self.catalogue.clone(),
+            operators: self.default_lang.clone(),
+        }
+    }
+
     /// Queue, with each new request, a notification per webhook of `notify`.
     pub fn with_notifications(mut self, notify: notify::Settings) -> Receiver {
         self.notify = notify;

@@ -1102,3 +1102,51 @@ pub fn purge(
     })();
     finish(db, done)
 }
+
+/// Open requests (received or identity verified) due on or before `until`.
+pub fn open_requests_due(
+    db: &mut dyn Backend,
+    until: &str,
+    today: &str,
+) -> Result<Vec<StoredRequest>, String> {
+    Ok(db
+        .rows(
+            &format!(
+                "SELECT {REQUEST_COLUMNS} FROM requests WHERE status IN ('received', 'identity_verified') \
+                 AND due_on <= $1 ORDER BY seq"
+            ),
+            &[Some(until.into())],
+        )?
+        .into_iter()
+        .map(|row| stored_request(row, today))
+        .collect())
+}
+
+/// Queues deliveries unless queued already (their ids say what they are:
+/// a reminder is queued once however often it is looked for); how many
+/// were new.
+pub fn queue_once(
+    db: &mut dyn Backend,
+    deliveries: &[NewDelivery],
+    at: &str,
+) -> Result<usize, String> {
+    if deliveries.is_empty() {
+        return Ok(0);
+    }
+    db.begin_write()?;
+    let done = (|| {
+        let mut queued = 0;
+        for d in deliveries {
+            let known = db.rows(
+                "SELECT delivery_id FROM deliveries WHERE delivery_id = $1",
+                &[Some(d.delivery_id.clone())],
+            )?;
+            if known.is_empty() {
+                queue_delivery(db, d, at)?;
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    })();
+    finish(db, done)
+}

@@ -30,6 +30,9 @@ pub struct Settings {
     pub secret: Vec<u8>,
     /// E-mail over SMTP, when `--smtp` is given.
     pub mail: Option<mail::Settings>,
+    /// Days before a request's due date the operators are reminded (each
+    /// once); they are told again once it is overdue.
+    pub remind_before: Vec<u32>,
 }
 
 /// What the e-mails say, in a language: the receiver's strings.
@@ -89,6 +92,140 @@ impl Wording<'_> {
             .replace("{received}", request.received_at.get(..10).unwrap_or(""))
             .replace("{due}", request.due_on)
     }
+}
+
+/// The strings and right labels the sender words reminders with, owned
+/// (the sender runs on a thread of its own).
+#[derive(Clone)]
+pub struct Texts {
+    pub strings: std::collections::BTreeMap<String, crate::i18n::Strings>,
+    pub catalogue: crate::rights::Catalogue,
+    pub operators: String,
+}
+
+impl Texts {
+    fn text(&self, lang: &str, key: &str) -> String {
+        [lang, "en"]
+            .iter()
+            .find_map(|l| self.strings.get(*l)?.get("receive")?.get(key).cloned())
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    fn right(&self, right: &str, lang: &str) -> String {
+        self.catalogue
+            .get(right)
+            .and_then(|r| r.label.get(lang).or_else(|| r.label.get("en")).cloned())
+            .unwrap_or_else(|| right.to_string())
+    }
+}
+
+/// The reminders due today for `request`, to every operator and webhook:
+/// `request.due_soon` the day its due date is `days` away (each of
+/// `before`), `request.overdue` once it has passed. Their ids make each one
+/// once per request.
+fn reminders(
+    settings: &Settings,
+    texts: &Texts,
+    request: &store::StoredRequest,
+    today: &str,
+) -> Vec<NewDelivery> {
+    let Ok(due_on) = request.due_on.parse::<crate::date::Date>() else {
+        return Vec::new();
+    };
+    let Ok(now) = today.parse::<crate::date::Date>() else {
+        return Vec::new();
+    };
+    let left = due_on.days_since_epoch() - now.days_since_epoch();
+    let (event, key) = if left < 0 {
+        ("request.overdue".to_string(), "overdue")
+    } else if let Some(days) = settings
+        .remind_before
+        .iter()
+        .filter(|d| i64::from(**d) >= left)
+        .min()
+    {
+        (format!("request.due_soon.{days}d"), "due_soon")
+    } else {
+        return Vec::new();
+    };
+    let facts: Facts = request.into();
+    let text = |lang: &str, k: &str| texts.text(lang, k);
+    let right = |lang: &str| texts.right(&request.right, lang);
+    let wording = Wording {
+        text: &text,
+        right: &right,
+        operators: &texts.operators,
+    };
+    let lang = texts.operators.as_str();
+    let days_left = left.max(0).to_string();
+    let fill = |k: &str| {
+        wording
+            .fill(&format!("mail_{key}_{k}"), lang, &facts)
+            .replace("{days}", &days_left)
+    };
+    let mut out = Vec::new();
+    if let Some(mail) = &settings.mail {
+        for to in &mail.operators {
+            out.push(NewDelivery {
+                delivery_id: delivery_id(&request.request_id, &event, to),
+                request_id: request.request_id.clone(),
+                channel: "mail".into(),
+                target: to.clone(),
+                event: event.clone(),
+                body: json!({"to": to, "subject": fill("subject"), "text": fill("text")})
+                    .to_string(),
+            });
+        }
+    }
+    for target in &settings.webhooks {
+        let id = delivery_id(
+            &request.request_id,
+            &format!("webhook\n{event}"),
+            target.as_str(),
+        );
+        let body = json!({
+            "event": format!("request.{key}"),
+            "days_left": left,
+            "delivery_id": id,
+            "reference": request.reference,
+            "right": request.right,
+            "policy": request.policy,
+            "language": request.lang,
+            "received_at": request.received_at,
+            "due": request.due_on,
+            "status": request.status,
+        });
+        out.push(NewDelivery {
+            delivery_id: id,
+            request_id: request.request_id.clone(),
+            channel: "webhook".into(),
+            target: target.to_string(),
+            event: event.clone(),
+            body: body.to_string(),
+        });
+    }
+    out
+}
+
+/// How often the sender looks for reminders to queue.
+const REMINDER_SCAN: Duration = Duration::from_secs(600);
+
+/// Queues the reminders due today (each once).
+fn queue_reminders(
+    db: &mut dyn Backend,
+    settings: &Settings,
+    texts: &Texts,
+) -> Result<usize, String> {
+    let (now, today) = due::now();
+    let today = today.to_string();
+    let horizon = settings.remind_before.iter().max().copied().unwrap_or(0);
+    let until = due::timestamp(due::now_millis() + i64::from(horizon) * 86_400_000).0;
+    let requests = store::open_requests_due(db, &until[..10], &today)?;
+    let deliveries: Vec<NewDelivery> = requests
+        .iter()
+        .flat_map(|r| reminders(settings, texts, r, &today))
+        .collect();
+    store::queue_once(db, &deliveries, &now)
 }
 
 /// A mail to the requester about their request (an extension, a refusal):
@@ -270,15 +407,15 @@ pub fn backoff(failed: u32) -> Duration {
 
 /// Starts the sender on its own connection to `db`; it runs until the
 /// process ends (what it had claimed is claimed again once the lease ends).
-pub fn start(db: &str, settings: Settings) -> Result<(), String> {
+pub fn start(db: &str, settings: Settings, texts: Texts) -> Result<(), String> {
     let backend = database::connect(db)?;
     let senders = Senders {
-        webhook: webhook::Sender::new(settings.secret)?,
-        mail: settings.mail.map(mail::Sender::new).transpose()?,
+        webhook: webhook::Sender::new(settings.secret.clone())?,
+        mail: settings.mail.clone().map(mail::Sender::new).transpose()?,
     };
     std::thread::Builder::new()
         .name("notifications".into())
-        .spawn(move || send_loop(backend, senders))
+        .spawn(move || send_loop(backend, senders, settings, texts))
         .map_err(|e| format!("cannot start the notification sender: {e}"))?;
     Ok(())
 }
@@ -309,8 +446,15 @@ impl Senders {
     }
 }
 
-fn send_loop(mut db: Box<dyn Backend>, sender: Senders) {
+fn send_loop(mut db: Box<dyn Backend>, sender: Senders, settings: Settings, texts: Texts) {
+    let mut scanned: Option<std::time::Instant> = None;
     loop {
+        if scanned.is_none_or(|at| at.elapsed() >= REMINDER_SCAN) {
+            scanned = Some(std::time::Instant::now());
+            if let Err(e) = queue_reminders(db.as_mut(), &settings, &texts) {
+                println!("notifications: cannot queue the reminders ({e}); trying again later");
+            }
+        }
         let now = due::now_millis();
         let lease = now + LEASE.as_millis() as i64;
         let claimed = store::claim_deliveries(
