@@ -2146,3 +2146,50 @@ fn operators_are_reminded_once_before_a_request_is_due_and_once_when_it_is_overd
         .count();
     assert_eq!(overdue, 1);
 }
+
+#[test]
+fn a_request_whose_link_was_not_followed_within_a_week_is_flagged_unverified() {
+    let smtp = SmtpServer::start();
+    let db = Db::sqlite();
+    let receiver = db.start(&[
+        "--smtp",
+        &smtp.url(),
+        "--mail-from",
+        "privacy@policies.example.org",
+        "--public-url",
+        "https://privacy.example.org/",
+    ]);
+    let reference = receiver
+        .post_json("/requests", &request(&uuid("silent")))
+        .json()["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    smtp.wait_for(1);
+    assert_eq!(
+        stored_requests(&db)[0]["unverified"],
+        false,
+        "not after a day"
+    );
+    // Eight days later (as if time had passed), the link still unused.
+    let store = rusqlite::Connection::open(&db.url).unwrap();
+    store
+        .execute(
+            "UPDATE verifications SET created_at = '2020-01-01T00:00:00.000Z'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(stored_requests(&db)[0]["unverified"], true);
+    let table =
+        String::from_utf8(policy_site(&["requests", "list", "--db", &db.url]).stdout).unwrap();
+    assert!(
+        table.contains(&format!("{reference}")) && table.contains("received, unverified"),
+        "{table}"
+    );
+    assert!(
+        table
+            .trim_end()
+            .ends_with("1 request(s), 0 overdue, 1 unverified"),
+        "{table}"
+    );
+}

@@ -66,7 +66,7 @@ fn quietly_on_broken_pipe(db: &str, e: std::io::Error) -> Result<(), Diagnostics
     Err(failed(db, format!("cannot write: {e}")))
 }
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 12] = [
     "reference",
     "right",
     "status",
@@ -78,9 +78,10 @@ const COLUMNS: [&str; 11] = [
     "jurisdiction",
     "request_id",
     "policy_version",
+    "unverified",
 ];
 
-fn row(r: &StoredRequest) -> [String; 11] {
+fn row(r: &StoredRequest) -> [String; 12] {
     [
         r.reference.clone(),
         r.right.clone(),
@@ -93,11 +94,22 @@ fn row(r: &StoredRequest) -> [String; 11] {
         r.jurisdiction.clone(),
         r.request_id.clone(),
         format!("{} {}", r.policy, r.version),
+        if r.unverified { "unverified" } else { "" }.to_string(),
     ]
 }
 
 fn table(out: &mut impl Write, found: &[StoredRequest]) -> std::io::Result<()> {
-    let rows: Vec<_> = found.iter().map(row).collect();
+    // An unverified request says so beside its status.
+    let rows: Vec<_> = found
+        .iter()
+        .map(|r| {
+            let mut cells = row(r);
+            if r.unverified {
+                cells[2] = format!("{}, unverified", cells[2]);
+            }
+            cells
+        })
+        .collect();
     let shown = 6;
     let widths: Vec<usize> = (0..shown)
         .map(|i| {
@@ -126,11 +138,17 @@ fn table(out: &mut impl Write, found: &[StoredRequest]) -> std::io::Result<()> {
             line(r[..shown].iter().map(String::as_str).collect())
         )?;
     }
+    let unverified = found.iter().filter(|r| r.unverified).count();
     writeln!(
         out,
-        "{} request(s), {} overdue",
+        "{} request(s), {} overdue{}",
         found.len(),
-        found.iter().filter(|r| r.overdue).count()
+        found.iter().filter(|r| r.overdue).count(),
+        if unverified > 0 {
+            format!(", {unverified} unverified")
+        } else {
+            String::new()
+        }
     )
 }
 

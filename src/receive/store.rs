@@ -612,6 +612,9 @@ pub struct StoredRequest {
     pub due_on: String,
     pub status: String,
     pub overdue: bool,
+    /// Sent a verification link more than `UNVERIFIED_AFTER_DAYS` ago that
+    /// was not followed.
+    pub unverified: bool,
     /// The request as received (JSON), with the person's answers.
     pub payload: serde_json::Value,
 }
@@ -624,7 +627,13 @@ pub struct StatusChange {
 }
 
 const REQUEST_COLUMNS: &str = "reference, request_id, right_id, policy, version, lang, origin, \
-     jurisdiction, received_at, due_on, status, payload";
+     jurisdiction, received_at, due_on, status, payload, \
+     (SELECT MIN(v.created_at) FROM verifications v \
+      WHERE v.request_id = requests.request_id AND v.used_at IS NULL)";
+
+/// Days after which a request whose verification link was not followed is
+/// flagged `unverified`.
+pub const UNVERIFIED_AFTER_DAYS: i64 = 7;
 
 fn text(cell: &mut Cell) -> String {
     cell.take().unwrap_or_default()
@@ -637,9 +646,20 @@ fn stored_request(mut row: Vec<Cell>, today: &str) -> StoredRequest {
         (take(), take(), take(), take(), take(), take());
     let (origin, jurisdiction, received_at, due_on, status, payload) =
         (take(), take(), take(), take(), take(), take());
+    let link_sent = take();
     let open = status == "received" || status == "identity_verified";
+    let cutoff = today
+        .parse::<crate::date::Date>()
+        .map(|d| {
+            crate::date::Date::from_unix((d.days_since_epoch() - UNVERIFIED_AFTER_DAYS) * 86_400)
+                .to_string()
+        })
+        .unwrap_or_default();
     StoredRequest {
         overdue: open && due_on.as_str() < today,
+        unverified: status == "received"
+            && !link_sent.is_empty()
+            && link_sent.get(..10).is_some_and(|d| d <= cutoff.as_str()),
         payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
         reference,
         request_id,
