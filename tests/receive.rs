@@ -2183,7 +2183,7 @@ fn a_request_whose_link_was_not_followed_within_a_week_is_flagged_unverified() {
     let table =
         String::from_utf8(policy_site(&["requests", "list", "--db", &db.url]).stdout).unwrap();
     assert!(
-        table.contains(&format!("{reference}")) && table.contains("received, unverified"),
+        table.contains(&reference) && table.contains("received, unverified"),
         "{table}"
     );
     assert!(
