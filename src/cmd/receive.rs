@@ -52,7 +52,7 @@ fn start_retention(db: &str, closed: Option<u32>, consents: Option<u32>) -> Resu
     std::thread::Builder::new()
         .name("retention".into())
         .spawn(move || loop {
-            match super::requests::run_purge(backend.as_mut(), closed, consents, true) {
+            match crate::receive::store::purge_older(backend.as_mut(), closed, consents, true) {
                 Ok(p) => println!(
                     "retention: deleted {} closed request(s) and {} consent record(s)",
                     p.requests.len(),

@@ -393,7 +393,7 @@ pub fn purge(
             "say what to purge: --closed-after DAYS, --consents-after DAYS, or both".into(),
         ));
     }
-    let found = run_purge(open(db)?.as_mut(), closed_days, consents_days, apply)
+    let found = store::purge_older(open(db)?.as_mut(), closed_days, consents_days, apply)
         .map_err(|e| failed(db, e))?;
     let verb = if apply { "deleted" } else { "would delete" };
     println!(
@@ -412,23 +412,4 @@ pub fn purge(
         }
     );
     Ok(())
-}
-
-/// The purge at `now` minus each number of days.
-pub fn run_purge(
-    db: &mut dyn Backend,
-    closed_days: Option<u32>,
-    consents_days: Option<u32>,
-    apply: bool,
-) -> Result<store::Purge, String> {
-    let now = due::now_millis();
-    let before = |days: u32| due::timestamp(now - i64::from(days) * 86_400_000).0;
-    let (closed, consents) = (closed_days.map(before), consents_days.map(before));
-    store::purge(
-        db,
-        closed.as_deref(),
-        consents.as_deref(),
-        &due::timestamp(now).0,
-        apply,
-    )
 }

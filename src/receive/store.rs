@@ -1170,3 +1170,22 @@ pub fn queue_once(
     })();
     finish(db, done)
 }
+
+/// The purge at `now` minus each number of days.
+pub fn purge_older(
+    db: &mut dyn Backend,
+    closed_days: Option<u32>,
+    consents_days: Option<u32>,
+    apply: bool,
+) -> Result<Purge, String> {
+    let now = super::due::now_millis();
+    let before = |days: u32| super::due::timestamp(now - i64::from(days) * 86_400_000).0;
+    let (closed, consents) = (closed_days.map(before), consents_days.map(before));
+    purge(
+        db,
+        closed.as_deref(),
+        consents.as_deref(),
+        &super::due::timestamp(now).0,
+        apply,
+    )
+}
