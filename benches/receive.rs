@@ -5,12 +5,18 @@
 //! one is the client, on loopback, with keep-alive connections, each level
 //! bounded in time. Every acknowledged record is then counted in the store.
 //!
+//! Then notifications, on SQLite: rights requests at concurrency 64 with
+//! and without a webhook (each request then queues its delivery in its own
+//! transaction), and a backlog of 10,000 deliveries, left by a webhook
+//! endpoint that was down, draining while requests keep arriving: how long
+//! it takes, and intake meanwhile as a ratio of intake without it.
+//!
 //! `cargo bench --bench receive` (set `RECEIVE_BENCH_SECONDS`, default 3).
 
 #[path = "../tests/common/receive.rs"]
 mod receiving;
 
-use receiving::{postgres_database, Receiving, BIN};
+use receiving::{postgres_database, Endpoint, Receiving, BIN};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -35,10 +41,45 @@ fn record(label: &str) -> String {
     )
 }
 
+/// A rights request whose id is a UUID v4 made from `label`, from a
+/// requester of its own.
+fn rights_request(label: &str) -> String {
+    let consent = record(label);
+    let id = &consent[consent.find("\"record_id\":\"").unwrap() + 13..][..36];
+    format!(
+        r#"{{"schema":"rights-request.v1","request_id":"{id}","right":"access","policy":"privacy","version":"2025-01-30","lang":"en","submitted_at":"2025-02-01T10:00:00Z","fields":{{"name":"Ana Lima","email":"ana+{label}@example.org"}},"website":""}}"#
+    )
+}
+
+/// What the load posts: consent records or rights requests.
+#[derive(Clone, Copy)]
+enum Kind {
+    Consent,
+    Request,
+}
+
+impl Kind {
+    fn path(self) -> &'static str {
+        match self {
+            Kind::Consent => "/consent",
+            Kind::Request => "/requests",
+        }
+    }
+
+    fn body(self, label: &str) -> String {
+        match self {
+            Kind::Consent => record(label),
+            Kind::Request => rights_request(label),
+        }
+    }
+}
+
 /// One POST on a kept-alive connection; the status.
-fn exchange(stream: &mut BufReader<TcpStream>, body: &str) -> u16 {
+fn exchange(stream: &mut BufReader<TcpStream>, kind: Kind, label: &str) -> u16 {
+    let body = kind.body(label);
     let request = format!(
-        "POST /consent HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nOrigin: {SITE}\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nOrigin: {SITE}\r\nContent-Length: {}\r\n\r\n{body}",
+        kind.path(),
         body.len()
     );
     stream.get_mut().write_all(request.as_bytes()).unwrap();
@@ -65,7 +106,7 @@ fn exchange(stream: &mut BufReader<TcpStream>, body: &str) -> u16 {
 
 /// `clients` connections posting for `seconds`: acknowledged records and
 /// every latency in microseconds.
-fn load(port: u16, clients: usize, seconds: f64, tag: &str) -> (usize, Vec<u64>) {
+fn load(port: u16, kind: Kind, clients: usize, seconds: f64, tag: &str) -> (usize, Vec<u64>) {
     let until = Instant::now() + Duration::from_secs_f64(seconds);
     let handles: Vec<_> = (0..clients)
         .map(|c| {
@@ -78,7 +119,7 @@ fn load(port: u16, clients: usize, seconds: f64, tag: &str) -> (usize, Vec<u64>)
                 let mut i = 0;
                 while Instant::now() < until {
                     let started = Instant::now();
-                    let status = exchange(&mut stream, &record(&format!("{tag}-{c}-{i}")));
+                    let status = exchange(&mut stream, kind, &format!("{tag}-{c}-{i}"));
                     assert_eq!(status, 201);
                     latencies.push(started.elapsed().as_micros() as u64);
                     i += 1;
@@ -108,8 +149,13 @@ fn bench(name: &str, db: &str, seconds: f64) {
     let receiver = Receiving::start(db, SITE, dir.path(), &[]);
     let mut acknowledged = 0;
     for clients in [1, 8, 64, 256] {
-        let (count, mut latencies) =
-            load(receiver.port, clients, seconds, &format!("{name}{clients}"));
+        let (count, mut latencies) = load(
+            receiver.port,
+            Kind::Consent,
+            clients,
+            seconds,
+            &format!("{name}{clients}"),
+        );
         acknowledged += count;
         latencies.sort_unstable();
         let at =
@@ -138,4 +184,111 @@ fn main() {
     let sqlite = dir.path().join("receipts.sqlite").display().to_string();
     bench("sqlite", &sqlite, seconds);
     bench("postgres", &postgres_database("receive_bench"), seconds);
+    notifications(seconds);
+}
+
+/// `receive` on `db` with `extra` flags and the webhooks' signing secret.
+fn receiving(db: &str, dir: &std::path::Path, extra: &[&str]) -> Receiving {
+    let mut command = Command::new(BIN);
+    command.env("POLICY_SITE_WEBHOOK_SECRET", "bench-secret");
+    Receiving::start_with(command, db, SITE, dir, extra)
+}
+
+/// Requests per second at concurrency 64.
+fn intake(receiver: &Receiving, seconds: f64, tag: &str) -> f64 {
+    let (count, _) = load(receiver.port, Kind::Request, 64, seconds, tag);
+    count as f64 / seconds
+}
+
+const BACKLOG: usize = 10_000;
+
+fn notifications(seconds: f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = |name: &str| dir.path().join(name).display().to_string();
+    let plain = intake(
+        &receiving(&db("plain.sqlite"), dir.path(), &[]),
+        seconds,
+        "plain",
+    );
+    let endpoint = Endpoint::start(0, &[], Duration::ZERO);
+    let hooked = receiving(
+        &db("hooked.sqlite"),
+        dir.path(),
+        &["--webhook", &endpoint.url()],
+    );
+    let notified = intake(&hooked, seconds, "hooked");
+    drop(hooked);
+    println!("requests   c=64   {plain:>7.0} requests/s without notifications, {notified:>7.0} with a webhook ({:.2}x)", notified / plain);
+
+    // The backlog: requests stored while the webhook's endpoint was down
+    // (nothing listens on its port), the receiver then stopped; their
+    // back-off is over by the time the endpoint is back.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let backlog_db = db("backlog.sqlite");
+    {
+        let down = receiving(&backlog_db, dir.path(), &["--webhook", &url]);
+        let stored = load_count(down.port, BACKLOG);
+        assert_eq!(stored, BACKLOG);
+    }
+    let outbox = rusqlite::Connection::open(&backlog_db).unwrap();
+    let waiting: usize = outbox
+        .query_row(
+            "SELECT COUNT(*) FROM deliveries WHERE delivered_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(waiting, BACKLOG);
+    outbox
+        .execute(
+            "UPDATE deliveries SET next_at = '2000-01-01T00:00:00.000Z', claimed_until = NULL",
+            [],
+        )
+        .unwrap();
+    let endpoint = Endpoint::start(port, &[], Duration::ZERO);
+    let started = Instant::now();
+    let back = receiving(&backlog_db, dir.path(), &["--webhook", &url]);
+    let during = intake(&back, seconds, "during");
+    let arrived = |got: &[(receiving::Hook, u16)]| {
+        got.iter()
+            .map(|(hook, _)| hook.delivery_id())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let got = endpoint.wait(Duration::from_secs(600), |got| arrived(got) >= BACKLOG);
+    let drained = started.elapsed().as_secs_f64();
+    assert!(
+        arrived(&got) >= BACKLOG,
+        "only {} of {BACKLOG} delivered",
+        arrived(&got)
+    );
+    println!(
+        "backlog    {BACKLOG} deliveries drained in {drained:.1} s ({:.0}/s) while intake ran at {during:.0} requests/s ({:.2}x of intake without a backlog)",
+        BACKLOG as f64 / drained,
+        during / notified
+    );
+}
+
+/// Posts `total` rights requests over 64 connections; how many were stored.
+fn load_count(port: u16, total: usize) -> usize {
+    let per = total / 64;
+    let handles: Vec<_> = (0..64)
+        .map(|c| {
+            thread::spawn(move || {
+                let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                let mut stream = BufReader::new(stream);
+                (0..per + usize::from(c < total % 64))
+                    .filter(|i| {
+                        exchange(&mut stream, Kind::Request, &format!("backlog-{c}-{i}")) == 201
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).sum()
 }

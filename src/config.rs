@@ -50,6 +50,124 @@ pub struct Config {
     /// redline. Every version keeps its redline against its predecessor.
     #[serde(default = "default_redlines_to_current")]
     pub redlines_to_current: usize,
+    /// `policy-site receive`'s settings, read when `--root` names the site.
+    #[serde(default)]
+    pub receive: Receive,
+}
+
+/// The receiver's settings: every flag of `policy-site receive` but `--db`
+/// (which the operator commands name too), under the flag's name in
+/// snake case. A flag given on the command line wins over its key; secrets
+/// are neither, they come from the environment.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receive {
+    pub listen: Option<std::net::IpAddr>,
+    pub port: Option<u16>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub allow_origin: Vec<String>,
+    pub jurisdiction: Option<String>,
+    /// `NAME: PERIOD` entries added to the table of response periods.
+    #[serde(default)]
+    pub due: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub webhook: Vec<String>,
+    pub webhook_include_answers: Option<bool>,
+    pub smtp: Option<String>,
+    pub mail_from: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub notify: Vec<String>,
+    pub public_url: Option<String>,
+    pub verify_link_hours: Option<u64>,
+    pub purge_closed_after: Option<u32>,
+    pub purge_consents_after: Option<u32>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub remind_before: Vec<u32>,
+}
+
+impl Receive {
+    /// These settings, with what they leave unset taken from `under`.
+    pub fn over(self, under: Receive) -> Receive {
+        Receive {
+            listen: self.listen.or(under.listen),
+            port: self.port.or(under.port),
+            allow_origin: list(self.allow_origin, under.allow_origin),
+            jurisdiction: self.jurisdiction.or(under.jurisdiction),
+            due: under.due.into_iter().chain(self.due).collect(),
+            webhook: list(self.webhook, under.webhook),
+            webhook_include_answers: self
+                .webhook_include_answers
+                .or(under.webhook_include_answers),
+            smtp: self.smtp.or(under.smtp),
+            mail_from: self.mail_from.or(under.mail_from),
+            notify: list(self.notify, under.notify),
+            public_url: self.public_url.or(under.public_url),
+            verify_link_hours: self.verify_link_hours.or(under.verify_link_hours),
+            purge_closed_after: self.purge_closed_after.or(under.purge_closed_after),
+            purge_consents_after: self.purge_consents_after.or(under.purge_consents_after),
+            remind_before: list(self.remind_before, under.remind_before),
+        }
+    }
+
+    /// What is wrong in the keys, each with the text to find its line by.
+    fn problems(&self) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        let web = |key: &str, given: &str, found: &mut Vec<(String, String)>| {
+            let ok = Url::parse(given)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                found.push((
+                    given.to_string(),
+                    format!("receive.{key}: `{given}` is not an http(s) URL"),
+                ));
+            }
+        };
+        for url in &self.webhook {
+            web("webhook", url, &mut found);
+        }
+        for origin in &self.allow_origin {
+            web("allow_origin", origin, &mut found);
+        }
+        if let Some(url) = &self.public_url {
+            web("public_url", url, &mut found);
+        }
+        if let Some(smtp) = &self.smtp {
+            if !Url::parse(smtp).is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps")) {
+                found.push((
+                    smtp.clone(),
+                    format!("receive.smtp: `{smtp}` is not an smtp:// or smtps:// URL"),
+                ));
+            }
+        }
+        found
+    }
+}
+
+/// A list given, else the one under it.
+fn list<T>(mine: Vec<T>, theirs: Vec<T>) -> Vec<T> {
+    if mine.is_empty() {
+        theirs
+    } else {
+        mine
+    }
+}
+
+/// A list, or one item standing for a list of one (`notify: a@example.org`).
+fn one_or_many<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany<T> {
+        Many(Vec<T>),
+        One(T),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::Many(items) => items,
+        OneOrMany::One(item) => vec![item],
+    })
 }
 
 fn default_redlines_to_current() -> usize {
@@ -156,6 +274,9 @@ fn validate(config: &Config, file: &Path, text: &str) -> Diagnostics {
         }
     }
     for message in config.rights.problems(&config.languages) {
+        found.push(at(&message.0, message.1));
+    }
+    for message in config.receive.problems() {
         found.push(at(&message.0, message.1));
     }
     found

@@ -142,20 +142,20 @@ enum Command {
     },
     /// Receive what the site's forms and cookie banner send, into SQLite or PostgreSQL.
     Receive {
-        /// Port to listen on.
-        #[arg(long, default_value_t = 8787)]
-        port: u16,
+        /// Port to listen on (default 8787).
+        #[arg(long)]
+        port: Option<u16>,
         /// Address to listen on: this machine only by default; 0.0.0.0 (or ::) in a container, to be reached through its published port.
-        #[arg(long, default_value = "127.0.0.1")]
-        listen: std::net::IpAddr,
+        #[arg(long)]
+        listen: Option<std::net::IpAddr>,
         #[command(flatten)]
         db: DbArg,
         /// An origin whose pages may post here, e.g. https://policies.example.org (repeatable; default: the site's base_url).
         #[arg(long = "allow-origin")]
         allow_origin: Vec<String>,
-        /// Whose response period applies to new requests: gdpr (one month), quebec (30 days), california (45 days), or one added with --due.
-        #[arg(long, default_value = "gdpr")]
-        jurisdiction: String,
+        /// Whose response period applies to new requests: gdpr (one month, the default), quebec (30 days), california (45 days), or one added with --due.
+        #[arg(long)]
+        jurisdiction: Option<String>,
         /// Add or replace a response period: NAME=30d (days) or NAME=1m (months) (repeatable).
         #[arg(long)]
         due: Vec<String>,
@@ -177,9 +177,9 @@ enum Command {
         /// The receiver's public address (e.g. https://privacy.example.org/): the acknowledgment then carries a link that confirms the requester's e-mail address.
         #[arg(long)]
         public_url: Option<String>,
-        /// How long that link works, in hours.
-        #[arg(long, default_value_t = 72)]
-        verify_link_hours: u64,
+        /// How long that link works, in hours (default 72).
+        #[arg(long)]
+        verify_link_hours: Option<u64>,
         /// Delete closed requests this many days after they closed, at start and daily (as `requests purge --apply`).
         #[arg(long)]
         purge_closed_after: Option<u32>,
@@ -187,7 +187,7 @@ enum Command {
         #[arg(long)]
         purge_consents_after: Option<u32>,
         /// Remind the operators (mail and webhooks) this many days before a request is due (repeatable; default 7 and 2); they are told again once it is overdue.
-        #[arg(long, default_values_t = [7, 2])]
+        #[arg(long)]
         remind_before: Vec<u32>,
     },
     /// List, show, export and update the rights requests `receive` stored.
@@ -396,15 +396,16 @@ fn main() -> ExitCode {
             remind_before,
         } => cmd::receive::run(
             &cli.root,
-            &cmd::receive::Settings {
+            &db.db,
+            &due,
+            policy_site::config::Receive {
                 listen,
                 port,
-                db: db.db,
-                allow_origins: allow_origin,
+                allow_origin,
                 jurisdiction,
-                due,
-                webhooks: webhook,
-                webhook_include_answers,
+                due: Default::default(),
+                webhook,
+                webhook_include_answers: webhook_include_answers.then_some(true),
                 smtp,
                 mail_from,
                 notify,

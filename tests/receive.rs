@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 #[path = "common/receive.rs"]
 mod receiving;
 
-use receiving::{operator, postgres_database, Receiving, BIN};
+use receiving::{on_postgres, operator, postgres_database, Endpoint, Receiving, BIN};
 const SITE: &str = "https://policies.example.org";
 
 // ---------------------------------------------------------------- helpers
@@ -1095,23 +1095,6 @@ fn requests_list_into_a_closed_pipe_exits_quietly() {
 
 const SECRET: &str = "test-secret-of-the-webhooks";
 
-/// One POST a webhook endpoint received.
-#[derive(Debug, Clone)]
-struct Hook {
-    headers: BTreeMap<String, String>,
-    body: String,
-}
-
-impl Hook {
-    fn delivery_id(&self) -> String {
-        self.headers["policy-site-delivery"].clone()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
 /// Checks a `Policy-Site-Signature` as a receiving end would (the book's
 /// recipe): HMAC-SHA256 over "<t>." and the body, compared in constant time.
 fn signature_holds(header: &str, body: &str, secret: &str) -> bool {
@@ -1133,113 +1116,6 @@ fn signature_holds(header: &str, body: &str, secret: &str) -> bool {
     mac.update(format!("{t}.").as_bytes());
     mac.update(body.as_bytes());
     mac.verify_slice(&expected).is_ok()
-}
-
-/// A webhook endpoint on loopback: answers each POST with the next status
-/// of `script` (then 200), after `delay`; what it received, in order.
-struct Endpoint {
-    port: u16,
-    received: Arc<Mutex<Vec<(Hook, u16)>>>,
-}
-
-impl Endpoint {
-    fn start(port: u16, script: &[u16], delay: Duration) -> Endpoint {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let received: Arc<Mutex<Vec<(Hook, u16)>>> = Arc::default();
-        let script = Arc::new(Mutex::new(script.to_vec()));
-        {
-            let received = received.clone();
-            thread::spawn(move || {
-                for stream in listener.incoming().map_while(Result::ok) {
-                    let (received, script) = (received.clone(), script.clone());
-                    thread::spawn(move || answer_hook(stream, &received, &script, delay));
-                }
-            });
-        }
-        Endpoint { port, received }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/hook", self.port)
-    }
-
-    fn received(&self) -> Vec<(Hook, u16)> {
-        self.received.lock().unwrap().clone()
-    }
-
-    /// Waits (at most `within`) until `done` holds of what arrived.
-    fn wait(&self, within: Duration, done: impl Fn(&[(Hook, u16)]) -> bool) -> Vec<(Hook, u16)> {
-        let start = Instant::now();
-        loop {
-            let got = self.received();
-            if done(&got) || start.elapsed() > within {
-                return got;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-fn answer_hook(
-    mut stream: TcpStream,
-    received: &Mutex<Vec<(Hook, u16)>>,
-    script: &Mutex<Vec<u16>>,
-    delay: Duration,
-) {
-    let mut bytes = Vec::new();
-    let mut buffer = [0u8; 4096];
-    let (head, mut body) = loop {
-        let Ok(n) = stream.read(&mut buffer) else {
-            return;
-        };
-        if n == 0 {
-            return;
-        }
-        bytes.extend_from_slice(&buffer[..n]);
-        if let Some(at) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
-            break (
-                String::from_utf8_lossy(&bytes[..at]).into_owned(),
-                bytes[at + 4..].to_vec(),
-            );
-        }
-    };
-    let headers: BTreeMap<String, String> = head
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
-        .collect();
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    while body.len() < length {
-        let Ok(n) = stream.read(&mut buffer) else {
-            return;
-        };
-        if n == 0 {
-            return;
-        }
-        body.extend_from_slice(&buffer[..n]);
-    }
-    thread::sleep(delay);
-    let status = {
-        let mut script = script.lock().unwrap();
-        if script.is_empty() {
-            200
-        } else {
-            script.remove(0)
-        }
-    };
-    let hook = Hook {
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    };
-    received.lock().unwrap().push((hook, status));
-    let _ = stream.write_all(
-        format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
-    );
 }
 
 /// `receive` on `db` notifying `webhook`, with the signing secret set.
@@ -1442,7 +1318,7 @@ fn a_store_made_before_the_outbox_upgrades_keeping_its_records_and_notifies_new_
         let old = rusqlite::Connection::open(&db.url).unwrap();
         old.execute_batch("CREATE TABLE schema_migrations (version TEXT PRIMARY KEY)")
             .unwrap();
-        old.execute_batch(&policy_site::receive::store::schema("INTEGER PRIMARY KEY")[0])
+        old.execute_batch(&policy_site::receive::store::schema("INTEGER PRIMARY KEY", "")[0])
             .unwrap();
         old.execute_batch(
             "INSERT INTO schema_migrations VALUES ('0001');
@@ -1473,6 +1349,47 @@ fn a_store_made_before_the_outbox_upgrades_keeping_its_records_and_notifies_new_
         "{references:?}"
     );
     assert_eq!(references.len(), 2);
+}
+
+#[test]
+fn the_audit_trail_cannot_be_rewritten_even_by_hand_on_sqlite_and_postgres() {
+    for db in [Db::sqlite(), Db::postgres()] {
+        let receiver = db.start(&[]);
+        assert_eq!(
+            receiver.post_json("/requests", &request("audited")).status,
+            201
+        );
+        let reference = stored_requests(&db)[0]["reference"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let out = policy_site(&[
+            "requests",
+            "set-status",
+            &reference,
+            "completed",
+            "--db",
+            &db.url,
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let tampering = ["UPDATE audit SET actor = 'nobody'", "DELETE FROM audit"];
+        for sql in tampering {
+            let refused = if db.url.starts_with("postgres") {
+                on_postgres(&db.url, sql).err()
+            } else {
+                rusqlite::Connection::open(&db.url)
+                    .unwrap()
+                    .execute_batch(sql)
+                    .err()
+                    .map(|e| e.to_string())
+            };
+            let said = refused.unwrap_or_else(|| panic!("`{sql}` was allowed on {}", db.url));
+            assert!(said.contains("append-only"), "{said}");
+        }
+        let shown = policy_site(&["requests", "show", &reference, "--db", &db.url]);
+        let shown = String::from_utf8_lossy(&shown.stdout).to_string();
+        assert!(shown.contains("completed"), "{shown}");
+    }
 }
 
 // ---------------------------------------------------------------- e-mail
@@ -1662,6 +1579,63 @@ fn operators_are_told_by_mail_and_the_requester_is_acknowledged_in_their_languag
     );
     thread::sleep(Duration::from_secs(1));
     assert_eq!(smtp.messages().len(), 3);
+}
+
+#[test]
+fn the_site_configuration_sets_the_receiver_and_a_flag_given_wins() {
+    let smtp = SmtpServer::start();
+    let db = Db::sqlite();
+    let site = |receive: &str| {
+        std::fs::write(
+            db.dir.path().join("policy-site.yaml"),
+            format!(
+                "title: {{en: Policies, fr: Politiques}}\nbase_url: {SITE}\nlanguages: [en, fr]\nreceive:\n{receive}"
+            ),
+        )
+        .unwrap();
+    };
+    site(&format!(
+        "  smtp: {}\n  mail_from: privacy@policies.example.org\n  notify: dpo@example.org\n  jurisdiction: quebec\n  due: {{quebec: 20d}}\n",
+        smtp.url()
+    ));
+    let receiver = db.start(&["--notify", "support@example.org"]);
+    let answer = receiver.post_json("/requests", &request(&uuid("configured")));
+    assert_eq!(answer.status, 201, "{answer:?}");
+    let row = &stored_requests(&db)[0];
+    assert_eq!(row["jurisdiction"], "quebec");
+    let received: Date = row["received_at"].as_str().unwrap()[..10].parse().unwrap();
+    assert_eq!(
+        row["due_on"],
+        Period::Days(20).due(received).to_string().as_str()
+    );
+    // The flag's operator, not the key's; the requester acknowledged.
+    let got = smtp.wait_for(2);
+    let mut to: Vec<String> = got.iter().map(|m| header(m, "To")).collect();
+    to.sort();
+    assert_eq!(to, ["ana@example.org", "support@example.org"], "{got:?}");
+    drop(receiver);
+    // A key misspelt, or a value that cannot work: refused at start, with
+    // the file and the line.
+    for (receive, says) in [
+        ("  smpt: smtp://127.0.0.1:25\n", "smpt"),
+        (
+            "  webhook: [ftp://hooks.example.org/x]\n",
+            "receive.webhook",
+        ),
+    ] {
+        site(receive);
+        let out = Command::new(BIN)
+            .args(["receive", "--port", "0", "--db", &db.url])
+            .current_dir(db.dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("policy-site.yaml:") && stderr.contains(says),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

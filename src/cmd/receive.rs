@@ -1,6 +1,7 @@
 //! `policy-site receive`: the endpoint for the site's forms and banner,
 //! storing into SQLite or PostgreSQL (`--db`).
 
+use crate::config::{Config, Receive};
 use crate::error::{Diagnostic, Diagnostics};
 use crate::receive::database;
 use crate::receive::due::DueTable;
@@ -49,18 +50,27 @@ fn start_retention(db: &str, closed: Option<u32>, consents: Option<u32>) -> Resu
         return Ok(());
     }
     let mut backend = database::connect(db)?;
+    let mut apply = move || match crate::receive::store::purge_older(
+        backend.as_mut(),
+        closed,
+        consents,
+        true,
+    ) {
+        // Logged on standard error, with the other background work: the
+        // first line out stays where the receiver listens.
+        Ok(p) => eprintln!(
+            "retention: deleted {} closed request(s) and {} consent record(s)",
+            p.requests.len(),
+            p.consents
+        ),
+        Err(e) => eprintln!("retention: the purge failed ({e}); trying again tomorrow"),
+    };
+    apply();
     std::thread::Builder::new()
         .name("retention".into())
         .spawn(move || loop {
-            match crate::receive::store::purge_older(backend.as_mut(), closed, consents, true) {
-                Ok(p) => println!(
-                    "retention: deleted {} closed request(s) and {} consent record(s)",
-                    p.requests.len(),
-                    p.consents
-                ),
-                Err(e) => println!("retention: the purge failed ({e}); trying again tomorrow"),
-            }
             std::thread::sleep(std::time::Duration::from_secs(86_400));
+            apply();
         })
         .map(|_| ())
         .map_err(|e| e.to_string())
@@ -144,12 +154,55 @@ fn notifications(settings: &Settings) -> Result<notify::Settings, Diagnostic> {
     })
 }
 
-pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
+/// The settings the receiver runs with: each flag given, else its key under
+/// `receive:` in the site's configuration, else its default.
+fn resolve(db: &str, due: &[String], flags: Receive, config: Option<&Config>) -> Settings {
+    let keys = config.map(|c| c.receive.clone()).unwrap_or_default();
+    let due = keys
+        .due
+        .iter()
+        .map(|(name, period)| format!("{name}={period}"))
+        .chain(due.iter().cloned())
+        .collect();
+    let given = flags.over(keys);
+    Settings {
+        listen: given.listen.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
+        port: given.port.unwrap_or(8787),
+        db: db.to_string(),
+        allow_origins: given.allow_origin,
+        jurisdiction: given.jurisdiction.unwrap_or_else(|| "gdpr".into()),
+        due,
+        webhooks: given.webhook,
+        webhook_include_answers: given.webhook_include_answers.unwrap_or(false),
+        smtp: given.smtp,
+        mail_from: given.mail_from,
+        notify: given.notify,
+        public_url: given.public_url,
+        verify_link_hours: given.verify_link_hours.unwrap_or(72),
+        purge_closed_after: given.purge_closed_after,
+        purge_consents_after: given.purge_consents_after,
+        remind_before: match given.remind_before.is_empty() {
+            true => vec![7, 2],
+            false => given.remind_before,
+        },
+    }
+}
+
+/// `policy-site receive`. In a site's folder (`--root`), its configuration
+/// must load: the receiver takes its `receive:` keys, accepts its rights
+/// and speaks its languages. Elsewhere it runs on its flags alone.
+pub fn run(root: &Path, db: &str, due: &[String], flags: Receive) -> Result<(), Diagnostics> {
     let fail = |message: String| Diagnostic::command("policy-site receive", message);
-    let due = DueTable::with(&settings.due, &settings.jurisdiction)
-        .map_err(|e| fail(e).with_hint("see --due and --jurisdiction in --help"))?;
-    // In a site's folder, accept its own rights and speak its languages.
-    let config = crate::config::load(root).ok();
+    let config = match root.join(crate::vocabulary::CONFIG_FILE).exists() {
+        true => Some(crate::config::load(root)?),
+        false => None,
+    };
+    let settings = &resolve(db, due, flags, config.as_ref());
+    let due = DueTable::with(&settings.due, &settings.jurisdiction).map_err(|e| {
+        fail(e).with_hint(
+            "see --due and --jurisdiction in --help, or receive.due in the site's configuration",
+        )
+    })?;
     let mut origins = settings.allow_origins.clone();
     if origins.is_empty() {
         origins.extend(config.as_ref().map(|c| c.base_url.clone()));
@@ -173,6 +226,10 @@ pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
     let store = database::connect(&settings.db)
         .and_then(Store::start)
         .map_err(|e| Diagnostic::new(shown(&settings.db), format!("cannot open the store: {e}")))?;
+    let notify = notifications(settings)?;
+    let mut receiver = Receiver::new(Some(store), config.as_ref(), &origins, due)
+        .with_notifications(notify.clone());
+    let texts = receiver.texts();
     start_retention(
         &settings.db,
         settings.purge_closed_after,
@@ -184,11 +241,8 @@ pub fn run(root: &Path, settings: &Settings) -> Result<(), Diagnostics> {
             format!("cannot start the retention purge: {e}"),
         )
     })?;
-    let notify = notifications(settings)?;
-    let mut receiver = Receiver::new(Some(store), config.as_ref(), &origins, due)
-        .with_notifications(notify.clone());
     if !notify.is_empty() {
-        notify::start(&settings.db, notify, receiver.texts()).map_err(|e| {
+        notify::start(&settings.db, notify, texts).map_err(|e| {
             Diagnostic::new(
                 shown(&settings.db),
                 format!("cannot start the notifications: {e}"),

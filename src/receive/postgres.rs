@@ -95,7 +95,7 @@ impl Backend for Postgres {
     }
 
     fn migrations(&self) -> Vec<String> {
-        store::schema("BIGSERIAL PRIMARY KEY")
+        store::schema("BIGSERIAL PRIMARY KEY", store::POSTGRES_AUDIT_APPEND_ONLY)
     }
 
     fn claim_clause(&self) -> &'static str {

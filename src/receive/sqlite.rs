@@ -57,6 +57,6 @@ impl Backend for Sqlite {
     }
 
     fn migrations(&self) -> Vec<String> {
-        store::schema("INTEGER PRIMARY KEY")
+        store::schema("INTEGER PRIMARY KEY", store::SQLITE_AUDIT_APPEND_ONLY)
     }
 }

@@ -81,8 +81,8 @@ CREATE INDEX consents_by_consent_id ON consents (consent_id, seq);
 /// request's own transaction and kept until a receiver has delivered it;
 /// the requesters' verification links, by the SHA-256 of their token; and
 /// the audit trail: who did what to a request, and every delivery attempt.
-/// Nothing updates or deletes an audit row but the retention purge, which
-/// leaves one saying what it removed.
+/// Nothing updates or deletes an audit row (schema 0003 makes the database
+/// refuse it); the retention purge adds one saying what it removed.
 /// Times are RFC 3339 UTC text (they sort as text); `claimed_until` is the
 /// lease of the receiver sending it, so two never send one at once.
 const SCHEMA_V2: &str = "
@@ -121,10 +121,29 @@ CREATE TABLE verifications (
 );
 ";
 
-pub fn schema(seq: &str) -> Vec<String> {
+/// The audit trail made append-only by the database itself, so that not
+/// even a statement typed by hand into the store rewrites it: each dialect
+/// says how (SQLite: triggers that abort; PostgreSQL: a trigger function).
+pub const SQLITE_AUDIT_APPEND_ONLY: &str = "
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+";
+pub const POSTGRES_AUDIT_APPEND_ONLY: &str = "
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+";
+
+/// The migrations, in order: the shared tables with `{seq}` as each
+/// dialect's auto-increasing key, then the dialect's append-only audit.
+pub fn schema(seq: &str, append_only: &str) -> Vec<String> {
     [SCHEMA_V1, SCHEMA_V2]
         .iter()
         .map(|s| s.replace("{seq}", seq))
+        .chain([append_only.to_string()])
         .collect()
 }
 

@@ -5,12 +5,16 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_policy-site");
 
@@ -152,18 +156,152 @@ pub fn drop_postgres_database(url: &str) {
 
 /// Runs `sql` on the test server's `postgres` database.
 fn on_postgres_server(server: &str, sql: &str) {
+    on_postgres(&format!("{server}/postgres"), sql).unwrap();
+}
+
+/// Runs `sql` on one PostgreSQL database; what the server answered when
+/// it refused.
+pub fn on_postgres(url: &str, sql: &str) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let (client, connection) =
-            tokio_postgres::connect(&format!("{server}/postgres"), tokio_postgres::NoTls)
-                .await
-                .unwrap_or_else(|e| {
-                    panic!("no PostgreSQL at {server} ({e}): run `bash tests/setup.sh`")
-                });
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("no PostgreSQL at {url} ({e}): run `bash tests/setup.sh`"));
         tokio::spawn(connection);
-        client.batch_execute(sql).await.unwrap();
-    });
+        client.batch_execute(sql).await.map_err(|e| {
+            use std::error::Error;
+            e.source().map_or_else(|| e.to_string(), |s| s.to_string())
+        })
+    })
+}
+
+/// One POST a webhook endpoint received.
+#[derive(Debug, Clone)]
+pub struct Hook {
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+impl Hook {
+    pub fn delivery_id(&self) -> String {
+        self.headers["policy-site-delivery"].clone()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+/// A webhook endpoint on loopback: answers each POST with the next status
+/// of `script` (then 200), after `delay`; what it received, in order.
+pub struct Endpoint {
+    pub port: u16,
+    received: Arc<Mutex<Vec<(Hook, u16)>>>,
+}
+
+impl Endpoint {
+    pub fn start(port: u16, script: &[u16], delay: Duration) -> Endpoint {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received: Arc<Mutex<Vec<(Hook, u16)>>> = Arc::default();
+        let script = Arc::new(Mutex::new(script.to_vec()));
+        {
+            let received = received.clone();
+            thread::spawn(move || {
+                for stream in listener.incoming().map_while(Result::ok) {
+                    let (received, script) = (received.clone(), script.clone());
+                    thread::spawn(move || answer_hook(stream, &received, &script, delay));
+                }
+            });
+        }
+        Endpoint { port, received }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    pub fn received(&self) -> Vec<(Hook, u16)> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits (at most `within`) until `done` holds of what arrived.
+    pub fn wait(
+        &self,
+        within: Duration,
+        done: impl Fn(&[(Hook, u16)]) -> bool,
+    ) -> Vec<(Hook, u16)> {
+        let start = Instant::now();
+        loop {
+            let got = self.received();
+            if done(&got) || start.elapsed() > within {
+                return got;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn answer_hook(
+    mut stream: TcpStream,
+    received: &Mutex<Vec<(Hook, u16)>>,
+    script: &Mutex<Vec<u16>>,
+    delay: Duration,
+) {
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let (head, mut body) = loop {
+        let Ok(n) = stream.read(&mut buffer) else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        bytes.extend_from_slice(&buffer[..n]);
+        if let Some(at) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            break (
+                String::from_utf8_lossy(&bytes[..at]).into_owned(),
+                bytes[at + 4..].to_vec(),
+            );
+        }
+    };
+    let headers: BTreeMap<String, String> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    while body.len() < length {
+        let Ok(n) = stream.read(&mut buffer) else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        body.extend_from_slice(&buffer[..n]);
+    }
+    thread::sleep(delay);
+    let status = {
+        let mut script = script.lock().unwrap();
+        if script.is_empty() {
+            200
+        } else {
+            script.remove(0)
+        }
+    };
+    let hook = Hook {
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    received.lock().unwrap().push((hook, status));
+    let _ = stream.write_all(
+        format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
 }

@@ -452,7 +452,7 @@ fn send_loop(mut db: Box<dyn Backend>, sender: Senders, settings: Settings, text
         if scanned.is_none_or(|at| at.elapsed() >= REMINDER_SCAN) {
             scanned = Some(std::time::Instant::now());
             if let Err(e) = queue_reminders(db.as_mut(), &settings, &texts) {
-                println!("notifications: cannot queue the reminders ({e}); trying again later");
+                eprintln!("notifications: cannot queue the reminders ({e}); trying again later");
             }
         }
         let now = due::now_millis();
@@ -467,7 +467,7 @@ fn send_loop(mut db: Box<dyn Backend>, sender: Senders, settings: Settings, text
         let claimed = match claimed {
             Ok(claimed) => claimed,
             Err(e) => {
-                println!("notifications: cannot read the outbox ({e}); trying again");
+                eprintln!("notifications: cannot read the outbox ({e}); trying again");
                 std::thread::sleep(IDLE * 4);
                 continue;
             }
@@ -499,7 +499,7 @@ fn record(db: &mut dyn Backend, delivery: &Delivery, outcome: Result<(), String>
         Err(e) => {
             let wait = backoff(delivery.attempts + 1);
             let next = due::timestamp(now + wait.as_millis() as i64).0;
-            println!(
+            eprintln!(
                 "notifications: {} to {host} failed ({e}); attempt {} again in {} s",
                 delivery.delivery_id,
                 delivery.attempts + 2,
@@ -510,7 +510,7 @@ fn record(db: &mut dyn Backend, delivery: &Delivery, outcome: Result<(), String>
     };
     if let Err(e) = stored {
         // The lease runs out and the delivery is claimed again: at least once.
-        println!(
+        eprintln!(
             "notifications: cannot record {} ({e}); it will be sent again",
             delivery.delivery_id
         );
