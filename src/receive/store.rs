@@ -928,73 +928,63 @@ pub fn claim_deliveries(
     finish(db, done)
 }
 
-/// Records a delivery as made (its receiver answered 2xx), in the audit too.
-pub fn delivered(db: &mut dyn Backend, delivery: &Delivery, at: &str) -> Result<(), String> {
-    db.begin_write()?;
-    let done = (|| {
-        db.execute(
-            "UPDATE deliveries SET delivered_at = $1, claimed_until = NULL, attempts = $2, \
-             last_error = NULL WHERE delivery_id = $3",
-            &[
-                Some(at.into()),
-                Some((delivery.attempts + 1).to_string()),
-                Some(delivery.delivery_id.clone()),
-            ],
-        )?;
-        let detail = format!(
-            "{} by {}, attempt {}",
-            delivery.delivery_id,
-            delivery.channel,
-            delivery.attempts + 1
-        );
-        audit(
-            db,
-            at,
-            "receive",
-            "delivered",
-            &delivery.request_id,
-            &detail,
-        )?;
-        Ok(())
-    })();
-    finish(db, done)
+/// What one attempt at a delivery came to.
+pub enum Attempt {
+    /// Its receiver answered 2xx.
+    Delivered,
+    /// It failed for this reason; it is tried again from `next_at`.
+    Failed { error: String, next_at: String },
 }
 
-/// Records a failed attempt, in the audit too; the delivery is tried again
-/// from `next_at`.
-pub fn delivery_failed(
+/// Records what a batch of attempts came to, each in the audit too, in one
+/// transaction: the sender's bookkeeping costs one commit per batch, not
+/// one per delivery, so that a draining backlog leaves the writes to intake.
+pub fn record_attempts(
     db: &mut dyn Backend,
-    delivery: &Delivery,
+    attempts: &[(&Delivery, Attempt)],
     at: &str,
-    next_at: &str,
-    error: &str,
 ) -> Result<(), String> {
     db.begin_write()?;
     let done = (|| {
-        db.execute(
-            "UPDATE deliveries SET claimed_until = NULL, attempts = $1, next_at = $2, \
-             last_error = $3 WHERE delivery_id = $4",
-            &[
-                Some((delivery.attempts + 1).to_string()),
-                Some(next_at.into()),
-                Some(error.into()),
-                Some(delivery.delivery_id.clone()),
-            ],
-        )?;
-        let detail = format!(
-            "{} by {}, attempt {}: {error}; next at {next_at}",
-            delivery.delivery_id,
-            delivery.channel,
-            delivery.attempts + 1
-        );
-        audit(
-            db,
-            at,
-            "receive",
-            "delivery failed",
-            &delivery.request_id,
-            &detail,
-        )?;
+        for (delivery, attempt) in attempts {
+            let number = delivery.attempts + 1;
+            let (action, detail) = match attempt {
+                Attempt::Delivered => {
+                    db.execute(
+                        "UPDATE deliveries SET delivered_at = $1, claimed_until = NULL, \
+                         attempts = $2, last_error = NULL WHERE delivery_id = $3",
+                        &[
+                            Some(at.into()),
+                            Some(number.to_string()),
+                            Some(delivery.delivery_id.clone()),
+                        ],
+                    )?;
+                    let detail = format!(
+                        "{} by {}, attempt {number}",
+                        delivery.delivery_id, delivery.channel
+                    );
+                    ("delivered", detail)
+                }
+                Attempt::Failed { error, next_at } => {
+                    db.execute(
+                        "UPDATE deliveries SET claimed_until = NULL, attempts = $1, \
+                         next_at = $2, last_error = $3 WHERE delivery_id = $4",
+                        &[
+                            Some(number.to_string()),
+                            Some(next_at.clone()),
+                            Some(error.clone()),
+                            Some(delivery.delivery_id.clone()),
+                        ],
+                    )?;
+                    let detail = format!(
+                        "{} by {}, attempt {number}: {error}; next at {next_at}",
+                        delivery.delivery_id, delivery.channel
+                    );
+                    ("delivery failed", detail)
+                }
+            };
+            audit(db, at, "receive", action, &delivery.request_id, &detail)?;
+        }
         Ok(())
     })();
     finish(db, done)

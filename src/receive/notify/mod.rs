@@ -392,12 +392,14 @@ fn delivery_id(request_id: &str, kind: &str, target: &str) -> String {
     format!("dlv_{}", &crate::vocabulary::hex(&digest)[..32])
 }
 
-/// How long a claim holds a delivery: longer than one attempt can take.
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a claim holds a delivery: longer than a batch can take, whose
+/// threads each make CLAIM / SENDING_AT_ONCE attempts of at most 10 s.
+const LEASE: Duration = Duration::from_secs(120);
 /// How often the sender looks for deliveries when it found none.
 const IDLE: Duration = Duration::from_millis(250);
-/// Deliveries claimed at a time.
-const CLAIM: usize = 16;
+/// Deliveries claimed at a time, and how many of them are sent at once.
+const CLAIM: usize = 64;
+const SENDING_AT_ONCE: usize = 8;
 
 /// The delay before attempt `n + 1` after `n` failed ones: 1 s, doubling,
 /// at most an hour.
@@ -434,6 +436,28 @@ impl Senders {
             channels.push("mail");
         }
         channels
+    }
+
+    /// Sends a claimed batch, several at once (each channel's client is
+    /// shared by the threads); the outcomes in the batch's order.
+    fn send_all(&self, claimed: &[Delivery]) -> Vec<Result<(), String>> {
+        let per = claimed.len().div_ceil(SENDING_AT_ONCE).max(1);
+        std::thread::scope(|scope| {
+            let running: Vec<_> = claimed
+                .chunks(per)
+                .map(|chunk| {
+                    scope.spawn(move || chunk.iter().map(|d| self.send(d)).collect::<Vec<_>>())
+                })
+                .collect();
+            running
+                .into_iter()
+                .flat_map(|thread| {
+                    thread
+                        .join()
+                        .unwrap_or_else(|_| vec![Err("the sending thread failed".into()); per])
+                })
+                .collect()
+        })
     }
 
     fn send(&self, delivery: &Delivery) -> Result<(), String> {
@@ -476,43 +500,45 @@ fn send_loop(mut db: Box<dyn Backend>, sender: Senders, settings: Settings, text
             std::thread::sleep(IDLE);
             continue;
         }
-        for delivery in claimed {
-            let outcome = sender.send(&delivery);
-            record(db.as_mut(), &delivery, outcome);
-        }
+        let outcomes = sender.send_all(&claimed);
+        record(db.as_mut(), &claimed, outcomes);
     }
 }
 
-/// Stores what an attempt came to; says so in the log without personal data
-/// (the delivery's id and a webhook's host; never a mail's address).
-fn record(db: &mut dyn Backend, delivery: &Delivery, outcome: Result<(), String>) {
-    let host = match delivery.channel.as_str() {
-        "webhook" => url::Url::parse(&delivery.target)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_default(),
-        channel => channel.to_string(),
-    };
+/// Stores what the attempts came to; says so in the log without personal
+/// data (the delivery's id and a webhook's host; never a mail's address).
+fn record(db: &mut dyn Backend, claimed: &[Delivery], outcomes: Vec<Result<(), String>>) {
     let now = due::now_millis();
-    let stored = match &outcome {
-        Ok(()) => store::delivered(db, delivery, &due::timestamp(now).0),
-        Err(e) => {
-            let wait = backoff(delivery.attempts + 1);
-            let next = due::timestamp(now + wait.as_millis() as i64).0;
-            eprintln!(
-                "notifications: {} to {host} failed ({e}); attempt {} again in {} s",
-                delivery.delivery_id,
-                delivery.attempts + 2,
-                wait.as_secs()
-            );
-            store::delivery_failed(db, delivery, &due::timestamp(now).0, &next, e)
-        }
-    };
-    if let Err(e) = stored {
-        // The lease runs out and the delivery is claimed again: at least once.
+    let attempts: Vec<_> = claimed
+        .iter()
+        .zip(outcomes)
+        .map(|(delivery, outcome)| match outcome {
+            Ok(()) => (delivery, store::Attempt::Delivered),
+            Err(error) => {
+                let wait = backoff(delivery.attempts + 1);
+                let host = match delivery.channel.as_str() {
+                    "webhook" => url::Url::parse(&delivery.target)
+                        .ok()
+                        .and_then(|u| u.host_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    channel => channel.to_string(),
+                };
+                eprintln!(
+                    "notifications: {} to {host} failed ({error}); attempt {} again in {} s",
+                    delivery.delivery_id,
+                    delivery.attempts + 2,
+                    wait.as_secs()
+                );
+                let next_at = due::timestamp(now + wait.as_millis() as i64).0;
+                (delivery, store::Attempt::Failed { error, next_at })
+            }
+        })
+        .collect();
+    if let Err(e) = store::record_attempts(db, &attempts, &due::timestamp(now).0) {
+        // The lease runs out and the deliveries are claimed again: at least once.
         eprintln!(
-            "notifications: cannot record {} ({e}); it will be sent again",
-            delivery.delivery_id
+            "notifications: cannot record {} attempt(s) ({e}); they will be made again",
+            attempts.len()
         );
     }
 }

@@ -38,7 +38,9 @@ pub fn signature(secret: &[u8], t: u64, body: &str) -> String {
 
 impl Sender {
     pub fn new(secret: Vec<u8>) -> Result<Sender, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // Several sending threads block on it at once (see `send_all`).
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
