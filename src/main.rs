@@ -195,6 +195,11 @@ enum Command {
         #[command(subcommand)]
         action: RequestsAction,
     },
+    /// Manage the accounts of the console `receive` serves at /console/ (passwords from standard input or typed twice, never arguments).
+    Operators {
+        #[command(subcommand)]
+        action: OperatorsAction,
+    },
     /// Export the consent records `receive` stored.
     Consents {
         #[command(subcommand)]
@@ -288,6 +293,35 @@ enum RequestsAction {
 }
 
 #[derive(Subcommand)]
+enum OperatorsAction {
+    /// Add an operator: viewer (reads, answers hidden), handler (acts on requests, exports), admin (also manages operators).
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["viewer", "handler", "admin"])]
+        role: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Remove an operator; their sessions end.
+    Remove {
+        name: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// The operators and their roles.
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Change an operator's password; their sessions end.
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(clap::Subcommand)]
 enum ConsentsAction {
     /// The stored consent records as JSON Lines, oldest first, each with its record_id and receipt time.
     Export {
@@ -417,6 +451,12 @@ fn main() -> ExitCode {
             },
         ),
         Command::Requests { action } => requests(action),
+        Command::Operators { action } => match action {
+            OperatorsAction::Add { name, role, db } => cmd::operators::add(&db.db, &name, &role),
+            OperatorsAction::Remove { name, db } => cmd::operators::remove(&db.db, &name),
+            OperatorsAction::List { db } => cmd::operators::list(&db.db),
+            OperatorsAction::Passwd { name, db } => cmd::operators::passwd(&db.db, &name),
+        },
         Command::Consents {
             action: ConsentsAction::Export { db, consent_id },
         } => cmd::requests::consents(&db.db, consent_id.as_deref()),

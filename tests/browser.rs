@@ -1624,3 +1624,171 @@ fn every_form_and_a_consent_choice_reach_receive_on_sqlite() {
 fn every_form_and_a_consent_choice_reach_receive_on_postgres() {
     forms_and_consent_reach_receive_and_operators_find_them(|_| postgres_database("browser"));
 }
+
+// ---- The operator console (issue 20), against `policy-site receive`
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A receiver with three operators and two requests, one of them overdue.
+fn console_receiver(dir: &Path) -> (Receiving, String) {
+    let db = dir.join("receipts.sqlite").display().to_string();
+    for (name, role) in [("hana", "handler"), ("vic", "viewer"), ("ada", "admin")] {
+        receiving::add_operator(&db, name, role, PASSWORD);
+    }
+    let origin = "https://policies.example.org";
+    let receiver = Receiving::start(&db, origin, dir, &[]);
+    for (n, lang) in [(1, "en"), (2, "fr")] {
+        let body = json!({
+            "schema": "rights-request.v1", "request_id": format!("4f1c2d3e-0000-4000-8000-00000000000{n}"),
+            "right": "erasure", "policy": "privacy", "version": "2025-01-30", "lang": lang,
+            "submitted_at": "2025-02-01T10:00:00Z",
+            "fields": {"name": "Ana Lima", "email": "ana@example.org", "details": "Everything about me."}, "website": ""
+        });
+        assert_eq!(
+            receiver.post_json("/requests", origin, &body.to_string()),
+            201
+        );
+    }
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE requests SET due_on = '2025-03-01' WHERE request_id LIKE '%0001'",
+            [],
+        )
+        .unwrap();
+    (receiver, db)
+}
+
+fn log_in(browser: &Browser, base: &str, name: &str) {
+    browser.goto(&format!("{base}/console/"));
+    browser.wait_for("location.pathname === '/console/login'");
+    browser.type_into(&browser.find("#name"), name);
+    browser.type_into(&browser.find("#password"), PASSWORD);
+    // By keyboard: Tab to the button, Enter.
+    browser.tab_to("form.login button[type=submit]", 5);
+    browser.press(&[ENTER]);
+    browser.wait_for("location.pathname === '/console/' && document.getElementById('count')");
+}
+
+fn assert_accessible(browser: &Browser, page: &str) {
+    let violations = browser.axe_violations();
+    assert!(violations.is_empty(), "{page}: {violations:#?}");
+    let inline = browser.js(
+        "return document.querySelectorAll('[style], script').length;",
+        json!([]),
+    );
+    assert_eq!(inline, json!(0), "{page}: inline style or script");
+}
+
+#[test]
+fn operators_walk_the_console_by_role_in_chromium_with_no_axe_violation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (receiver, db) = console_receiver(dir.path());
+    let base = format!("http://127.0.0.1:{}", receiver.port);
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let text = |browser: &Browser, css: &str| {
+        browser.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+            json!([css]),
+        )
+    };
+
+    // The handler: finds the overdue request, completes it, logs out.
+    let browser = Browser::start(webdriver::Options::default());
+    browser.set_viewport(1280, 800, false);
+    browser.goto(&format!("{base}/console/"));
+    browser.wait_for("location.pathname === '/console/login'");
+    assert_accessible(&browser, "login");
+    log_in(&browser, &base, "hana");
+    assert_accessible(&browser, "queue");
+    assert_eq!(text(&browser, "#count"), json!("2 request(s), 1 overdue"));
+    std::fs::write(shots.join("console-queue.png"), browser.screenshot()).unwrap();
+    browser.click("#overdue");
+    browser.click("form.filters button[type=submit]");
+    browser.wait_for("location.search.includes('overdue=1')");
+    assert_eq!(text(&browser, "#count"), json!("1 request(s), 1 overdue"));
+    assert_eq!(browser.find_all("#queue tbody tr.overdue").len(), 1);
+    assert!(!browser
+        .find_all(".exports a[href*='format=csv']")
+        .is_empty());
+    browser.click("#queue tbody tr a");
+    browser.wait_for("location.pathname.startsWith('/console/requests/REQ-')");
+    assert_accessible(&browser, "request");
+    let answers = text(&browser, "#answers").to_string();
+    assert!(answers.contains("Ana Lima"), "{answers}");
+    std::fs::write(shots.join("console-request.png"), browser.screenshot()).unwrap();
+    browser.click("button[value=completed]");
+    browser.wait_for("document.getElementById('notice')");
+    assert_accessible(&browser, "request after an action");
+    assert_eq!(text(&browser, "#status"), json!("completed"));
+    let audit = text(&browser, "#audit").to_string();
+    assert!(audit.contains("hana status completed"), "{audit}");
+    browser.click("form[action='/console/logout'] button");
+    browser.wait_for("location.pathname === '/console/login' && document.getElementById('notice')");
+    browser.goto(&format!("{base}/console/"));
+    browser.wait_for("location.pathname === '/console/login'");
+    drop(browser);
+    let stored = receiving::operator(&db, &["requests", "export", "--format", "jsonl"]);
+    let statuses: Vec<&str> = stored
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["completed", "received"]);
+
+    // The viewer: reads without the answers, cannot act or manage.
+    let browser = Browser::start(webdriver::Options::default());
+    log_in(&browser, &base, "vic");
+    assert!(browser.find_all(".exports a").is_empty());
+    browser.click("#queue tbody tr a");
+    browser.wait_for("document.getElementById('answers')");
+    let answers = text(&browser, "#answers").to_string();
+    assert!(
+        !answers.contains("Ana Lima") && answers.contains("hidden for your role"),
+        "{answers}"
+    );
+    assert!(browser.find_all("form[action$='/status']").is_empty());
+    assert_accessible(&browser, "request as a viewer");
+    browser.goto(&format!("{base}/console/operators"));
+    browser.wait_for("document.getElementById('problem')");
+    assert_accessible(&browser, "refusal");
+    drop(browser);
+
+    // The administrator: the operators, and one browser's consent history.
+    let consent = json!({
+        "schema": "consent-record.v1", "record_id": "0be0c400-0000-4000-8000-0000000000aa",
+        "consent_id": "0be0c400-0000-4000-8000-0000000000cc", "action": "reject_all",
+        "categories": {"necessary": true, "analytics": false}, "policy": "privacy",
+        "version": "2025-01-30", "lang": "fr", "gpc": true, "time": "2025-02-03T14:07:12.345Z",
+        "banner_hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "revision": "3fa1c29b0d4e7a61", "page": "/fr/privacy/"
+    });
+    assert_eq!(
+        receiver.post_json(
+            "/consent",
+            "https://policies.example.org",
+            &consent.to_string()
+        ),
+        201
+    );
+    let browser = Browser::start(webdriver::Options::default());
+    log_in(&browser, &base, "ada");
+    browser.goto(&format!("{base}/console/operators"));
+    browser.wait_for("document.getElementById('operators')");
+    assert_eq!(browser.find_all("#operators tbody tr").len(), 3);
+    assert_accessible(&browser, "operators");
+    browser.goto(&format!("{base}/console/consents"));
+    browser.wait_for("document.getElementById('consent_id')");
+    browser.type_into(
+        &browser.find("#consent_id"),
+        "0be0c400-0000-4000-8000-0000000000cc",
+    );
+    browser.click("form[action='/console/consents'] button");
+    browser.wait_for("document.getElementById('records')");
+    assert_eq!(browser.find_all("#records tbody tr").len(), 1);
+    assert!(!browser.url().contains("0be0c400"), "{}", browser.url());
+    assert_accessible(&browser, "consents");
+}

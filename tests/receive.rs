@@ -2167,3 +2167,416 @@ fn a_request_whose_link_was_not_followed_within_a_week_is_flagged_unverified() {
         "{table}"
     );
 }
+
+// ---------------------------------------------------------------- the console
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A client of the console keeping its session cookie, as a browser would.
+struct Operator {
+    port: u16,
+    cookie: String,
+}
+
+impl Operator {
+    fn new(port: u16) -> Operator {
+        Operator {
+            port,
+            cookie: String::new(),
+        }
+    }
+
+    fn send(&mut self, method: &str, path: &str, form: &[(&str, &str)]) -> Answer {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        let cookie = self.cookie.clone();
+        if !cookie.is_empty() {
+            headers.push(("Cookie", &cookie));
+        }
+        let answer = exchange(self.port, method, path, &headers, body.as_bytes());
+        if let Some(set) = set_cookie(&answer) {
+            self.cookie = set.split(';').next().unwrap().to_string();
+        }
+        answer
+    }
+
+    fn get(&mut self, path: &str) -> Answer {
+        self.send("GET", path, &[])
+    }
+
+    /// The CSRF token of the last page.
+    fn csrf(answer: &Answer) -> String {
+        answer
+            .body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn log_in(&mut self, name: &str, password: &str) -> Answer {
+        let page = self.get("/console/login");
+        let csrf = Operator::csrf(&page);
+        self.send(
+            "POST",
+            "/console/login",
+            &[("name", name), ("password", password), ("csrf", &csrf)],
+        )
+    }
+}
+
+fn set_cookie(answer: &Answer) -> Option<String> {
+    answer
+        .head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .map(|l| l.split_once(':').unwrap().1.trim().to_string())
+}
+
+fn location(answer: &Answer) -> String {
+    answer
+        .head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("location:"))
+        .map(|l| l.split_once(':').unwrap().1.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// A receiver with a handler, a viewer and an administrator, and a request.
+fn console(db: &Db, extra: &[&str]) -> (Receiver, String) {
+    for (name, role) in [("hana", "handler"), ("vic", "viewer"), ("ada", "admin")] {
+        receiving::add_operator(&db.url, name, role, PASSWORD);
+    }
+    let receiver = db.start(extra);
+    let stored = receiver.post_json("/requests", &request("console"));
+    assert_eq!(stored.status, 201, "{stored:?}");
+    let reference = stored.json()["reference"].as_str().unwrap().to_string();
+    (receiver, reference)
+}
+
+#[test]
+fn the_console_is_off_without_an_operator_and_every_route_needs_a_session() {
+    let db = Db::sqlite();
+    {
+        let receiver = db.start(&[]);
+        assert_eq!(Operator::new(receiver.0.port).get("/console/").status, 404);
+    }
+    let (receiver, reference) = console(&db, &[]);
+    let mut anonymous = Operator::new(receiver.0.port);
+    let pages = [
+        "/console/".to_string(),
+        format!("/console/requests/{reference}"),
+        "/console/export?format=csv".into(),
+        "/console/consents".into(),
+        "/console/operators".into(),
+    ];
+    for path in &pages {
+        let answer = anonymous.get(path);
+        assert_eq!(answer.status, 302, "{path}: {answer:?}");
+        assert_eq!(location(&answer), "/console/login", "{path}");
+        assert!(
+            answer
+                .head
+                .to_lowercase()
+                .contains("cache-control: no-store"),
+            "{path}"
+        );
+    }
+    let actions = [
+        format!("/console/requests/{reference}/status"),
+        format!("/console/requests/{reference}/extend"),
+        "/console/consents".into(),
+        "/console/logout".into(),
+        "/console/logout-everywhere".into(),
+        "/console/operators/vic/remove".into(),
+    ];
+    for path in &actions {
+        let answer = anonymous.send("POST", path, &[("status", "completed"), ("csrf", "x")]);
+        assert_eq!(answer.status, 401, "{path}: {answer:?}");
+    }
+    assert_eq!(stored_requests(&db)[0]["status"], "received");
+    // The login page itself, and no CORS on any console route.
+    let login = anonymous.get("/console/login");
+    assert_eq!(login.status, 200);
+    let cookie = set_cookie(&login).unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http on loopback: {cookie}"
+    );
+    let preflight = exchange(
+        receiver.0.port,
+        "OPTIONS",
+        "/console/login",
+        &[("Origin", SITE), ("Access-Control-Request-Method", "POST")],
+        b"",
+    );
+    let cross = exchange(
+        receiver.0.port,
+        "GET",
+        "/console/login",
+        &[("Origin", SITE)],
+        b"",
+    );
+    for answer in [&preflight, &cross] {
+        assert!(
+            !answer
+                .head
+                .to_lowercase()
+                .contains("access-control-allow-origin"),
+            "{answer:?}"
+        );
+    }
+}
+
+#[test]
+fn console_roles_csrf_sessions_and_logins_are_enforced_by_the_server() {
+    let db = Db::sqlite();
+    let (receiver, reference) = console(&db, &[]);
+    let port = receiver.0.port;
+    let status = format!("/console/requests/{reference}/status");
+
+    // A viewer reads, without the answers, and can do nothing else.
+    let mut viewer = Operator::new(port);
+    let before = viewer.get("/console/login");
+    let planted = viewer.cookie.clone();
+    let logged = viewer.log_in("vic", PASSWORD);
+    assert_eq!(logged.status, 302, "{logged:?}");
+    assert_ne!(viewer.cookie, planted, "the session id changes at login");
+    assert!(!before.body.is_empty());
+    let page = viewer.get(&format!("/console/requests/{reference}"));
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Ana Lima") && page.body.contains("hidden for your role"));
+    let csrf = Operator::csrf(&page);
+    assert_eq!(viewer.get("/console/export?format=csv").status, 403);
+    assert_eq!(viewer.get("/console/operators").status, 403);
+    let refused = viewer.send("POST", &status, &[("status", "completed"), ("csrf", &csrf)]);
+    assert_eq!(refused.status, 403, "{refused:?}");
+
+    // A handler acts, only with the token of their own session.
+    let mut handler = Operator::new(port);
+    assert_eq!(handler.log_in("hana", PASSWORD).status, 302);
+    let page = handler.get(&format!("/console/requests/{reference}"));
+    assert!(page.body.contains("Ana Lima"));
+    let own = Operator::csrf(&page);
+    for token in ["", csrf.as_str()] {
+        let forged = handler.send("POST", &status, &[("status", "completed"), ("csrf", token)]);
+        assert_eq!(forged.status, 403, "token {token:?}: {forged:?}");
+    }
+    assert_eq!(stored_requests(&db)[0]["status"], "received");
+    let refusal = handler.send(
+        "POST",
+        &status,
+        &[("status", "refused"), ("note", " "), ("csrf", &own)],
+    );
+    assert_eq!(refusal.status, 302);
+    let page = handler.get(&format!("/console/requests/{reference}"));
+    assert!(
+        page.body.contains("a refusal needs its reason"),
+        "{}",
+        page.body
+    );
+    let done = handler.send(
+        "POST",
+        &status,
+        &[
+            ("status", "identity_verified"),
+            ("note", "passport seen"),
+            ("csrf", &own),
+        ],
+    );
+    assert_eq!(done.status, 302, "{done:?}");
+    assert_eq!(stored_requests(&db)[0]["status"], "identity_verified");
+    let export = handler.get("/console/export?format=csv&status=identity_verified");
+    assert_eq!(export.status, 200);
+    assert!(
+        export.body.starts_with("reference,") && export.body.contains("Ana Lima"),
+        "{}",
+        export.body
+    );
+    assert!(export
+        .head
+        .to_lowercase()
+        .contains("cache-control: no-store"));
+
+    // Logged out, the old cookie opens nothing.
+    let stale = handler.cookie.clone();
+    assert_eq!(
+        handler
+            .send("POST", "/console/logout", &[("csrf", &own)])
+            .status,
+        302
+    );
+    let mut replay = Operator::new(port);
+    replay.cookie = stale;
+    assert_eq!(replay.get("/console/").status, 302);
+
+    // Log out everywhere ends the viewer's other sessions.
+    let mut elsewhere = Operator::new(port);
+    assert_eq!(elsewhere.log_in("vic", PASSWORD).status, 302);
+    let csrf = Operator::csrf(&viewer.get("/console/"));
+    assert_eq!(
+        viewer
+            .send("POST", "/console/logout-everywhere", &[("csrf", &csrf)])
+            .status,
+        302
+    );
+    assert_eq!(elsewhere.get("/console/").status, 302);
+
+    // Guessing: the 11th try within the window is refused, even with the
+    // right password, while another account still logs in from here.
+    let mut guesser = Operator::new(port);
+    for _ in 0..10 {
+        assert_eq!(
+            guesser.log_in("hana", "not the password at all").status,
+            401
+        );
+    }
+    assert_eq!(guesser.log_in("hana", PASSWORD).status, 429);
+    assert_eq!(Operator::new(port).log_in("ada", PASSWORD).status, 302);
+
+    // Every login, failure and action is in the audit trail, without the
+    // password.
+    let audit = rusqlite::Connection::open(&db.url).unwrap();
+    let count = |action: &str| -> i64 {
+        audit
+            .query_row(
+                "SELECT COUNT(*) FROM audit WHERE action = ?1",
+                [action],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(count("console login failed"), 10);
+    assert!(count("console login") >= 4);
+    assert_eq!(count("console export"), 1);
+    let by: String = audit
+        .query_row(
+            "SELECT actor FROM audit WHERE action = 'status identity_verified'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(by, "hana");
+    let leaked: i64 = audit
+        .query_row(
+            "SELECT COUNT(*) FROM audit WHERE detail LIKE '%not the password%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(leaked, 0);
+}
+
+#[test]
+fn the_console_cookie_is_secure_when_reached_from_outside_and_passwords_are_never_arguments() {
+    let db = Db::sqlite();
+    let (receiver, _) = console(&db, &["--listen", "0.0.0.0"]);
+    let login = Operator::new(receiver.0.port).get("/console/login");
+    let cookie = set_cookie(&login).unwrap();
+    assert!(
+        cookie.starts_with("__Host-ps_console=") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    // No password on the command line, a short one refused, no default account.
+    let out = policy_site(&[
+        "operators",
+        "add",
+        "eve",
+        "--role",
+        "admin",
+        "--password",
+        PASSWORD,
+        "--db",
+        &db.url,
+    ]);
+    assert!(!out.status.success());
+    let mut child = Command::new(BIN)
+        .args([
+            "operators",
+            "add",
+            "eve",
+            "--role",
+            "admin",
+            "--db",
+            &db.url,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shorter than 12"));
+    let listed = policy_site(&["operators", "list", "--db", &db.url]);
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(
+        listed.contains("hana") && !listed.contains("eve") && listed.contains("3 operator(s)"),
+        "{listed}"
+    );
+    // The hash is Argon2id, never the password.
+    let stored: String = rusqlite::Connection::open(&db.url)
+        .unwrap()
+        .query_row(
+            "SELECT password_hash FROM operators WHERE name = 'hana'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        stored.starts_with("$argon2id$") && !stored.contains(PASSWORD),
+        "{stored}"
+    );
+    // Removing an operator ends their sessions.
+    let mut vic = Operator::new(receiver.0.port);
+    assert_eq!(vic.log_in("vic", PASSWORD).status, 302);
+    assert!(
+        policy_site(&["operators", "remove", "vic", "--db", &db.url])
+            .status
+            .success()
+    );
+    assert_eq!(vic.get("/console/").status, 302);
+}
+
+#[test]
+fn the_console_logs_in_acts_and_logs_out_on_postgres_too() {
+    let db = Db::postgres();
+    let (receiver, reference) = console(&db, &[]);
+    let mut handler = Operator::new(receiver.0.port);
+    assert_eq!(handler.log_in("hana", PASSWORD).status, 302);
+    let page = handler.get(&format!("/console/requests/{reference}"));
+    assert!(page.body.contains("Ana Lima"), "{page:?}");
+    let csrf = Operator::csrf(&page);
+    let path = format!("/console/requests/{reference}/extend");
+    let extended = handler.send(
+        "POST",
+        &path,
+        &[("reason", "Ten years of records."), ("csrf", &csrf)],
+    );
+    assert_eq!(extended.status, 302, "{extended:?}");
+    let row = &stored_requests(&db)[0];
+    let history = handler.get(&format!("/console/requests/{reference}"));
+    assert!(
+        history.body.contains("Ten years of records."),
+        "{}",
+        history.body
+    );
+    assert!(history.body.contains(row["due_on"].as_str().unwrap()));
+    let stale = handler.cookie.clone();
+    assert_eq!(
+        handler
+            .send("POST", "/console/logout", &[("csrf", &csrf)])
+            .status,
+        302
+    );
+    let mut replay = Operator::new(receiver.0.port);
+    replay.cookie = stale;
+    assert_eq!(replay.get("/console/").status, 302);
+}

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod import;
 pub mod init;
 pub mod lock;
+pub mod operators;
 pub mod receive;
 pub mod requests;
 pub mod revise;

@@ -254,6 +254,20 @@ pub fn run(root: &Path, db: &str, due: &[String], flags: Receive) -> Result<(), 
         receiver = receiver.with_policies(site.policies.iter().map(|p| p.slug.clone()).collect());
     }
     let receiver = Arc::new(receiver);
+    // The console: its cookie is `Secure` unless it is reached over plain
+    // http on this machine.
+    let console =
+        crate::receive::console::Console::new(&settings.db, receiver.clone()).map_err(|e| {
+            Diagnostic::new(
+                shown(&settings.db),
+                format!("cannot start the console: {e}"),
+            )
+        })?;
+    let secure = match public_url(settings)? {
+        Some(url) => url.scheme() == "https",
+        None => !settings.listen.is_loopback(),
+    };
+    let console = crate::receive::console::routes(Arc::new(console), secure);
     let address = std::net::SocketAddr::new(settings.listen, settings.port);
     let listener = server::bind(settings.listen, settings.port, false).map_err(|e| {
         fail(format!("cannot listen on {address}: {e}"))
@@ -273,7 +287,7 @@ pub fn run(root: &Path, db: &str, due: &[String], flags: Receive) -> Result<(), 
     runtime
         .block_on(server::serve(
             listener,
-            routes::app(receiver),
+            routes::app(receiver, Some(console)),
             Limits::default(),
             server::stop_signal(),
         ))

@@ -6,8 +6,9 @@
 //! by a `receive` that has `--smtp`.
 
 use crate::error::{Diagnostic, Diagnostics};
-use crate::receive::store::{self, Backend, StoredRequest, STATUSES};
-use crate::receive::{database, due, notify};
+use crate::receive::export::{row, COLUMNS};
+use crate::receive::store::{self, Backend, StoredRequest};
+use crate::receive::{database, due, export, fulfil};
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,14 +47,8 @@ pub fn list(
     let mut out = std::io::stdout().lock();
     let written = match format {
         Format::Table => table(&mut out, &found),
-        Format::Csv => csv(&mut out, &found, answers),
-        Format::Jsonl => found.iter().try_for_each(|r| {
-            let mut line = serde_json::to_value(r).expect("plain data");
-            if !answers {
-                line["payload"] = serde_json::Value::Null;
-            }
-            writeln!(out, "{line}")
-        }),
+        Format::Csv => export::csv(&mut out, &found, answers),
+        Format::Jsonl => export::jsonl(&mut out, &found, answers),
     };
     written.or_else(|e| quietly_on_broken_pipe(db, e))
 }
@@ -64,38 +59,6 @@ fn quietly_on_broken_pipe(db: &str, e: std::io::Error) -> Result<(), Diagnostics
         return Ok(());
     }
     Err(failed(db, format!("cannot write: {e}")))
-}
-
-const COLUMNS: [&str; 12] = [
-    "reference",
-    "right",
-    "status",
-    "overdue",
-    "received_at",
-    "due_on",
-    "lang",
-    "origin",
-    "jurisdiction",
-    "request_id",
-    "policy_version",
-    "unverified",
-];
-
-fn row(r: &StoredRequest) -> [String; 12] {
-    [
-        r.reference.clone(),
-        r.right.clone(),
-        r.status.clone(),
-        if r.overdue { "overdue" } else { "" }.to_string(),
-        r.received_at.clone(),
-        r.due_on.clone(),
-        r.lang.clone(),
-        r.origin.clone(),
-        r.jurisdiction.clone(),
-        r.request_id.clone(),
-        format!("{} {}", r.policy, r.version),
-        if r.unverified { "unverified" } else { "" }.to_string(),
-    ]
 }
 
 fn table(out: &mut impl Write, found: &[StoredRequest]) -> std::io::Result<()> {
@@ -152,32 +115,6 @@ fn table(out: &mut impl Write, found: &[StoredRequest]) -> std::io::Result<()> {
     )
 }
 
-/// RFC 4180 quoting of one cell: a few lines, not worth a dependency.
-fn csv_cell(cell: &str) -> String {
-    if cell.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", cell.replace('"', "\"\""))
-    } else {
-        cell.to_string()
-    }
-}
-
-fn csv(out: &mut impl Write, found: &[StoredRequest], answers: bool) -> std::io::Result<()> {
-    let mut header: Vec<&str> = COLUMNS.to_vec();
-    if answers {
-        header.push("answers");
-    }
-    writeln!(out, "{}", header.join(","))?;
-    for r in found {
-        let mut cells: Vec<String> = row(r).to_vec();
-        if answers {
-            cells.push(r.payload["fields"].to_string());
-        }
-        let cells: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        writeln!(out, "{}", cells.join(","))?;
-    }
-    Ok(())
-}
-
 /// One request with its answers and its status history.
 pub fn show(db: &str, key: &str) -> Result<(), Diagnostics> {
     let today = due::today().to_string();
@@ -215,113 +152,45 @@ pub fn show(db: &str, key: &str) -> Result<(), Diagnostics> {
     Ok(())
 }
 
+/// The built-in words for the requester's mails.
+fn with_words<T>(act: impl FnOnce(&fulfil::Words) -> T) -> T {
+    let strings = crate::i18n::built_in();
+    let catalogue = crate::rights::default_catalogue();
+    act(&fulfil::Words {
+        strings: &strings,
+        catalogue: &catalogue,
+        operators: "en",
+    })
+}
+
+fn refused(db: &str, problem: fulfil::Problem) -> Diagnostics {
+    let d = Diagnostic::new(super::receive::shown(db), problem.message);
+    match problem.hint {
+        Some(hint) => d.with_hint(hint).into(),
+        None => d.into(),
+    }
+}
+
 pub fn set_status(db: &str, key: &str, status: &str, note: &str) -> Result<(), Diagnostics> {
-    if !STATUSES.contains(&status) {
-        return Err(failed(
-            db,
-            format!(
-                "`{status}` is not a status; use one of {}",
-                STATUSES.join(", ")
-            ),
-        ));
-    }
-    if status == "refused" && note.trim().is_empty() {
-        return Err(Diagnostic::new(
-            super::receive::shown(db),
-            "a refusal needs its reason: the requester is told it",
-        )
-        .with_hint("add --reason \"…\" (for instance, why the request is manifestly unfounded or excessive)")
-        .into());
-    }
-    let at = due::now().0;
     let mut store = open(db)?;
-    let found = store::request(store.as_mut(), key, &at[..10]).map_err(|e| failed(db, e))?;
-    let Some((request, _)) = found else {
-        return Err(failed(db, format!("no request has the reference `{key}`")));
-    };
-    let tell = (status == "refused")
-        .then(|| tell("refused", &request, note, &at))
-        .flatten();
-    store::set_status(
-        store.as_mut(),
-        key,
-        &actor(),
-        status,
-        &at,
-        note,
-        tell.as_ref(),
-    )
-    .map_err(|e| failed(db, e))?;
-    println!("{key}: {status} at {at}{}", told(&tell));
+    let done =
+        with_words(|words| fulfil::set_status(store.as_mut(), key, status, note, &actor(), words))
+            .map_err(|p| refused(db, p))?;
+    println!("{key}: {status} at {}{}", done.at, told(done.told));
     Ok(())
 }
 
 /// `requests extend`: the due date moved once by the period the request's
 /// jurisdiction allows, before the first one ends, with the reason.
 pub fn extend(db: &str, key: &str, reason: &str) -> Result<(), Diagnostics> {
-    let refuse =
-        |message: String| Diagnostics::from(Diagnostic::new(super::receive::shown(db), message));
-    if reason.trim().is_empty() {
-        return Err(refuse(
-            "an extension needs its reason: the requester is told it".into(),
-        ));
-    }
-    let at = due::now().0;
-    let today = &at[..10];
     let mut store = open(db)?;
-    let found = store::request(store.as_mut(), key, today).map_err(|e| failed(db, e))?;
-    let Some((request, history)) = found else {
-        return Err(failed(db, format!("no request has the reference `{key}`")));
-    };
-    if let Some(done) = history.iter().find(|c| c.status == "extended") {
-        return Err(refuse(format!(
-            "{key} was extended already, on {}: the law allows one extension",
-            &done.at[..10]
-        )));
-    }
-    if !matches!(request.status.as_str(), "received" | "identity_verified") {
-        return Err(refuse(format!(
-            "{key} is {} already: there is nothing to extend",
-            request.status
-        )));
-    }
-    if request.due_on.as_str() < today {
-        return Err(refuse(format!(
-            "{key} was due on {}: an extension must be announced before the first period ends",
-            request.due_on
-        )));
-    }
-    let Some(period) = due::extension(&request.jurisdiction) else {
-        return Err(refuse(format!(
-            "no extension is known for the jurisdiction `{}` (GDPR: two months; California: 45 days)",
-            request.jurisdiction
-        )));
-    };
-    let due_on: crate::date::Date = request.due_on.parse().map_err(|e| failed(db, e))?;
-    let new_due = period.due(due_on).to_string();
-    let extended = store::StoredRequest {
-        due_on: new_due.clone(),
-        ..request.clone()
-    };
-    let tell = tell("extended", &extended, reason, &at);
-    let note = format!(
-        "due date moved from {} to {new_due}: {reason}",
-        request.due_on
-    );
-    store::extend(
-        store.as_mut(),
-        &request.request_id,
-        &actor(),
-        &at,
-        &new_due,
-        &note,
-        tell.as_ref(),
-    )
-    .map_err(|e| failed(db, e))?;
+    let done = with_words(|words| fulfil::extend(store.as_mut(), key, reason, &actor(), words))
+        .map_err(|p| refused(db, p))?;
     println!(
-        "{key}: due {new_due} (was {}){}",
-        request.due_on,
-        told(&tell)
+        "{key}: due {} (was {}){}",
+        done.due_on.unwrap_or_default(),
+        done.was_due.unwrap_or_default(),
+        told(done.told)
     );
     Ok(())
 }
@@ -335,36 +204,10 @@ fn actor() -> String {
         .unwrap_or_else(|| "operator".into())
 }
 
-/// The requester's mail about `kind` (`refused`, `extended`), in the
-/// request's language, to the address the form gave.
-fn tell(kind: &str, request: &StoredRequest, reason: &str, at: &str) -> Option<store::NewDelivery> {
-    let strings = crate::i18n::built_in();
-    let catalogue = crate::rights::default_catalogue();
-    let text = |lang: &str, key: &str| {
-        [lang, "en"]
-            .iter()
-            .find_map(|l| strings.get(*l)?.get("receive")?.get(key).cloned())
-            .unwrap_or_else(|| key.to_string())
-    };
-    let right = |lang: &str| {
-        catalogue
-            .get(&request.right)
-            .and_then(|r| r.label.get(lang).or_else(|| r.label.get("en")).cloned())
-            .unwrap_or_else(|| request.right.clone())
-    };
-    let wording = notify::Wording {
-        text: &text,
-        right: &right,
-        operators: "en",
-    };
-    let address = request.payload["fields"]["email"].as_str();
-    notify::requester_mail(kind, &request.into(), address, reason, at, &wording)
-}
-
-fn told(tell: &Option<store::NewDelivery>) -> &'static str {
-    match tell {
-        Some(_) => "; the requester's mail is queued",
-        None => "; the request gave no address to tell",
+fn told(told: bool) -> &'static str {
+    match told {
+        true => "; the requester's mail is queued",
+        false => "; the request gave no address to tell",
     }
 }
 

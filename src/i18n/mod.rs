@@ -18,11 +18,13 @@ const BUILT_IN: &[(&str, &str, &str)] = &[
     ("en", "forms", include_str!("en/forms.yaml")),
     ("en", "diff", include_str!("en/diff.yaml")),
     ("en", "receive", include_str!("en/receive.yaml")),
+    ("en", "console", include_str!("en/console.yaml")),
     ("fr", "site", include_str!("fr/site.yaml")),
     ("fr", "banner", include_str!("fr/banner.yaml")),
     ("fr", "forms", include_str!("fr/forms.yaml")),
     ("fr", "diff", include_str!("fr/diff.yaml")),
     ("fr", "receive", include_str!("fr/receive.yaml")),
+    ("fr", "console", include_str!("fr/console.yaml")),
 ];
 
 /// The strings of every configured language; a language that lacks a key

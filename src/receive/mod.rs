@@ -8,8 +8,11 @@
 //! parses far enough to have one (also for a refusal, such as a foreign
 //! origin, decided before the body is read), else `Accept-Language`.
 
+pub mod console;
 pub mod database;
 pub mod due;
+pub mod export;
+pub mod fulfil;
 pub mod notify;
 mod page;
 mod postgres;

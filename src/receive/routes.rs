@@ -59,7 +59,8 @@ pub fn router(receiver: Arc<Receiver>, prefix: &str) -> Router {
 }
 
 /// `policy-site receive`: the endpoints, and a coded 404 for anything else.
-pub fn app(receiver: Arc<Receiver>) -> Router {
+/// With `console`, the operator console's routes too (no CORS there).
+pub fn app(receiver: Arc<Receiver>, console: Option<Router>) -> Router {
     let not_found = {
         let receiver = receiver.clone();
         move || async move { reply(receiver.refusal(NOT_FOUND, "", false)) }
@@ -69,6 +70,7 @@ pub fn app(receiver: Arc<Receiver>) -> Router {
         .route("/verify/{token}", get(verify_link).post(confirm_link))
         .with_state(receiver.clone())
         .merge(router(receiver, ""))
+        .merge(console.unwrap_or_default())
         .fallback(not_found)
 }
 

@@ -137,13 +137,41 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
 FOR EACH ROW EXECUTE FUNCTION audit_append_only();
 ";
 
+/// The console's accounts (an Argon2id hash of each password, never the
+/// password), its sessions (by the SHA-256 of their id, so that a copy of
+/// the store opens none), and the failed logins of the last window, which
+/// slow down guessing.
+const SCHEMA_V4: &str = "
+CREATE TABLE operators (
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'handler', 'admin')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE console_sessions (
+    id_hash TEXT NOT NULL UNIQUE,
+    operator TEXT,
+    data TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX console_sessions_by_operator ON console_sessions (operator);
+CREATE TABLE login_failures (
+    seq {seq},
+    operator TEXT NOT NULL,
+    address TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX login_failures_by_at ON login_failures (at);
+";
+
 /// The migrations, in order: the shared tables with `{seq}` as each
-/// dialect's auto-increasing key, then the dialect's append-only audit.
+/// dialect's auto-increasing key, the dialect's append-only audit, then
+/// the console's tables.
 pub fn schema(seq: &str, append_only: &str) -> Vec<String> {
     [SCHEMA_V1, SCHEMA_V2]
         .iter()
         .map(|s| s.replace("{seq}", seq))
-        .chain([append_only.to_string()])
+        .chain([append_only.to_string(), SCHEMA_V4.replace("{seq}", seq)])
         .collect()
 }
 
@@ -286,7 +314,7 @@ pub fn migrate(db: &mut dyn Backend) -> Result<(), String> {
 }
 
 /// Commits on success, rolls back on failure.
-fn finish<T>(db: &mut dyn Backend, done: Result<T, String>) -> Result<T, String> {
+pub fn finish<T>(db: &mut dyn Backend, done: Result<T, String>) -> Result<T, String> {
     match done {
         Ok(value) => db.batch("COMMIT").map(|()| value),
         Err(e) => {
@@ -528,7 +556,7 @@ fn insert_request(db: &mut dyn Backend, r: &NewRequest) -> Result<Receipt, Strin
 }
 
 /// Appends to the audit trail.
-fn audit(
+pub fn audit(
     db: &mut dyn Backend,
     at: &str,
     actor: &str,
@@ -844,6 +872,39 @@ pub fn consents(
             received_at: text(&mut row[2]),
             origin: text(&mut row[3]),
             record: serde_json::from_str(&text(&mut row[4])).unwrap_or(serde_json::Value::Null),
+        })
+        .collect())
+}
+
+/// A request's notification as operators see it: never where a mail went.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeliveryState {
+    pub delivery_id: String,
+    pub channel: String,
+    pub event: String,
+    pub attempts: u32,
+    pub next_at: String,
+    pub delivered_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// The notifications a request queued, oldest first.
+pub fn deliveries_of(db: &mut dyn Backend, request_id: &str) -> Result<Vec<DeliveryState>, String> {
+    Ok(db
+        .rows(
+            "SELECT delivery_id, channel, event, attempts, next_at, delivered_at, last_error \
+             FROM deliveries WHERE request_id = $1 ORDER BY seq",
+            &[Some(request_id.into())],
+        )?
+        .into_iter()
+        .map(|mut row| DeliveryState {
+            delivery_id: text(&mut row[0]),
+            channel: text(&mut row[1]),
+            event: text(&mut row[2]),
+            attempts: text(&mut row[3]).parse().unwrap_or(0),
+            next_at: text(&mut row[4]),
+            delivered_at: row[5].take(),
+            last_error: row[6].take(),
         })
         .collect())
 }

@@ -93,15 +93,14 @@ impl Receiving {
             .recv_timeout(Duration::from_secs(30))
             .expect("receive did not start in time");
         assert!(line.starts_with("Receiving on"), "{line}");
+        // "Receiving on http://ADDRESS:PORT/requests …", whatever the address.
         let port = line
-            .split("127.0.0.1:")
+            .split("http://")
             .nth(1)
-            .unwrap()
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-            .parse()
-            .unwrap();
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|host| host.rsplit(':').next())
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("no port in `{line}`"));
         Receiving {
             child,
             port,
@@ -152,6 +151,39 @@ pub fn postgres_database(prefix: &str) -> String {
 pub fn drop_postgres_database(url: &str) {
     let (server, name) = url.rsplit_once('/').unwrap();
     on_postgres_server(server, &format!("DROP DATABASE {name} WITH (FORCE)"));
+}
+
+/// Adds a console operator to the store at `db`, the password on stdin.
+pub fn add_operator(db: &str, name: &str, role: &str, password: &str) {
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .args(["operators", "add", name, "--role", role, "--db", db])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(child.wait().unwrap().success(), "operators add {name}");
+}
+
+impl Receiving {
+    /// POSTs `body` as JSON from the allowed `origin`; the status.
+    pub fn post_json(&self, path: &str, origin: &str, body: &str) -> u16 {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nOrigin: {origin}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 /// Runs `sql` on the test server's `postgres` database.
