@@ -2176,6 +2176,8 @@ const PASSWORD: &str = "correct horse battery staple";
 struct Operator {
     port: u16,
     cookie: String,
+    /// What a reverse proxy on this machine says the client's address is.
+    forwarded_for: Option<String>,
 }
 
 impl Operator {
@@ -2183,6 +2185,7 @@ impl Operator {
         Operator {
             port,
             cookie: String::new(),
+            forwarded_for: None,
         }
     }
 
@@ -2194,6 +2197,10 @@ impl Operator {
         let cookie = self.cookie.clone();
         if !cookie.is_empty() {
             headers.push(("Cookie", &cookie));
+        }
+        let forwarded = self.forwarded_for.clone().unwrap_or_default();
+        if !forwarded.is_empty() {
+            headers.push(("X-Forwarded-For", &forwarded));
         }
         let answer = exchange(self.port, method, path, &headers, body.as_bytes());
         if let Some(set) = set_cookie(&answer) {
@@ -2393,6 +2400,13 @@ fn console_roles_csrf_sessions_and_logins_are_enforced_by_the_server() {
     );
     assert_eq!(done.status, 302, "{done:?}");
     assert_eq!(stored_requests(&db)[0]["status"], "identity_verified");
+    // What operators wrote is for handlers: a viewer sees that a note exists.
+    let seen = viewer.get(&format!("/console/requests/{reference}"));
+    assert!(!seen.body.contains("passport seen"), "{}", seen.body);
+    assert!(handler
+        .get(&format!("/console/requests/{reference}"))
+        .body
+        .contains("passport seen"));
     let export = handler.get("/console/export?format=csv&status=identity_verified");
     assert_eq!(export.status, 200);
     assert!(
@@ -2404,6 +2418,17 @@ fn console_roles_csrf_sessions_and_logins_are_enforced_by_the_server() {
         .head
         .to_lowercase()
         .contains("cache-control: no-store"));
+    // A refusal closes the request: a second one is refused, and mails no one.
+    let refuse = [
+        ("status", "refused"),
+        ("note", "Unfounded."),
+        ("csrf", own.as_str()),
+    ];
+    assert_eq!(handler.send("POST", &status, &refuse).status, 302);
+    assert_eq!(stored_requests(&db)[0]["status"], "refused");
+    assert_eq!(handler.send("POST", &status, &refuse).status, 302);
+    let page = handler.get(&format!("/console/requests/{reference}"));
+    assert!(page.body.contains("is refused already"), "{}", page.body);
 
     // Logged out, the old cookie opens nothing.
     let stale = handler.cookie.clone();
@@ -2440,6 +2465,17 @@ fn console_roles_csrf_sessions_and_logins_are_enforced_by_the_server() {
     }
     assert_eq!(guesser.log_in("hana", PASSWORD).status, 429);
     assert_eq!(Operator::new(port).log_in("ada", PASSWORD).status, 302);
+    // Behind a reverse proxy, by the address it forwards: guessing from one
+    // client does not lock the account's owner, elsewhere, out.
+    let mut far = Operator::new(port);
+    far.forwarded_for = Some("203.0.113.9".into());
+    for _ in 0..10 {
+        assert_eq!(far.log_in("ada", "not the password at all").status, 401);
+    }
+    assert_eq!(far.log_in("ada", PASSWORD).status, 429);
+    let mut owner = Operator::new(port);
+    owner.forwarded_for = Some("198.51.100.7".into());
+    assert_eq!(owner.log_in("ada", PASSWORD).status, 302);
 
     // Every login, failure and action is in the audit trail, without the
     // password.
@@ -2453,7 +2489,7 @@ fn console_roles_csrf_sessions_and_logins_are_enforced_by_the_server() {
             )
             .unwrap()
     };
-    assert_eq!(count("console login failed"), 10);
+    assert_eq!(count("console login failed"), 20);
     assert!(count("console login") >= 4);
     assert_eq!(count("console export"), 1);
     let by: String = audit
@@ -2534,6 +2570,25 @@ fn the_console_cookie_is_secure_when_reached_from_outside_and_passwords_are_neve
         stored.starts_with("$argon2id$") && !stored.contains(PASSWORD),
         "{stored}"
     );
+    // A new password ends the sessions opened with the old one.
+    let mut hana = Operator::new(receiver.0.port);
+    assert_eq!(hana.log_in("hana", PASSWORD).status, 302);
+    let mut child = Command::new(BIN)
+        .args(["operators", "passwd", "hana", "--db", &db.url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another long passphrase\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(hana.get("/console/").status, 302);
+    assert_eq!(hana.log_in("hana", PASSWORD).status, 401);
+    assert_eq!(hana.log_in("hana", "another long passphrase").status, 302);
     // Removing an operator ends their sessions.
     let mut vic = Operator::new(receiver.0.port);
     assert_eq!(vic.log_in("vic", PASSWORD).status, 302);

@@ -146,7 +146,8 @@ CREATE TABLE operators (
     name TEXT NOT NULL UNIQUE,
     role TEXT NOT NULL CHECK (role IN ('viewer', 'handler', 'admin')),
     password_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    sessions_after TEXT NOT NULL DEFAULT '0'
 );
 CREATE TABLE console_sessions (
     id_hash TEXT NOT NULL UNIQUE,

@@ -4,6 +4,7 @@
 //! failed logins that throttle guessing. Every change is in the audit trail
 //! (under no request: `request_id` is empty).
 
+use crate::receive::due::now_millis;
 use crate::receive::store::{self, finish, Backend};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -41,6 +42,9 @@ pub struct Operator {
     pub name: String,
     pub role: Role,
     pub created_at: String,
+    /// Sessions that began at or before this (Unix milliseconds) are over:
+    /// set by a new password and by "log out everywhere".
+    pub sessions_after: i64,
 }
 
 /// The shortest password accepted (NIST SP 800-63B asks for at least 8;
@@ -50,6 +54,7 @@ pub const MIN_PASSWORD: usize = 12;
 /// An operator's name: what the audit trail shows, so plain and short.
 pub fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
@@ -75,7 +80,7 @@ fn decoy() -> &'static str {
 pub fn operators(db: &mut dyn Backend) -> Result<Vec<Operator>, String> {
     Ok(db
         .rows(
-            "SELECT name, role, created_at FROM operators ORDER BY name",
+            "SELECT name, role, created_at, sessions_after FROM operators ORDER BY name",
             &[],
         )?
         .into_iter()
@@ -87,6 +92,7 @@ pub fn operators(db: &mut dyn Backend) -> Result<Vec<Operator>, String> {
                 name,
                 role,
                 created_at: cells.next()?,
+                sessions_after: cells.next()?.parse().unwrap_or(0),
             })
         })
         .collect())
@@ -176,8 +182,12 @@ pub fn set_password(
     db.begin_write()?;
     let done = (|| {
         let changed = db.execute(
-            "UPDATE operators SET password_hash = $1 WHERE name = $2",
-            &[Some(password_hash.into()), Some(name.into())],
+            "UPDATE operators SET password_hash = $1, sessions_after = $2 WHERE name = $3",
+            &[
+                Some(password_hash.into()),
+                Some(now_millis().to_string()),
+                Some(name.into()),
+            ],
         )? > 0;
         if changed {
             db.execute(
@@ -200,6 +210,10 @@ pub fn end_sessions(
 ) -> Result<u64, String> {
     db.begin_write()?;
     let done = (|| {
+        db.execute(
+            "UPDATE operators SET sessions_after = $1 WHERE name = $2",
+            &[Some(now_millis().to_string()), Some(name.into())],
+        )?;
         let ended = db.execute(
             "DELETE FROM console_sessions WHERE operator = $1",
             &[Some(name.into())],
@@ -252,27 +266,33 @@ pub fn throttled(
     Ok((this_account >= PER_ACCOUNT_AND_ADDRESS).then_some(Throttled::Account))
 }
 
-/// Checks a password: the operator when it is theirs. The name is looked
-/// up first; an unknown one is checked against a decoy hash.
-pub fn check(db: &mut dyn Backend, name: &str, password: &str) -> Result<Option<Operator>, String> {
+/// The stored hash of `name`'s password, if there is such an operator.
+pub fn password_hash(db: &mut dyn Backend, name: &str) -> Result<Option<String>, String> {
     let rows = db.rows(
         "SELECT password_hash FROM operators WHERE name = $1",
         &[Some(name.into())],
     )?;
-    let stored = rows
+    Ok(rows
         .into_iter()
         .next()
-        .and_then(|r| r.into_iter().next().flatten());
-    let hash = stored.clone().unwrap_or_else(|| decoy().to_string());
-    let parsed =
-        PasswordHash::new(&hash).map_err(|e| format!("a stored password hash is damaged: {e}"))?;
+        .and_then(|r| r.into_iter().next().flatten()))
+}
+
+/// Whether `password` matches `stored`; an unknown name (no hash) is
+/// checked against a decoy, so that it takes as long to refuse as a wrong
+/// password. Slow on purpose: run it off the store's connection.
+pub fn verify(stored: Option<&str>, password: &str) -> Result<bool, String> {
+    let parsed = PasswordHash::new(stored.unwrap_or_else(|| decoy()))
+        .map_err(|e| format!("a stored password hash is damaged: {e}"))?;
     let matches = Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok();
-    match (stored, matches) {
-        (Some(_), true) => operator(db, name),
-        _ => Ok(None),
-    }
+    Ok(stored.is_some() && matches)
+}
+
+/// Makes the decoy hash before the first login needs it.
+pub fn warm() {
+    let _ = decoy();
 }
 
 /// Records a login's outcome, in the audit trail too (the operator's name,
@@ -303,17 +323,13 @@ pub fn record_login(
                 "INSERT INTO login_failures (operator, address, at) VALUES ($1, $2, $3)",
                 &[Some(name.into()), Some(address.into()), Some(at.into())],
             )?;
-            store::audit(
-                db,
-                at,
-                "console",
-                "console login failed",
-                "",
-                &format!(
-                    "for the name `{}`",
-                    name.chars().take(64).collect::<String>()
-                ),
-            )?;
+            // The name only when it is an operator's: a password typed
+            // into the name field must not stay in the trail.
+            let detail = match password_hash(db, name)?.is_some() {
+                true => format!("for {name}"),
+                false => "for a name no operator has".to_string(),
+            };
+            store::audit(db, at, "console", "console login failed", "", &detail)?;
         }
         Ok(())
     })();

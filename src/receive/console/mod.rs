@@ -78,6 +78,7 @@ pub struct Console {
 
 impl Console {
     pub fn new(db: &str, receiver: Arc<Receiver>) -> Result<Console, String> {
+        accounts::warm();
         Ok(Console {
             db: Db::open(db)?,
             receiver,
@@ -233,10 +234,6 @@ fn found(to: &str) -> Response {
     (StatusCode::FOUND, [(LOCATION, to.to_string())]).into_response()
 }
 
-fn now_seconds() -> i64 {
-    due::now_millis() / 1000
-}
-
 /// Compares two secrets in time that depends only on their length.
 fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
@@ -284,7 +281,7 @@ async fn guarded(console: &Console, request: Request, next: Next) -> Response {
             )
                 .into_response()
         }
-        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -301,14 +298,20 @@ async fn guarded(console: &Console, request: Request, next: Next) -> Response {
     if !login {
         let name: Option<String> = session.get(OPERATOR).await.ok().flatten();
         let since: Option<i64> = session.get(SINCE).await.ok().flatten();
-        let fresh = since.is_some_and(|s| now_seconds() - s < ABSOLUTE_SECONDS);
+        let fresh = since.is_some_and(|s| due::now_millis() - s < ABSOLUTE_SECONDS * 1000);
         let operator = match name {
-            Some(name) if fresh => console
-                .db
-                .run(move |db| accounts::operator(db, &name))
-                .await
-                .ok()
-                .flatten(),
+            Some(name) if fresh => {
+                match console
+                    .db
+                    .run(move |db| accounts::operator(db, &name))
+                    .await
+                {
+                    // A store that cannot answer ends no session.
+                    Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                    // Ended by a new password or "log out everywhere" since.
+                    Ok(found) => found.filter(|o| since.is_some_and(|s| s > o.sessions_after)),
+                }
+            }
             _ => None,
         };
         let Some(operator) = operator else {
@@ -423,16 +426,32 @@ async fn login_page(
 /// `X-Forwarded-For` (the one it saw).
 fn address(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> String {
     let peer_ip = peer.map(|p| p.ip());
-    if peer_ip.is_none_or(|ip| ip.is_loopback()) {
-        if let Some(forwarded) = headers
-            .get("x-forwarded-for")
+    let forwarded = || {
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
-        {
-            return forwarded.trim().to_string();
+            .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+    };
+    let ip = match peer_ip {
+        Some(ip) if !ip.is_loopback() => Some(ip),
+        _ => forwarded().or(peer_ip),
+    };
+    match ip {
+        // One holder of an IPv6 network has its whole /64: count it as one.
+        Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
+        Some(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        Some(ip) => ip.to_string(),
+        None => String::new(),
     }
-    peer_ip.map(|ip| ip.to_string()).unwrap_or_default()
 }
 
 async fn login(
@@ -463,28 +482,53 @@ async fn login(
         .ok()
         .flatten()
         .unwrap_or_default();
-    let window_start = due::timestamp((now_seconds() - accounts::WINDOW_SECONDS) * 1000).0;
-    let (who, at, since) = (name.clone(), due::now().0, window_start.clone());
+    let window_start = due::timestamp(due::now_millis() - accounts::WINDOW_SECONDS * 1000).0;
+    // The throttle and the hash on the store's connection, the slow check
+    // of the password off it, then the outcome on it again.
+    let (who, since) = (name.clone(), window_start.clone());
+    let looked_up = console
+        .db
+        .run(
+            move |db| match accounts::throttled(db, &who, &from, &since)? {
+                Some(_) => Ok(Err(())),
+                None => Ok(Ok((accounts::password_hash(db, &who)?, from))),
+            },
+        )
+        .await;
+    let (stored, from) = match looked_up {
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Ok(Err(())) => {
+            return refuse("login_throttled", StatusCode::TOO_MANY_REQUESTS, csrf);
+        }
+        Ok(Ok(found)) => found,
+    };
+    let matches =
+        tokio::task::spawn_blocking(move || accounts::verify(stored.as_deref(), &password))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+    let Ok(matches) = matches else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let (who, at) = (name.clone(), due::now().0);
     let checked = console
         .db
         .run(move |db| {
-            if accounts::throttled(db, &who, &from, &since)?.is_some() {
-                return Ok(Err(from));
+            accounts::record_login(db, &who, &from, matches, &at, &window_start)?;
+            match matches {
+                true => accounts::operator(db, &who),
+                false => Ok(None),
             }
-            let operator = accounts::check(db, &who, &password)?;
-            accounts::record_login(db, &who, &from, operator.is_some(), &at, &since)?;
-            Ok(Ok(operator))
         })
         .await;
     match checked {
         Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-        Ok(Err(_)) => refuse("login_throttled", StatusCode::TOO_MANY_REQUESTS, csrf),
-        Ok(Ok(None)) => refuse("login_wrong", StatusCode::UNAUTHORIZED, csrf),
-        Ok(Ok(Some(operator))) => {
+        Ok(None) => refuse("login_wrong", StatusCode::UNAUTHORIZED, csrf),
+        Ok(Some(operator)) => {
             // A new id at login: a session id planted before it opens nothing.
             if session.cycle_id().await.is_err()
                 || session.insert(OPERATOR, &operator.name).await.is_err()
-                || session.insert(SINCE, now_seconds()).await.is_err()
+                || session.insert(SINCE, due::now_millis()).await.is_err()
                 || session.insert(CSRF, fresh_token()).await.is_err()
             {
                 return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -761,9 +805,15 @@ async fn request_page(
             serde_json::json!({"event": d.event, "channel": d.channel, "state": state})
         })
         .collect();
+    // Notes and audit details may hold what the requester or an operator
+    // wrote (an address confirmed, a reason): handlers only.
+    let shown = |text: &str| match hidden {
+        true => t["answers_hidden"].clone(),
+        false => text.to_string(),
+    };
     let history: Vec<_> = history
         .iter()
-        .map(|h| serde_json::json!({"at": h.at, "status": status_label(&t, &h.status), "note": h.note}))
+        .map(|h| serde_json::json!({"at": h.at, "status": status_label(&t, &h.status), "note": if h.note.is_empty() { String::new() } else { shown(&h.note) }}))
         .collect();
     let mut context = tera::Context::new();
     context.insert(
@@ -779,7 +829,7 @@ async fn request_page(
     context.insert("answers", &answers);
     context.insert("history", &history);
     context.insert("deliveries", &deliveries);
-    context.insert("audit", &trail.iter().map(|a| serde_json::json!({"at": a.at, "actor": a.actor, "action": a.action, "detail": a.detail})).collect::<Vec<_>>());
+    context.insert("audit", &trail.iter().map(|a| serde_json::json!({"at": a.at, "actor": a.actor, "action": a.action, "detail": shown(&a.detail)})).collect::<Vec<_>>());
     context.insert(
         "can_act",
         &(signed.operator.role >= Role::Handler
@@ -855,7 +905,18 @@ async fn set_status(
     let notice = t["changed"]
         .replace("{reference}", &reference)
         .replace("{status}", &status_label(&t, &status));
+    // The console acts on open requests only (the command can correct a
+    // closed one): a second refusal would mail the requester again.
     let action = move |db: &mut dyn Backend, key: &str, actor: &str, words: &fulfil::Words| {
+        let today = due::today().to_string();
+        if let Some((r, _)) = store::request(db, key, &today)? {
+            if !matches!(r.status.as_str(), "received" | "identity_verified") {
+                return Err(fulfil::Problem::from(format!(
+                    "{key} is {} already",
+                    r.status
+                )));
+            }
+        }
         fulfil::set_status(db, key, &status, &note, actor, words)
     };
     act(console, signed, reference, action, move |_| notice).await

@@ -61,6 +61,9 @@ impl Sessions {
 impl tower_sessions::SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
+            // Always a fresh id, even for a record that had one (a session
+            // flushed at logout): an id never outlives what it opened.
+            record.id = Id::default();
             let cells = Sessions::cells(record)?;
             let inserted = self
                 .db
@@ -76,20 +79,20 @@ impl tower_sessions::SessionStore for Sessions {
             if inserted > 0 {
                 return Ok(());
             }
-            // 128 random bits met another session's: draw again.
-            record.id = Id::default();
         }
     }
 
+    /// Updates a session that exists, never brings one back: a session
+    /// ended (logout everywhere, a new password) while one of its requests
+    /// was running stays ended.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let cells = Sessions::cells(record)?;
+        let [id, operator, data, expires] = Sessions::cells(record)?;
         self.db
             .run(move |db| {
                 db.execute(
-                    "INSERT INTO console_sessions (id_hash, operator, data, expires_at) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (id_hash) DO UPDATE SET \
-                     operator = excluded.operator, data = excluded.data, expires_at = excluded.expires_at",
-                    &cells,
+                    "UPDATE console_sessions SET operator = $1, data = $2, expires_at = $3 \
+                     WHERE id_hash = $4",
+                    &[operator, data, expires, id],
                 )
             })
             .await
