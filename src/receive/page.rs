@@ -2,21 +2,42 @@
 //! in the visitor's language: the reference and due date with a link back
 //! to the site, or why the request was refused; and the page a verification
 //! link opens, whose one button confirms (a GET changes nothing: mail
-//! scanners follow links). Plain HTML without script
-//! or style (served with a CSP that allows neither).
+//! scanners follow links). Plain HTML without script or style (served with
+//! a CSP that allows neither), from the Tera templates in `templates/`,
+//! worded with the `receive` strings of the site (overridable).
 
 use super::Receiver;
 use crate::date::Date;
-use tera::escape_html;
 
-fn document(lang: &str, title: &str, main: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"{lang}\">\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<main>\n<h1>{title}</h1>\n{main}</main>\n</html>\n",
-        lang = escape_html(lang),
-        title = escape_html(title),
-    )
+const TEMPLATES: &[(&str, &str)] = &[
+    ("page.html", include_str!("templates/page.html")),
+    ("received.html", include_str!("templates/received.html")),
+    ("refused.html", include_str!("templates/refused.html")),
+    ("verify.html", include_str!("templates/verify.html")),
+    ("verified.html", include_str!("templates/verified.html")),
+];
+
+/// `name` filled with `values`, `lang` and `title`; Tera escapes them all.
+fn render(name: &str, lang: &str, title: &str, values: &[(&str, &str)]) -> String {
+    static TERA: std::sync::OnceLock<Result<tera::Tera, String>> = std::sync::OnceLock::new();
+    let tera = TERA.get_or_init(|| {
+        let mut tera = tera::Tera::default();
+        tera.add_raw_templates(TEMPLATES.to_vec())
+            .map(|()| tera)
+            .map_err(|e| e.to_string())
+    });
+    let mut context = tera::Context::new();
+    context.insert("lang", lang);
+    context.insert("title", title);
+    for (key, value) in values {
+        context.insert(*key, value);
+    }
+    match tera {
+        Ok(tera) => tera
+            .render(name, &context)
+            .unwrap_or_else(|e| e.to_string()),
+        Err(e) => e.clone(),
+    }
 }
 
 /// "30 janvier 2025" in `lang`, or the ISO date when the language has no format.
@@ -38,45 +59,48 @@ pub fn received(
     due_on: &str,
     back: &str,
 ) -> String {
-    let t = |key: &str| escape_html(&receiver.text(lang, key));
-    let main = format!(
-        "<p>{text}</p>\n<dl>\n<dt>{reference_label}</dt><dd><strong id=\"reference\">{reference}</strong></dd>\n\
-         <dt>{received_label}</dt><dd><time datetime=\"{received_at}\">{received}</time></dd>\n\
-         <dt>{due_label}</dt><dd><time id=\"due\" datetime=\"{due_on}\">{due}</time></dd>\n</dl>\n\
-         <p><a href=\"{back}\">{back_label}</a></p>\n",
-        text = t("page_text"),
-        reference_label = t("reference"),
-        reference = escape_html(reference),
-        received_label = t("received"),
-        received_at = escape_html(received_at),
-        received = escape_html(&long_date(receiver, lang, received_at)),
-        due_label = t("due"),
-        due_on = escape_html(due_on),
-        due = escape_html(&long_date(receiver, lang, due_on)),
-        back = escape_html(back),
-        back_label = t("back"),
-    );
-    document(lang, &receiver.text(lang, "page_title"), &main)
+    let t = |key: &str| receiver.text(lang, key);
+    render(
+        "received.html",
+        lang,
+        &t("page_title"),
+        &[
+            ("text", &t("page_text")),
+            ("reference_label", &t("reference")),
+            ("reference", reference),
+            ("received_label", &t("received")),
+            ("received_at", received_at),
+            ("received", &long_date(receiver, lang, received_at)),
+            ("due_label", &t("due")),
+            ("due_on", due_on),
+            ("due", &long_date(receiver, lang, due_on)),
+            ("back", back),
+            ("back_label", &t("back")),
+        ],
+    )
 }
 
 pub fn refused(receiver: &Receiver, lang: &str, message: &str) -> String {
-    let main = format!(
-        "<p id=\"error\">{message}</p>\n<p>{back}</p>\n",
-        message = escape_html(message),
-        back = escape_html(&receiver.text(lang, "refused_back")),
-    );
-    document(lang, &receiver.text(lang, "refused_title"), &main)
+    render(
+        "refused.html",
+        lang,
+        &receiver.text(lang, "refused_title"),
+        &[
+            ("message", message),
+            ("back", &receiver.text(lang, "refused_back")),
+        ],
+    )
 }
 
 /// The page a verification link opens: one button, posting to itself.
 pub fn verify(receiver: &Receiver, lang: &str, reference: &str) -> String {
     let t = |key: &str| receiver.text(lang, key).replace("{reference}", reference);
-    let main = format!(
-        "<p>{text}</p>\n<form method=\"post\"><button type=\"submit\">{button}</button></form>\n",
-        text = escape_html(&t("verify_text")),
-        button = escape_html(&t("verify_button")),
-    );
-    document(lang, &t("verify_title"), &main)
+    render(
+        "verify.html",
+        lang,
+        &t("verify_title"),
+        &[("text", &t("verify_text")), ("button", &t("verify_button"))],
+    )
 }
 
 /// What a used link says: confirmed, or why it cannot be (`verify_used`…).
@@ -86,15 +110,19 @@ pub fn verified(receiver: &Receiver, lang: &str, reference: Option<&str>, proble
             let text = receiver
                 .text(lang, "verified_text")
                 .replace("{reference}", reference);
-            let main = format!("<p id=\"verified\">{}</p>\n", escape_html(&text));
-            document(lang, &receiver.text(lang, "verified_title"), &main)
+            let title = receiver.text(lang, "verified_title");
+            render(
+                "verified.html",
+                lang,
+                &title,
+                &[("id", "verified"), ("text", &text)],
+            )
         }
-        None => {
-            let main = format!(
-                "<p id=\"error\">{}</p>\n",
-                escape_html(&receiver.text(lang, problem))
-            );
-            document(lang, &receiver.text(lang, "verify_failed_title"), &main)
-        }
+        None => render(
+            "verified.html",
+            lang,
+            &receiver.text(lang, "verify_failed_title"),
+            &[("id", "error"), ("text", &receiver.text(lang, problem))],
+        ),
     }
 }
