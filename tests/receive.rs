@@ -1660,6 +1660,7 @@ fn mail_settings_that_cannot_work_are_refused_at_start() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     };
     refused(&["--notify", "dpo@example.org"], "need --smtp");
+    refused(&["--verify-link-hours", "0"], "at least 1");
     refused(
         &["--smtp", "smtp://127.0.0.1:2525"],
         "--smtp needs --mail-from",
@@ -1773,7 +1774,7 @@ fn an_expired_verification_link_is_refused() {
         "--public-url",
         "https://privacy.example.org/",
         "--verify-link-hours",
-        "0",
+        "1",
     ]);
     assert_eq!(
         receiver
@@ -1785,6 +1786,14 @@ fn an_expired_verification_link_is_refused() {
         &mail_text(&smtp.wait_for(1)[0]),
         "https://privacy.example.org/",
     );
+    // An hour later, as the store sees it.
+    rusqlite::Connection::open(&db.url)
+        .unwrap()
+        .execute(
+            "UPDATE verifications SET expires_at = '2000-01-01T00:00:00.000Z'",
+            [],
+        )
+        .unwrap();
     let late = exchange(
         receiver.0.port,
         "POST",
@@ -1884,6 +1893,13 @@ fn an_extension_and_a_refusal_carry_their_reason_to_the_requester_within_the_law
     assert!(
         told.contains("answered last week") && told.contains("lodge a complaint"),
         "{told}"
+    );
+    // Refused once: a second refusal is refused, and mails no one again.
+    let again = requests(&["set-status", &reference, "refused", "--reason", "Again."]);
+    assert!(!again.status.success(), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("refused already"),
+        "{again:?}"
     );
     let shown = String::from_utf8(requests(&["show", &reference]).stdout).unwrap();
     assert!(
@@ -2418,6 +2434,16 @@ fn console_roles_csrf_sessions_and_logins_are_enforced_by_the_server() {
         .head
         .to_lowercase()
         .contains("cache-control: no-store"));
+    // Forward only: the console does not reopen a request.
+    let back = [("status", "received"), ("csrf", own.as_str())];
+    assert_eq!(handler.send("POST", &status, &back).status, 302);
+    assert_eq!(stored_requests(&db)[0]["status"], "identity_verified");
+    let page = handler.get(&format!("/console/requests/{reference}"));
+    assert!(
+        page.body.contains("not an action of the console"),
+        "{}",
+        page.body
+    );
     // A refusal closes the request: a second one is refused, and mails no one.
     let refuse = [
         ("status", "refused"),

@@ -116,8 +116,13 @@ fn notifications(settings: &Settings) -> Result<notify::Settings, Diagnostic> {
         return Err(fail(format!("--webhook needs a signing secret in {WEBHOOK_SECRET}"))
             .with_hint("set it to a long random value, e.g. `export POLICY_SITE_WEBHOOK_SECRET=$(openssl rand -hex 32)`, and give the receiving end the same"));
     }
+    if settings.verify_link_hours == 0 {
+        return Err(fail(
+            "--verify-link-hours must be at least 1: a link that has expired when it is sent verifies no one".into(),
+        ));
+    }
     let mail = match (&settings.smtp, &settings.mail_from) {
-        (None, None) if settings.notify.is_empty() && settings.public_url.is_none() => None,
+        (None, None) if settings.notify.is_empty() => None,
         (Some(smtp), Some(from)) => {
             let user = std::env::var("POLICY_SITE_SMTP_USER").unwrap_or_default();
             let password = std::env::var("POLICY_SITE_SMTP_PASSWORD").unwrap_or_default();
@@ -135,8 +140,7 @@ fn notifications(settings: &Settings) -> Result<notify::Settings, Diagnostic> {
         }
         (None, _) => {
             return Err(fail(
-                "--mail-from, --notify and --public-url need --smtp, the server to send through"
-                    .into(),
+                "--mail-from and --notify need --smtp, the server to send through".into(),
             ))
         }
         (Some(_), None) => {

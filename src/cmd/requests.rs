@@ -143,9 +143,13 @@ pub fn show(db: &str, key: &str) -> Result<(), Diagnostics> {
     }
     text.push_str("audit:\n");
     for entry in trail {
+        let detail = match entry.detail.is_empty() {
+            true => String::new(),
+            false => format!(": {}", entry.detail),
+        };
         text.push_str(&format!(
-            "  {} {} {}: {}\n",
-            entry.at, entry.actor, entry.action, entry.detail
+            "  {} {} {}{detail}\n",
+            entry.at, entry.actor, entry.action
         ));
     }
     print!("{text}");
@@ -176,7 +180,11 @@ pub fn set_status(db: &str, key: &str, status: &str, note: &str) -> Result<(), D
     let done =
         with_words(|words| fulfil::set_status(store.as_mut(), key, status, note, &actor(), words))
             .map_err(|p| refused(db, p))?;
-    println!("{key}: {status} at {}{}", done.at, told(done.told));
+    let told = match status {
+        "refused" => told(done.told),
+        _ => "",
+    };
+    println!("{key}: {status} at {}{told}", done.at);
     Ok(())
 }
 

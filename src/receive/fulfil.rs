@@ -75,6 +75,14 @@ pub fn set_status(
     }
     let at = due::now().0;
     let (request, _) = found(db, key, &at[..10])?;
+    // Once is enough: the same status again would repeat its history (and
+    // a second refusal its mail); a closed request is not refused again.
+    if request.status == status {
+        return Err(format!("{key} is {status} already").into());
+    }
+    if status == "refused" && request.status == "completed" {
+        return Err(format!("{key} is completed already: it cannot be refused now").into());
+    }
     let tell = (status == "refused")
         .then(|| tell("refused", &request, note, &at, words))
         .flatten();

@@ -712,11 +712,12 @@ async fn export(
             "application/jsonl",
             "requests.jsonl",
         ),
-        _ => (
+        "csv" | "" => (
             super::export::csv(&mut out, &found, true),
             "text/csv; charset=utf-8",
             "requests.csv",
         ),
+        _ => return (StatusCode::BAD_REQUEST, "format: csv or jsonl\n").into_response(),
     };
     if written.is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -764,19 +765,24 @@ async fn request_page(
         })
         .await;
     let lang = &signed.lang;
+    // What an action left to say belongs to this page, found or not.
+    let (notice, problem) = (
+        take_notice(&signed.session).await,
+        signed
+            .session
+            .remove::<String>("problem")
+            .await
+            .ok()
+            .flatten(),
+    );
     let Ok(Some((r, history, trail, deliveries))) = found else {
         return console.message(StatusCode::NOT_FOUND, lang, "not_found_title", "not_found");
     };
     let t = console.strings(lang);
     let mut page = pages::Page::new(lang, &r.reference, "request");
     page.csrf = signed.csrf.clone();
-    page.notice = take_notice(&signed.session).await;
-    page.problem = signed
-        .session
-        .remove::<String>("problem")
-        .await
-        .ok()
-        .flatten();
+    page.notice = notice;
+    page.problem = problem;
     // A viewer sees which questions were answered, not the answers.
     let hidden = signed.operator.role < Role::Handler;
     let answers: Vec<_> = r.payload["fields"]
@@ -908,6 +914,15 @@ async fn set_status(
     // The console acts on open requests only (the command can correct a
     // closed one): a second refusal would mail the requester again.
     let action = move |db: &mut dyn Backend, key: &str, actor: &str, words: &fulfil::Words| {
+        // Forward only: the command is there to correct a mistake.
+        if !matches!(
+            status.as_str(),
+            "identity_verified" | "completed" | "refused"
+        ) {
+            return Err(fulfil::Problem::from(format!(
+                "`{status}` is not an action of the console"
+            )));
+        }
         let today = due::today().to_string();
         if let Some((r, _)) = store::request(db, key, &today)? {
             if !matches!(r.status.as_str(), "received" | "identity_verified") {
