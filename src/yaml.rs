@@ -18,8 +18,9 @@ pub fn parse<T: DeserializeOwned>(
     serde_yaml::from_str(text).map_err(|err| {
         let line = err.location().map(|l| l.line() + first_line - 1);
         let raw = err.to_string();
-        let hint = suggest_key(&raw).unwrap_or_else(|| {
-            "YAML needs `key: value` pairs, nested by indentation with spaces; quote text that contains a colon".into()
+        let hint = suggest_key(&raw).unwrap_or_else(|| match raw.contains("invalid type") || raw.contains("invalid value") {
+            true => "give the key a value of the kind it takes (the manual's Configuration chapter lists them)".into(),
+            false => "YAML needs `key: value` pairs, nested by indentation with spaces; quote text that contains a colon".into(),
         });
         let key = err.location().and_then(|l| key_on_line(text, l.line()));
         let mut d = Diagnostic::new(file, explain(&raw, key)).with_hint(hint);
@@ -78,7 +79,8 @@ fn key_on_line(text: &str, line: usize) -> Option<&str> {
 /// For "unknown field `tittle`, expected one of `title`, `id`": the allowed
 /// key closest to the typo, and the others.
 fn suggest_key(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
+    // Nested keys come prefixed with their path ("receive: unknown field …").
+    let (_, rest) = message.split_once("unknown field `")?;
     let (typo, rest) = rest.split_once('`')?;
     let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
     if expected.is_empty() {
@@ -87,7 +89,8 @@ fn suggest_key(message: &str) -> Option<String> {
     let closest = expected
         .iter()
         .min_by_key(|k| edit_distance(typo, k))
-        .filter(|k| edit_distance(typo, k) <= (k.len() / 3).max(1));
+        // Two edits for keys of four letters or more: a swap is two.
+        .filter(|k| edit_distance(typo, k) <= (k.len() / 3).max(1 + usize::from(k.len() >= 4)));
     let allowed = expected
         .iter()
         .map(|k| format!("`{k}`"))

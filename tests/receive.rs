@@ -1617,7 +1617,11 @@ fn the_site_configuration_sets_the_receiver_and_a_flag_given_wins() {
     // A key misspelt, or a value that cannot work: refused at start, with
     // the file and the line.
     for (receive, says) in [
-        ("  smpt: smtp://127.0.0.1:25\n", "smpt"),
+        ("  smpt: smtp://127.0.0.1:25\n", "did you mean `smtp`?"),
+        (
+            "  remind_before: [7, seven]\n",
+            "policy-site.yaml:5: error: `remind_before` holds the wrong kind of value",
+        ),
         (
             "  webhook: [ftp://hooks.example.org/x]\n",
             "receive.webhook",
