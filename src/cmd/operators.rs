@@ -3,6 +3,7 @@
 //! from standard input when that is not a terminal (one line), else
 //! prompted for twice without echo; it is stored as an Argon2id hash.
 
+use super::requests::actor;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::receive::console::accounts::{self, Role};
 use crate::receive::{database, due};
@@ -14,13 +15,6 @@ fn failed(db: &str, message: String) -> Diagnostics {
 
 fn open(db: &str) -> Result<Box<dyn crate::receive::store::Backend>, Diagnostics> {
     database::connect(db).map_err(|e| failed(db, format!("cannot open the store: {e}")))
-}
-
-fn actor() -> String {
-    ["POLICY_SITE_OPERATOR", "USER", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
-        .unwrap_or_else(|| "operator".into())
 }
 
 /// The new password: one line of standard input, or typed twice.

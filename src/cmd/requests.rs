@@ -205,7 +205,7 @@ pub fn extend(db: &str, key: &str, reason: &str) -> Result<(), Diagnostics> {
 
 /// Who acts, for the audit trail: `POLICY_SITE_OPERATOR`, else the
 /// system user.
-fn actor() -> String {
+pub(crate) fn actor() -> String {
     ["POLICY_SITE_OPERATOR", "USER", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))

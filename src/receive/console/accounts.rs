@@ -77,13 +77,10 @@ fn decoy() -> &'static str {
     DECOY.get_or_init(|| hash("no operator has this password").unwrap_or_default())
 }
 
-pub fn operators(db: &mut dyn Backend) -> Result<Vec<Operator>, String> {
-    Ok(db
-        .rows(
-            "SELECT name, role, created_at, sessions_after FROM operators ORDER BY name",
-            &[],
-        )?
-        .into_iter()
+const OPERATOR_COLUMNS: &str = "name, role, created_at, sessions_after";
+
+fn operator_rows(rows: Vec<Vec<store::Cell>>) -> Vec<Operator> {
+    rows.into_iter()
         .filter_map(|row| {
             let mut cells = row.into_iter().map(Option::unwrap_or_default);
             let name = cells.next()?;
@@ -95,7 +92,12 @@ pub fn operators(db: &mut dyn Backend) -> Result<Vec<Operator>, String> {
                 sessions_after: cells.next()?.parse().unwrap_or(0),
             })
         })
-        .collect())
+        .collect()
+}
+
+pub fn operators(db: &mut dyn Backend) -> Result<Vec<Operator>, String> {
+    let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators ORDER BY name");
+    Ok(operator_rows(db.rows(&sql, &[])?))
 }
 
 pub fn any(db: &mut dyn Backend) -> Result<bool, String> {
@@ -104,8 +106,10 @@ pub fn any(db: &mut dyn Backend) -> Result<bool, String> {
         .is_empty())
 }
 
+/// One operator, by name: what the console's guard reads on every request.
 pub fn operator(db: &mut dyn Backend, name: &str) -> Result<Option<Operator>, String> {
-    Ok(operators(db)?.into_iter().find(|o| o.name == name))
+    let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE name = $1");
+    Ok(operator_rows(db.rows(&sql, &[Some(name.into())])?).pop())
 }
 
 pub fn add(

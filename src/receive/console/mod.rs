@@ -547,12 +547,7 @@ async fn logout(
         .db
         .run(move |db| accounts::note(db, &name, "console logout", &name, &at))
         .await;
-    let _ = signed.session.flush().await;
-    let t = console.strings(&signed.lang);
-    let session = signed.session;
-    let _ = session.insert(CSRF, fresh_token()).await;
-    leave_notice(&session, t["logged_out"].clone()).await;
-    found("/console/login")
+    signed_out(&console, signed, "logged_out").await
 }
 
 async fn logout_everywhere(
@@ -564,10 +559,18 @@ async fn logout_everywhere(
         .db
         .run(move |db| accounts::end_sessions(db, &name, &name, &at))
         .await;
+    signed_out(&console, signed, "logged_out_everywhere").await
+}
+
+/// Ends this session and goes to the login page, which says `notice`.
+async fn signed_out(console: &Console, signed: Signed, notice: &str) -> Response {
     let _ = signed.session.flush().await;
-    let t = console.strings(&signed.lang);
     let _ = signed.session.insert(CSRF, fresh_token()).await;
-    leave_notice(&signed.session, t["logged_out_everywhere"].clone()).await;
+    leave_notice(
+        &signed.session,
+        console.strings(&signed.lang)[notice].clone(),
+    )
+    .await;
     found("/console/login")
 }
 
