@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["revise", "scaffold", "corpus"],
     &["build"],
     &["render"],
-    &["diff"],
+    &["diff", "proof"],
     &["output", "receive"],
     &["content"],
     &["i18n"],

@@ -28,6 +28,10 @@ const BUILT_IN: &[(&str, &[u8])] = &[
         include_bytes!("../static/schemas/consent-record.v1.json"),
     ),
     (
+        "schemas/consent-iso27560.json",
+        include_bytes!("../static/schemas/consent-iso27560.json"),
+    ),
+    (
         "schemas/rights-request.v1.json",
         include_bytes!("../static/schemas/rights-request.v1.json"),
     ),

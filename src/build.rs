@@ -196,6 +196,8 @@ struct Loaded {
     tera: Tera,
     assets: assets::Assets,
     today: Date,
+    /// The publication log and its signature, to publish.
+    proof: Option<crate::proof::Published>,
     out_dir: PathBuf,
     started: Instant,
     load: Duration,
@@ -257,6 +259,9 @@ fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
     if pending.is_none() {
         check_references(&site, &config_file)?;
     }
+    let proof = crate::proof::load(&options.root, &site.config).map_err(|found| {
+        Diagnostics(found.0.into_iter().map(|d| d.relative_to(&options.root)).collect())
+    })?;
     let given = date::build_date(options.date)
         .map_err(|e| Diagnostics::from(Diagnostic::env("SOURCE_DATE_EPOCH", e)))?;
     let given = given.or_else(|| pending.as_deref().and_then(content::newest_version_date));
@@ -269,6 +274,7 @@ fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
         tera,
         assets,
         today,
+        proof,
         out_dir,
         started,
         load: started.elapsed(),
@@ -494,6 +500,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         tera,
         assets,
         today,
+        proof,
         out_dir,
         started,
         load,
@@ -507,7 +514,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
     let first_key = options
         .memo
         .as_ref()
-        .map(|_| site_key(&site, &strings, &assets, today, minify));
+        .map(|_| site_key(&site, &strings, &assets, today, minify, proof.as_ref()));
     if let Some(memo) = &options.memo {
         memo.begin();
     }
@@ -519,6 +526,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
         assets: &assets,
         catalogue: site.config.rights.catalogue(),
         shared: render::Shared::default(),
+        proof: proof.as_ref(),
     };
     let mut pages = Pages::default();
     let no_diffs = render::Redlines::default();
@@ -537,7 +545,7 @@ fn produce(options: &Options, loaded: Loaded, sink: &Emit) -> Result<Compiled, D
     let whole_key = options
         .memo
         .as_ref()
-        .map(|_| site_key(&site, &strings, &assets, today, minify));
+        .map(|_| site_key(&site, &strings, &assets, today, minify, proof.as_ref()));
     let mut env = fixed.env(&site, &no_diffs);
     env.memo = fixed.memo.map(|(memo, _)| memo).zip(whole_key);
     render_site_wide(&tera, &env, &sinks, &mut pages);
@@ -621,10 +629,12 @@ fn site_key(
     assets: &assets::Assets,
     today: Date,
     minify: bool,
+    proof: Option<&crate::proof::Published>,
 ) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     format!("{:?}", site.config).hash(&mut hasher);
+    proof.map(|p| (&p.text, &p.signature)).hash(&mut hasher);
     format!("{strings:?}").hash(&mut hasher);
     folder_fingerprint(&site.root.join(crate::vocabulary::TEMPLATES_DIR)).hash(&mut hasher);
     assets.files.hash(&mut hasher);
@@ -781,6 +791,7 @@ struct Fixed<'a> {
     assets: &'a assets::Assets,
     catalogue: crate::rights::Catalogue,
     shared: render::Shared,
+    proof: Option<&'a crate::proof::Published>,
 }
 
 impl<'a> Fixed<'a> {
@@ -802,6 +813,7 @@ impl<'a> Fixed<'a> {
             shared: self.shared.clone(),
             minify: self.minify,
             memo: self.memo,
+            proof: self.proof,
         }
     }
 }

@@ -53,6 +53,33 @@ pub struct Config {
     /// `policy-site receive`'s settings, read when `--root` names the site.
     #[serde(default)]
     pub receive: Receive,
+    /// The key that signs the publication log (see docs/src/proof.md).
+    #[serde(default)]
+    pub signing: Option<Signing>,
+    /// Who is responsible for the site's policies: named in the Open Terms
+    /// Archive declaration and in consent records and receipts.
+    #[serde(default)]
+    pub controller: Option<Controller>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signing {
+    /// The key line (the second line) of a minisign `.pub` file.
+    pub public_key: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Controller {
+    /// The organisation's public name.
+    pub name: String,
+    /// Where people reach it about their data: an e-mail address or a URL.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// Its postal address, on one line.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 /// The receiver's settings: every flag of `policy-site receive` but `--db`

@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod import;
 pub mod markdown;
 pub mod output;
+pub mod proof;
 pub mod receive;
 pub mod render;
 pub mod revise;

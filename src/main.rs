@@ -124,8 +124,21 @@ enum Command {
         #[arg(long)]
         partial_translations: bool,
     },
-    /// Record each new version's fingerprint in policy-site.lock, when publishing it.
+    /// Record each new version in policy-site.lock and the publication log, when publishing it (and sign the log when POLICY_SITE_SIGNING_KEY_FILE or POLICY_SITE_SIGNING_KEY holds the key).
     Lock,
+    /// Sign the publication log with the minisign secret key in POLICY_SITE_SIGNING_KEY_FILE (a path) or POLICY_SITE_SIGNING_KEY (its contents).
+    Sign,
+    /// Check a published site (a URL or a built folder) against its publication log: the chain, the signature and every recorded page's text. Exit 0 verified, 1 diverged, 2 nothing to verify.
+    Verify {
+        /// The site's root URL (https://…) or its built folder.
+        site: String,
+        /// The owner's public key, to check the signature with instead of the one the site publishes: a minisign .pub file or its key line.
+        #[arg(long)]
+        key: Option<String>,
+        /// `human`, `github` (Actions annotations) or `json`.
+        #[arg(long, default_value = "human")]
+        format: check::Format,
+    },
     /// Record that a version's translations match their source text as it is now.
     Translated {
         /// The policy (its folder name under content/).
@@ -330,6 +343,9 @@ enum ConsentsAction {
         /// Only this browser's records (its consent_id, from the ps_consent cookie).
         #[arg(long)]
         consent_id: Option<String>,
+        /// `jsonl` (the records as received) or `iso27560` (ISO/IEC TS 27560 records in W3C DPV's JSON-LD, one a line, described from the site at --root: its inventory, controller and publication log).
+        #[arg(long, default_value = "jsonl")]
+        format: cmd::requests::ConsentFormat,
     },
 }
 
@@ -384,6 +400,10 @@ fn main() -> ExitCode {
         Command::Revise { policy, date } => cmd::revise::run(&root_only(cli.root), &policy, date),
         Command::Init { dir, date } => cmd::init::run(&dir.unwrap_or(cli.root), date),
         Command::Lock => cmd::lock::run(&root_only(cli.root)),
+        Command::Sign => cmd::lock::sign(&root_only(cli.root)),
+        Command::Verify { site, key, format } => {
+            return cmd::verify::run(&site, key.as_deref(), format)
+        }
         Command::Import {
             from,
             lang,
@@ -458,8 +478,13 @@ fn main() -> ExitCode {
             OperatorsAction::Passwd { name, db } => cmd::operators::passwd(&db.db, &name),
         },
         Command::Consents {
-            action: ConsentsAction::Export { db, consent_id },
-        } => cmd::requests::consents(&db.db, consent_id.as_deref()),
+            action:
+                ConsentsAction::Export {
+                    db,
+                    consent_id,
+                    format,
+                },
+        } => cmd::requests::consents(&cli.root, &db.db, consent_id.as_deref(), format),
         Command::Corpus { dir, spec, hugo } => {
             policy_site::corpus::generate(&spec, &dir, hugo.as_deref()).map_err(|e| {
                 policy_site::error::Diagnostic::new(&dir, format!("cannot write the corpus: {e}"))

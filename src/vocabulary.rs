@@ -9,6 +9,14 @@ use std::collections::BTreeMap;
 pub const CONFIG_FILE: &str = "policy-site.yaml";
 /// The SHA-256 of each published version's sources, written by `lock`.
 pub const LOCK_FILE: &str = "policy-site.lock";
+/// The chained record of every published version, beside the lock, and
+/// published with the site under the same name; its minisign signature;
+/// the public key the site publishes to check it with.
+pub const PUBLICATION_LOG_FILE: &str = "publication-log.json";
+pub const PUBLICATION_SIGNATURE_FILE: &str = "publication-log.json.minisig";
+pub const PUBLICATION_KEY_FILE: &str = "publication-key.pub";
+/// The Open Terms Archive service declaration the site publishes.
+pub const OPEN_TERMS_ARCHIVE_FILE: &str = "open-terms-archive.json";
 pub const CONTENT_DIR: &str = "content";
 pub const TEMPLATES_DIR: &str = "templates";
 pub const STATIC_DIR: &str = "static";

@@ -102,8 +102,8 @@ fn suggest_key(message: &str) -> Option<String> {
     })
 }
 
-/// Levenshtein distance, for short keys.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance, for short keys and names.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

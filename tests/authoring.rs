@@ -3,6 +3,8 @@
 //! receiver's own tests are in `tests/receive.rs`).
 
 mod common;
+#[path = "authoring/proof.rs"]
+mod proof;
 
 use policy_site::build::Options;
 use policy_site::check::{self, Format};

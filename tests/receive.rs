@@ -2665,3 +2665,91 @@ fn the_console_logs_in_acts_and_logs_out_on_postgres_too() {
     replay.cookie = stale;
     assert_eq!(replay.get("/console/").status, 302);
 }
+
+// ---------------------------------------------------------------- ISO/IEC TS 27560
+
+/// A record as the banner sends it, for the bundled example's inventory.
+fn choice(n: u32, action: &str, granted: &[&str], gpc: bool) -> Value {
+    let mut categories = serde_json::Map::new();
+    for id in ["necessary", "preferences", "analytics", "marketing"] {
+        categories.insert(id.into(), json!(id == "necessary" || granted.contains(&id)));
+    }
+    json!({
+        "schema": "consent-record.v1", "record_id": uuid(&format!("iso-{n}")), "consent_id": uuid("iso-browser"),
+        "action": action, "categories": categories,
+        "policy": "privacy", "version": "2025-01-30", "lang": if n % 2 == 0 { "en" } else { "fr" }, "gpc": gpc,
+        "time": format!("2025-02-0{n}T10:00:00Z"), "banner_hash": "ab".repeat(32), "revision": "cd12ef34", "page": "/en/privacy/"
+    })
+}
+
+#[test]
+fn consent_records_export_in_the_iso_27560_shape_that_the_published_schema_accepts() {
+    let db = Db::sqlite();
+    let receiver = db.start(&[]);
+    let choices = [
+        choice(1, "accept_all", &["preferences", "analytics", "marketing"], false),
+        choice(2, "customize", &["analytics"], false),
+        choice(3, "withdraw", &[], false),
+        choice(4, "reject_all", &[], false),
+        choice(5, "gpc", &[], true),
+    ];
+    for record in &choices {
+        assert_eq!(receiver.post_json("/consent", record).status, 201);
+    }
+    drop(receiver);
+    let example = env!("CARGO_MANIFEST_DIR");
+    let records = operator(
+        &db.url,
+        &["consents", "export", "--format", "iso27560", "--root", example],
+    );
+    assert_eq!(records.len(), 5);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{example}/static/schemas/consent-iso27560.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    for record in &records {
+        let errors: Vec<String> = validator.iter_errors(record).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:?}\n{record:#}");
+    }
+    // A wrong record does not pass: the schema can fail.
+    let mut wrong = records[0].clone();
+    wrong["dpv:hasProcess"][1]["dpv:hasConsentStatus"]["@type"][0] = json!("dpv:ConsentMaybe");
+    assert!(!validator.is_valid(&wrong));
+
+    let status = |record: &Value, category: &str| -> Value {
+        let process = record["dpv:hasProcess"].as_array().unwrap().iter().find(|p| p["dct:identifier"] == category).unwrap();
+        process["dpv:hasConsentStatus"]["@type"][0].clone()
+    };
+    for (n, expected) in [
+        (0, ["dpv:ConsentGiven", "dpv:ConsentGiven", "dpv:ConsentGiven"]),
+        (1, ["dpv:ConsentRefused", "dpv:ConsentGiven", "dpv:ConsentRefused"]),
+        (2, ["dpv:ConsentWithdrawn", "dpv:ConsentWithdrawn", "dpv:ConsentWithdrawn"]),
+        (3, ["dpv:ConsentRefused", "dpv:ConsentRefused", "dpv:ConsentRefused"]),
+        (4, ["dpv:ConsentRefused", "dpv:ConsentRefused", "dpv:ConsentRefused"]),
+    ] {
+        let found: Vec<Value> = ["preferences", "analytics", "marketing"].iter().map(|c| status(&records[n], c)).collect();
+        assert_eq!(found, expected.map(Value::from), "record {n}");
+        assert_eq!(status(&records[n], "necessary"), Value::Null, "necessary storage asks no consent");
+    }
+    assert_eq!(records[4]["ps:gpc"], true);
+    assert_eq!(records[4]["ps:action"], "gpc");
+    let first = &records[0];
+    assert_eq!(first["dct:identifier"], uuid("iso-1"));
+    assert_eq!(first["dpv:hasDataSubject"]["dct:identifier"], uuid("iso-browser"));
+    assert_eq!(first["dpv:hasDataController"]["dpv:hasName"], "Iconnek");
+    // The notice shown is the version's page, with its text hash from the publication log.
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(format!("{example}/publication-log.json")).unwrap()).unwrap();
+    let entry = log["entries"].as_array().unwrap().iter().find(|e| e["date"] == "2025-01-30").unwrap();
+    let notice = &first["dpv:hasNotice"][0];
+    assert_eq!(notice["schema:url"], "https://iconnek.io/fr/privacy/2025-01-30/");
+    assert_eq!(notice["ps:textSha256"], entry["text"]["fr"]["sha256"]);
+    assert_eq!(notice["ps:publicationLogEntry"], entry["hash"]);
+    assert_eq!(records[1]["dpv:hasNotice"][0]["dct:language"], "en");
+    let marketing = first["dpv:hasProcess"].as_array().unwrap().iter().find(|p| p["dct:identifier"] == "marketing").unwrap();
+    assert_eq!(marketing["dpv:hasRecipient"][0]["dpv:hasName"], "LinkedIn Corporation");
+    assert_eq!(marketing["dpv:hasLegalBasis"], "eu-gdpr:A6-1-a");
+}

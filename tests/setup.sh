@@ -16,13 +16,15 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
 # Debian's packages, in one apt-get run: Chromium and its driver for the
 # browser tests, pdftotext to read back the pages they print to PDF, java for
-# the Nu HTML checker, and PostgreSQL for receive's tests.
+# the Nu HTML checker, PostgreSQL for receive's tests, and minisign to check
+# the publication log's signature with the reference tool.
 packages=()
 [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || packages+=(chromium chromium-driver)
 command -v pdftotext >/dev/null || packages+=(poppler-utils)
 command -v java >/dev/null || packages+=(default-jre-headless)
 [[ -n "$(pg_bin)" ]] || packages+=(postgresql)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || packages+=(python3-aiosmtpd)
+command -v minisign >/dev/null || packages+=(minisign)
 if (( ${#packages[@]} )); then
   $sudo apt-get update
   $sudo apt-get install -y "${packages[@]}"
@@ -64,10 +66,11 @@ command -v pdftotext >/dev/null || missing+=("pdftotext (apt package poppler-uti
 command -v java >/dev/null || missing+=("java (needed by vnu; apt package default-jre-headless)")
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=("aiosmtpd, the SMTP server receive's mail tests send to (apt package python3-aiosmtpd)")
 command -v mdbook >/dev/null || missing+=("mdbook (cargo install --locked mdbook)")
+command -v minisign >/dev/null || missing+=("minisign (apt package minisign)")
 "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || missing+=("PostgreSQL on 127.0.0.1:$pg_port (apt package postgresql)")
 if (( ${#missing[@]} )); then
   printf 'setup: still missing after setup:\n' >&2
   printf '  - %s\n' "${missing[@]}" >&2
   exit 1
 fi
-echo "setup: chromium, chromedriver, pdftotext, axe-core, vnu, java, mdbook, aiosmtpd and PostgreSQL (127.0.0.1:$pg_port) are ready"
+echo "setup: chromium, chromedriver, pdftotext, axe-core, vnu, java, mdbook, aiosmtpd, minisign and PostgreSQL (127.0.0.1:$pg_port) are ready"

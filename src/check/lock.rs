@@ -4,10 +4,9 @@
 //! one is an error; `write_new` adds versions the lock does not know yet and
 //! never rewrites one it does.
 
-use crate::content::{is_editor_litter, Site, Version};
+use crate::content::{Site, Version};
 use crate::error::{Diagnostic, Diagnostics};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -178,19 +177,18 @@ fn changed(slug: &str, version: &Version, entry: &Entry) -> Diagnostics {
 
 /// Path within `dir` → short SHA-256, for every source file of a version.
 fn file_hashes(dir: &Path) -> BTreeMap<String, String> {
-    walkdir::WalkDir::new(dir)
+    crate::proof::log::source_hashes(dir)
         .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file() && !is_editor_litter(&e.file_name().to_string_lossy()))
-        .map(|e| {
-            let rel = e.path().strip_prefix(dir).unwrap_or(e.path());
-            let bytes = std::fs::read(e.path()).unwrap_or_default();
-            let hash = crate::vocabulary::hex(&Sha256::digest(&bytes));
-            (
-                rel.to_string_lossy().replace('\\', "/"),
-                hash[..16].to_string(),
-            )
-        })
+        .map(|(path, hash)| (path, hash[..16].to_string()))
+        .collect()
+}
+
+/// Every version the lock records, as `(policy, date)`.
+pub fn locked(root: &Path) -> Vec<(String, String)> {
+    read(root)
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|(policy, versions)| versions.into_keys().map(move |date| (policy.clone(), date)))
         .collect()
 }
 

@@ -13,6 +13,7 @@ mod dates;
 mod html;
 mod links;
 pub mod lock;
+mod proof;
 mod references;
 mod rights;
 mod text;
@@ -29,6 +30,8 @@ use std::path::Path;
 pub struct Findings {
     pub open: Diagnostics,
     pub locked: Diagnostics,
+    /// What the author should know but need not fix (an unsigned log).
+    pub notes: Vec<String>,
 }
 
 /// Every finding, sorted by place; `open` is empty when the site may be published.
@@ -40,18 +43,18 @@ pub fn check(options: &Options) -> Findings {
     // A build error stops the pages, not the checks of the model: report
     // both, so that one run lists every problem. A build error always fails,
     // wherever it is: the site cannot be built.
-    let (site, mut found, build_errors) = match build::compile(&options) {
+    let (site, mut found, build_errors, outputs) = match build::compile(&options) {
         Ok(compiled) => {
             let given = crate::date::build_date(options.date).ok().flatten();
             let today = compiled.site.today(given);
             let found = links::check(&compiled.site, &compiled.outputs, today);
-            (compiled.site, found, Diagnostics::default())
+            (compiled.site, found, Diagnostics::default(), Some(compiled.outputs))
         }
         Err(build_errors) => {
             let Ok(config) = build::load_config(&options) else {
                 return Findings {
                     open: sorted(build_errors, &options.root),
-                    locked: Diagnostics::default(),
+                    ..Findings::default()
                 };
             };
             let (site, problems) = content::load_partial(&options.root, config);
@@ -59,17 +62,23 @@ pub fn check(options: &Options) -> Findings {
                 // Some files did not load: what did is checked file by file.
                 return judged(&site, per_file(&site), build_errors);
             }
-            (site, Diagnostics::default(), build_errors)
+            (site, Diagnostics::default(), build_errors, None)
         }
     };
     found.extend(references::check(&site));
     found.extend(translations::check(&site));
     found.extend(dates::check(&site));
     found.extend(per_file(&site));
-    // The lock's own findings are about locked versions and always fail.
+    // The lock's and the publication log's findings are about published
+    // versions and always fail.
     let mut always = lock::check(&site);
+    let (proof_found, notes) = proof::check(&site, outputs.as_deref());
+    always.extend(proof::not_said_by(&always, proof_found, &site.root));
     always.extend(build_errors);
-    judged(&site, found, always)
+    Findings {
+        notes,
+        ..judged(&site, found, always)
+    }
 }
 
 /// The checks that look at one file at a time (a section, a version's
@@ -101,6 +110,7 @@ fn judged(site: &Site, found: Diagnostics, always: Diagnostics) -> Findings {
     Findings {
         open: sorted(Diagnostics(open), &site.root),
         locked: sorted(Diagnostics(locked), &site.root),
+        notes: Vec::new(),
     }
 }
 

@@ -9,6 +9,11 @@ use crate::error::Diagnostics;
 /// (with nothing more to print) when any must be fixed before publishing.
 pub fn run(options: &Options, format: Format, all: bool) -> Result<(), Diagnostics> {
     let found = check::check(options);
+    if format == Format::Human {
+        for note in &found.notes {
+            eprintln!("note: {note}");
+        }
+    }
     let text = check::format(&found, format, all);
     match (format, found.open.is_empty()) {
         (Format::Human, true) => println!("{text}"),

@@ -13,3 +13,4 @@ pub mod requests;
 pub mod revise;
 pub mod serve;
 pub mod translated;
+pub mod verify;

@@ -219,13 +219,73 @@ fn told(told: bool) -> &'static str {
     }
 }
 
-/// Every stored consent record (or one browser's), as JSON Lines.
-pub fn consents(db: &str, consent_id: Option<&str>) -> Result<(), Diagnostics> {
+/// How `consents export` writes the records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentFormat {
+    /// As received, with the store's own fields.
+    Jsonl,
+    /// ISO/IEC TS 27560 records (W3C DPV's JSON-LD profile), one a line.
+    Iso27560,
+}
+
+impl std::str::FromStr for ConsentFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ConsentFormat, String> {
+        match s {
+            "jsonl" => Ok(ConsentFormat::Jsonl),
+            "iso27560" => Ok(ConsentFormat::Iso27560),
+            _ => Err(format!("`{s}` is not a format: use jsonl or iso27560")),
+        }
+    }
+}
+
+/// Every stored consent record (or one browser's), as JSON Lines; in the
+/// ISO 27560 shape, described from the site at `root`.
+pub fn consents(
+    root: &std::path::Path,
+    db: &str,
+    consent_id: Option<&str>,
+    format: ConsentFormat,
+) -> Result<(), Diagnostics> {
+    let site = match format {
+        ConsentFormat::Jsonl => None,
+        ConsentFormat::Iso27560 => {
+            let options = crate::build::Options {
+                root: root.to_path_buf(),
+                ..Default::default()
+            };
+            let config = crate::build::load_config(&options)?;
+            if config.consent.is_none() {
+                return Err(crate::error::Diagnostic::new(
+                    root.join(crate::vocabulary::CONFIG_FILE),
+                    "the site has no cookie inventory (`consent:`) to describe the records with",
+                )
+                .with_hint("give the site's folder with --root")
+                .into());
+            }
+            let log = crate::proof::log::read(root)?.map(|(log, _)| log);
+            Some((config, log))
+        }
+    };
+    let mut exporter = site
+        .as_ref()
+        .map(|(config, log)| crate::proof::receipt::Exporter::new(config, log.as_ref()));
     let found = store::consents(open(db)?.as_mut(), consent_id).map_err(|e| failed(db, e))?;
     let mut out = std::io::stdout().lock();
     found
         .iter()
-        .try_for_each(|c| writeln!(out, "{}", serde_json::to_string(c).expect("plain data")))
+        .try_for_each(|c| {
+            let line = match exporter.as_mut() {
+                None => serde_json::to_string(c).expect("plain data"),
+                Some(exporter) => {
+                    let record = exporter
+                        .record(&c.record, &c.received_at)
+                        .expect("the inventory was checked above");
+                    serde_json::to_string(&record).expect("plain data")
+                }
+            };
+            writeln!(out, "{line}")
+        })
         .or_else(|e| quietly_on_broken_pipe(db, e))
 }
 

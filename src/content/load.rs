@@ -22,6 +22,8 @@ struct PolicyFile {
     title: Localized,
     #[serde(default)]
     requests: Requests,
+    #[serde(default)]
+    terms_type: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -231,7 +233,7 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnosti
     if !is_slug(&slug) {
         found.push(Diagnostic::new(dir, format!("the policy folder `{slug}` must be named in lowercase letters, digits and dashes")).with_hint("it becomes part of the URL, e.g. `content/privacy/`"));
     }
-    let (title, requests) = policy_file(&dir.join("policy.yaml"), config, &mut found);
+    let (title, requests, terms_type) = policy_file(&dir.join("policy.yaml"), config, &mut found);
     let version_dirs = version_dirs(dir, &mut found);
     let touched: Vec<bool> = version_dirs
         .iter()
@@ -268,17 +270,19 @@ fn load_policy(dir: &Path, config: &Config, parse: &Parse) -> (Policy, Diagnosti
         slug,
         title,
         requests,
+        terms_type,
         versions,
     };
     (policy, found)
 }
 
-/// The policy's title in every language, and where its requests go, from `policy.yaml`.
+/// The policy's title in every language, where its requests go, and its
+/// Open Terms Archive terms type, from `policy.yaml`.
 fn policy_file(
     policy_file: &Path,
     config: &Config,
     found: &mut Diagnostics,
-) -> (Localized, Requests) {
+) -> (Localized, Requests, Option<String>) {
     let parsed = read(policy_file).and_then(|text| {
         yaml::parse::<PolicyFile>(&text, policy_file, 1).map_err(Diagnostics::from)
     });
@@ -297,11 +301,11 @@ fn policy_file(
                     .with_hint(format!("add `{lang}: …` under `title`")),
                 );
             }
-            (p.title, p.requests)
+            (p.title, p.requests, p.terms_type)
         }
         Err(d) => {
             found.extend(d);
-            (Localized::new(), Requests::default())
+            (Localized::new(), Requests::default(), None)
         }
     }
 }

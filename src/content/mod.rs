@@ -30,6 +30,9 @@ pub struct Policy {
     pub title: Localized,
     /// Where the rights requests this policy describes are made.
     pub requests: Requests,
+    /// Its Open Terms Archive terms type (`terms_type:` in `policy.yaml`),
+    /// e.g. "Privacy Policy": the key it is declared under for OTA.
+    pub terms_type: Option<String>,
     /// Oldest first.
     pub versions: Vec<std::sync::Arc<Version>>,
 }

@@ -10,6 +10,7 @@
 //! | `language.html` | [`Base`] + [`LanguagePage`] |
 //! | `policy.html` (a version, also at the policy's own URL) | [`Base`] + [`PolicyPage`] |
 //! | `history.html` | [`Base`] + [`HistoryPage`] |
+//! | `publication-log.html` | [`Base`] + [`PublicationLogPage`] |
 //! | `changes.html` (a redline) | [`Base`] + [`ChangesPage`] |
 //! | `request.html` (a standalone form) | [`Base`] + [`RequestPage`] |
 //! | `404.html`, `thanks.html` | [`Base`] |
@@ -291,6 +292,43 @@ pub struct HistoryLinks {
     pub url: String,
     pub feed_url: String,
     pub versions_json: String,
+    /// The publication log's page ("Verify this history"), when the site keeps one.
+    pub publication_log_url: Option<String>,
+}
+
+/// The publication log's page.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicationLogPage {
+    /// The log as JSON, its signature and the key (when published).
+    pub log_url: String,
+    pub signature_url: Option<String>,
+    pub key_url: Option<String>,
+    /// The site's root URL, for the commands the page shows.
+    pub site_url: String,
+    /// Newest first.
+    pub entries: Vec<LogEntryView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntryView {
+    pub seq: u64,
+    pub policy: String,
+    pub policy_title: String,
+    pub date: String,
+    pub date_text: String,
+    pub effective_text: String,
+    pub material: bool,
+    pub hash: String,
+    pub previous: String,
+    pub pages: Vec<LogPageView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogPageView {
+    pub lang: String,
+    pub url: String,
+    /// SHA-256 of the page's policy text as published.
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,7 +1,8 @@
 //! Outputs that are not pages: `sitemap.xml`, `robots.txt`, the `_headers`
 //! file with the Content-Security-Policy, `versions.json` per policy, and,
 //! when the site has a cookie banner, its markup per language and
-//! `.well-known/gpc.json` (the banner honours GPC).
+//! `.well-known/gpc.json` (the banner honours GPC); the publication log,
+//! its signature and key, and the Open Terms Archive declaration.
 
 use super::shared::content_security_policy;
 use super::{Env, Output};
@@ -12,6 +13,8 @@ use serde_json::json;
 pub fn all(env: &Env, page_urls: &[String]) -> Vec<Output> {
     let mut outputs = vec![robots(env), headers(env)];
     outputs.extend(gpc_json(env));
+    outputs.extend(proof_files(env));
+    outputs.extend(open_terms_archive(env));
     outputs.extend(super::shared::banner_files(env));
     // The big ones, made again only when what they list changed (`serve`).
     let page_list = digest(&page_urls);
@@ -162,4 +165,64 @@ fn versions_json(env: &Env, policy: &crate::content::Policy) -> Output {
         file: env.urls.file_of(&env.urls.versions_json(&policy.slug)),
         bytes,
     }
+}
+
+/// The publication log byte for byte, its signature when it verifies, and
+/// the public key as a minisign `.pub` file.
+fn proof_files(env: &Env) -> Vec<Output> {
+    use crate::vocabulary::{PUBLICATION_KEY_FILE, PUBLICATION_LOG_FILE, PUBLICATION_SIGNATURE_FILE};
+    let Some(published) = env.proof else {
+        return Vec::new();
+    };
+    let mut outputs = vec![Output {
+        file: PUBLICATION_LOG_FILE.to_string(),
+        bytes: published.text.clone().into_bytes(),
+    }];
+    if let Some(signature) = &published.signature {
+        outputs.push(Output {
+            file: PUBLICATION_SIGNATURE_FILE.to_string(),
+            bytes: signature.clone().into_bytes(),
+        });
+    }
+    if let Some(key) = &published.key_file {
+        outputs.push(Output {
+            file: PUBLICATION_KEY_FILE.to_string(),
+            bytes: key.clone().into_bytes(),
+        });
+    }
+    outputs
+}
+
+/// The declaration of every policy with a `terms_type`, fetched at the
+/// address that always shows its version in force, in the default language.
+fn open_terms_archive(env: &Env) -> Option<Output> {
+    use crate::proof::ota;
+    let config = &env.site.config;
+    let lang = config.default_language();
+    let origin = origin_and_base(env);
+    let tracked: Vec<ota::Tracked> = env
+        .site
+        .policies
+        .iter()
+        .filter_map(|p| {
+            Some(ota::Tracked {
+                terms_type: p.terms_type.clone()?,
+                fetch: format!("{origin}{}", env.urls.policy(lang, &p.slug)),
+            })
+        })
+        .collect();
+    if tracked.is_empty() {
+        return None;
+    }
+    let name = config
+        .controller
+        .as_ref()
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| config.title.get(lang).cloned().unwrap_or_default());
+    let mut bytes = serde_json::to_vec_pretty(&ota::declaration(&name, &tracked)).expect("json");
+    bytes.push(b'\n');
+    Some(Output {
+        file: crate::vocabulary::OPEN_TERMS_ARCHIVE_FILE.to_string(),
+        bytes,
+    })
 }

@@ -44,6 +44,8 @@ pub struct Env<'a> {
     /// The pages of earlier builds, to reuse those whose inputs are
     /// unchanged (`serve`), and the key of the site-wide inputs.
     pub memo: Option<(&'a memo::Memo, u64)>,
+    /// The publication log to publish, when the site keeps one.
+    pub proof: Option<&'a crate::proof::Published>,
 }
 
 /// Endpoints after command-line and environment overrides.

@@ -273,6 +273,16 @@ pub(super) fn consent(env: &Env, lang: &str) -> Value {
         "history_url": env.urls.history(lang, &policy.slug),
         "policy_url": cookies_url(env, policy, current, lang),
         "banner_hash": crate::vocabulary::hex(&hasher.finalize()),
+        // The receipt a visitor can download, before the choice fills it in.
+        "receipt": crate::proof::receipt::notice(
+            &env.site.config,
+            env.proof.map(|p| &p.log),
+            &policy.slug,
+            &current.date.to_string(),
+            lang,
+        )
+        .map(|notice| notice.to_string())
+        .unwrap_or_default(),
     });
     if let (Some(v), Value::Object(e)) = (view.as_object_mut(), extra) {
         v.extend(e);

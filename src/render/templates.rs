@@ -25,6 +25,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("policy.html", include_str!("../../templates/policy.html")),
     ("history.html", include_str!("../../templates/history.html")),
+    (
+        "publication-log.html",
+        include_str!("../../templates/publication-log.html"),
+    ),
     ("changes.html", include_str!("../../templates/changes.html")),
     ("request.html", include_str!("../../templates/request.html")),
     ("thanks.html", include_str!("../../templates/thanks.html")),

@@ -48,6 +48,10 @@ impl Urls {
     pub fn thanks(&self, lang: &str) -> String {
         format!("{}/{lang}/requests/thanks/", self.base)
     }
+    /// The publication log as a page.
+    pub fn publication_log(&self, lang: &str) -> String {
+        format!("{}/{lang}/publication-log/", self.base)
+    }
     pub fn asset(&self, path: &str) -> String {
         format!("{}/{path}", self.base)
     }

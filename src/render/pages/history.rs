@@ -71,6 +71,7 @@ pub(super) fn history(env: &Env, policy: &Policy, lang: &str) -> Page {
             url: env.urls.policy(lang, slug),
             feed_url: env.urls.feed(lang, slug),
             versions_json: env.urls.versions_json(slug),
+            publication_log_url: env.proof.map(|_| env.urls.publication_log(lang)),
         },
         versions,
         chart,

@@ -6,6 +6,7 @@ mod feed;
 mod forms;
 mod history;
 mod home;
+mod proof;
 mod redline;
 mod version;
 
@@ -19,6 +20,7 @@ use feed::*;
 use forms::*;
 use history::*;
 use home::*;
+use proof::*;
 use redline::*;
 use serde::Serialize;
 use tera::Tera;
@@ -45,6 +47,7 @@ pub(super) enum Job<'s> {
     },
     Request(&'s str, String),
     Thanks(&'s str),
+    PublicationLog(&'s str),
 }
 
 /// A job's name, the same from one build to the next (for `memo`).
@@ -72,6 +75,7 @@ pub(super) fn job_id(job: &Job) -> String {
         } => format!("changes/{}/{lang}/{from}/{to}", policy.slug),
         Job::Request(lang, right) => format!("request/{lang}/{right}"),
         Job::Thanks(lang) => format!("thanks/{lang}"),
+        Job::PublicationLog(lang) => format!("publication-log/{lang}"),
     }
 }
 
@@ -166,6 +170,9 @@ pub(super) fn site_jobs<'s>(env: &Env<'s>) -> Vec<Job<'s>> {
             }
             jobs.push(Job::Thanks(lang));
         }
+        if env.proof.is_some() {
+            jobs.push(Job::PublicationLog(lang));
+        }
     }
     jobs
 }
@@ -259,6 +266,7 @@ pub(super) fn pages_of(
         } => changes_pages(env, policy, lang, from, to),
         Job::Request(lang, right) => vec![request_page(env, tera, lang, &right)?],
         Job::Thanks(lang) => vec![thanks(env, lang)],
+        Job::PublicationLog(lang) => vec![publication_log(env, lang)],
     })
 }
 
