@@ -18,6 +18,10 @@ const BUILT_IN: &[(&str, &[u8])] = &[
         "consent/banner.css",
         include_bytes!("../static/consent/banner.css"),
     ),
+    (
+        "consent/receipt.js",
+        include_bytes!("../static/consent/receipt.js"),
+    ),
     ("forms/forms.js", include_bytes!("../static/forms/forms.js")),
     (
         "forms/forms.css",
@@ -42,6 +46,7 @@ pub const LINKED: &[(&str, &str)] = &[
     ("site_css", "site.css"),
     ("banner_js", "consent/banner.js"),
     ("banner_css", "consent/banner.css"),
+    ("receipt_js", "consent/receipt.js"),
     ("forms_js", "forms/forms.js"),
     ("forms_css", "forms/forms.css"),
 ];

@@ -260,7 +260,13 @@ fn load(options: &Options, stream: bool) -> Result<Loaded, Diagnostics> {
         check_references(&site, &config_file)?;
     }
     let proof = crate::proof::load(&options.root, &site.config).map_err(|found| {
-        Diagnostics(found.0.into_iter().map(|d| d.relative_to(&options.root)).collect())
+        Diagnostics(
+            found
+                .0
+                .into_iter()
+                .map(|d| d.relative_to(&options.root))
+                .collect(),
+        )
     })?;
     let given = date::build_date(options.date)
         .map_err(|e| Diagnostics::from(Diagnostic::env("SOURCE_DATE_EPOCH", e)))?;

@@ -2687,7 +2687,12 @@ fn consent_records_export_in_the_iso_27560_shape_that_the_published_schema_accep
     let db = Db::sqlite();
     let receiver = db.start(&[]);
     let choices = [
-        choice(1, "accept_all", &["preferences", "analytics", "marketing"], false),
+        choice(
+            1,
+            "accept_all",
+            &["preferences", "analytics", "marketing"],
+            false,
+        ),
         choice(2, "customize", &["analytics"], false),
         choice(3, "withdraw", &[], false),
         choice(4, "reject_all", &[], false),
@@ -2700,11 +2705,14 @@ fn consent_records_export_in_the_iso_27560_shape_that_the_published_schema_accep
     let example = env!("CARGO_MANIFEST_DIR");
     let records = operator(
         &db.url,
-        &["consents", "export", "--format", "iso27560", "--root", example],
+        &[
+            "consents", "export", "--format", "iso27560", "--root", example,
+        ],
     );
     assert_eq!(records.len(), 5);
     let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{example}/static/schemas/consent-iso27560.json")).unwrap(),
+        &std::fs::read_to_string(format!("{example}/static/schemas/consent-iso27560.json"))
+            .unwrap(),
     )
     .unwrap();
     let validator = jsonschema::options()
@@ -2712,7 +2720,10 @@ fn consent_records_export_in_the_iso_27560_shape_that_the_published_schema_accep
         .build(&schema)
         .unwrap();
     for record in &records {
-        let errors: Vec<String> = validator.iter_errors(record).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(record)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
         assert!(errors.is_empty(), "{errors:?}\n{record:#}");
     }
     // A wrong record does not pass: the schema can fail.
@@ -2721,35 +2732,100 @@ fn consent_records_export_in_the_iso_27560_shape_that_the_published_schema_accep
     assert!(!validator.is_valid(&wrong));
 
     let status = |record: &Value, category: &str| -> Value {
-        let process = record["dpv:hasProcess"].as_array().unwrap().iter().find(|p| p["dct:identifier"] == category).unwrap();
+        let process = record["dpv:hasProcess"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["dct:identifier"] == category)
+            .unwrap();
         process["dpv:hasConsentStatus"]["@type"][0].clone()
     };
     for (n, expected) in [
-        (0, ["dpv:ConsentGiven", "dpv:ConsentGiven", "dpv:ConsentGiven"]),
-        (1, ["dpv:ConsentRefused", "dpv:ConsentGiven", "dpv:ConsentRefused"]),
-        (2, ["dpv:ConsentWithdrawn", "dpv:ConsentWithdrawn", "dpv:ConsentWithdrawn"]),
-        (3, ["dpv:ConsentRefused", "dpv:ConsentRefused", "dpv:ConsentRefused"]),
-        (4, ["dpv:ConsentRefused", "dpv:ConsentRefused", "dpv:ConsentRefused"]),
+        (
+            0,
+            ["dpv:ConsentGiven", "dpv:ConsentGiven", "dpv:ConsentGiven"],
+        ),
+        (
+            1,
+            [
+                "dpv:ConsentRefused",
+                "dpv:ConsentGiven",
+                "dpv:ConsentRefused",
+            ],
+        ),
+        (
+            2,
+            [
+                "dpv:ConsentWithdrawn",
+                "dpv:ConsentWithdrawn",
+                "dpv:ConsentWithdrawn",
+            ],
+        ),
+        (
+            3,
+            [
+                "dpv:ConsentRefused",
+                "dpv:ConsentRefused",
+                "dpv:ConsentRefused",
+            ],
+        ),
+        (
+            4,
+            [
+                "dpv:ConsentRefused",
+                "dpv:ConsentRefused",
+                "dpv:ConsentRefused",
+            ],
+        ),
     ] {
-        let found: Vec<Value> = ["preferences", "analytics", "marketing"].iter().map(|c| status(&records[n], c)).collect();
+        let found: Vec<Value> = ["preferences", "analytics", "marketing"]
+            .iter()
+            .map(|c| status(&records[n], c))
+            .collect();
         assert_eq!(found, expected.map(Value::from), "record {n}");
-        assert_eq!(status(&records[n], "necessary"), Value::Null, "necessary storage asks no consent");
+        assert_eq!(
+            status(&records[n], "necessary"),
+            Value::Null,
+            "necessary storage asks no consent"
+        );
     }
     assert_eq!(records[4]["ps:gpc"], true);
     assert_eq!(records[4]["ps:action"], "gpc");
     let first = &records[0];
     assert_eq!(first["dct:identifier"], uuid("iso-1"));
-    assert_eq!(first["dpv:hasDataSubject"]["dct:identifier"], uuid("iso-browser"));
+    assert_eq!(
+        first["dpv:hasDataSubject"]["dct:identifier"],
+        uuid("iso-browser")
+    );
     assert_eq!(first["dpv:hasDataController"]["dpv:hasName"], "Iconnek");
     // The notice shown is the version's page, with its text hash from the publication log.
-    let log: Value = serde_json::from_str(&std::fs::read_to_string(format!("{example}/publication-log.json")).unwrap()).unwrap();
-    let entry = log["entries"].as_array().unwrap().iter().find(|e| e["date"] == "2025-01-30").unwrap();
+    let log: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{example}/publication-log.json")).unwrap(),
+    )
+    .unwrap();
+    let entry = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["date"] == "2025-01-30")
+        .unwrap();
     let notice = &first["dpv:hasNotice"][0];
-    assert_eq!(notice["schema:url"], "https://iconnek.io/fr/privacy/2025-01-30/");
+    assert_eq!(
+        notice["schema:url"],
+        "https://iconnek.io/fr/privacy/2025-01-30/"
+    );
     assert_eq!(notice["ps:textSha256"], entry["text"]["fr"]["sha256"]);
     assert_eq!(notice["ps:publicationLogEntry"], entry["hash"]);
     assert_eq!(records[1]["dpv:hasNotice"][0]["dct:language"], "en");
-    let marketing = first["dpv:hasProcess"].as_array().unwrap().iter().find(|p| p["dct:identifier"] == "marketing").unwrap();
-    assert_eq!(marketing["dpv:hasRecipient"][0]["dpv:hasName"], "LinkedIn Corporation");
+    let marketing = first["dpv:hasProcess"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["dct:identifier"] == "marketing")
+        .unwrap();
+    assert_eq!(
+        marketing["dpv:hasRecipient"][0]["dpv:hasName"],
+        "LinkedIn Corporation"
+    );
     assert_eq!(marketing["dpv:hasLegalBasis"], "eu-gdpr:A6-1-a");
 }

@@ -48,7 +48,12 @@ pub fn check(options: &Options) -> Findings {
             let given = crate::date::build_date(options.date).ok().flatten();
             let today = compiled.site.today(given);
             let found = links::check(&compiled.site, &compiled.outputs, today);
-            (compiled.site, found, Diagnostics::default(), Some(compiled.outputs))
+            (
+                compiled.site,
+                found,
+                Diagnostics::default(),
+                Some(compiled.outputs),
+            )
         }
         Err(build_errors) => {
             let Ok(config) = build::load_config(&options) else {

@@ -72,7 +72,9 @@ fn terms_types(site: &Site) -> Diagnostics {
         if !ota::TERMS_TYPES.contains(&terms_type.as_str()) {
             let closest = ota::TERMS_TYPES
                 .iter()
-                .min_by_key(|t| crate::yaml::edit_distance(&terms_type.to_lowercase(), &t.to_lowercase()))
+                .min_by_key(|t| {
+                    crate::yaml::edit_distance(&terms_type.to_lowercase(), &t.to_lowercase())
+                })
                 .expect("a list");
             found.push(
                 at(format!("`{terms_type}` is not one of Open Terms Archive's terms types"))
@@ -96,7 +98,10 @@ fn declaration(outputs: &[Output]) -> Diagnostics {
     let value: serde_json::Value = match serde_json::from_slice(&built.bytes) {
         Ok(v) => v,
         Err(e) => {
-            found.push(Diagnostic::new(OPEN_TERMS_ARCHIVE_FILE, format!("the built declaration is not JSON: {e}")));
+            found.push(Diagnostic::new(
+                OPEN_TERMS_ARCHIVE_FILE,
+                format!("the built declaration is not JSON: {e}"),
+            ));
             return found;
         }
     };

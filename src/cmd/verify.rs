@@ -66,4 +66,3 @@ fn read_key(given: &str) -> Result<minisign::PublicKey, String> {
         Err(_) => crate::proof::sign::public_key(given),
     }
 }
-

@@ -34,7 +34,8 @@ impl Source {
     /// A URL (`http://` or `https://`) or a folder.
     pub fn open(place: &str) -> Result<Source, String> {
         if place.starts_with("http://") || place.starts_with("https://") {
-            let mut root = url::Url::parse(place).map_err(|e| format!("`{place}` is not a URL: {e}"))?;
+            let mut root =
+                url::Url::parse(place).map_err(|e| format!("`{place}` is not a URL: {e}"))?;
             if !root.path().ends_with('/') {
                 root.set_path(&format!("{}/", root.path()));
             }
@@ -50,7 +51,11 @@ impl Source {
                 .enable_http1()
                 .build();
             let client = Client::builder(TokioExecutor::new()).build(connector);
-            return Ok(Source::Web(Web { root, client, runtime }));
+            return Ok(Source::Web(Web {
+                root,
+                client,
+                runtime,
+            }));
         }
         let dir = PathBuf::from(place);
         if dir.is_dir() {
@@ -64,7 +69,10 @@ impl Source {
     pub fn locate(&self, path: &str) -> String {
         match self {
             Source::Folder(dir) => dir.join(path).display().to_string(),
-            Source::Web(web) => web.root.join(path).map_or_else(|_| path.to_string(), |u| u.to_string()),
+            Source::Web(web) => web
+                .root
+                .join(path)
+                .map_or_else(|_| path.to_string(), |u| u.to_string()),
         }
     }
 
@@ -95,7 +103,10 @@ impl Web {
     async fn get(&self, mut url: url::Url) -> Result<Option<Vec<u8>>, String> {
         for _ in 0..=REDIRECTS {
             let request = hyper::Request::get(url.as_str())
-                .header("user-agent", concat!("policy-site-verify/", env!("CARGO_PKG_VERSION")))
+                .header(
+                    "user-agent",
+                    concat!("policy-site-verify/", env!("CARGO_PKG_VERSION")),
+                )
                 .body(Empty::new())
                 .map_err(|e| e.to_string())?;
             let response = tokio::time::timeout(TIMEOUT, self.client.request(request))
@@ -118,10 +129,13 @@ impl Web {
             if !status.is_success() {
                 return Err(format!("{url}: the server answered {status}"));
             }
-            let body = tokio::time::timeout(TIMEOUT, Limited::new(response.into_body(), LARGEST).collect())
-                .await
-                .map_err(|_| format!("{url}: the download took over {} s", TIMEOUT.as_secs()))?
-                .map_err(|e| format!("{url}: {e}"))?;
+            let body = tokio::time::timeout(
+                TIMEOUT,
+                Limited::new(response.into_body(), LARGEST).collect(),
+            )
+            .await
+            .map_err(|_| format!("{url}: the download took over {} s", TIMEOUT.as_secs()))?
+            .map_err(|e| format!("{url}: {e}"))?;
             return Ok(Some(body.to_bytes().to_vec()));
         }
         Err(format!("{url}: more than {REDIRECTS} redirects"))

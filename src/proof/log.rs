@@ -330,8 +330,9 @@ mod tests {
         let mut moved = log();
         moved.entries.swap(1, 2);
         let found = moved.broken();
-        assert!(found.iter().any(|b| b.index == Some(1)
-            && b.message.contains("does not follow")));
+        assert!(found
+            .iter()
+            .any(|b| b.index == Some(1) && b.message.contains("does not follow")));
 
         let mut removed = log();
         removed.entries.remove(1);

@@ -47,21 +47,26 @@ pub fn page_file(path: &str) -> String {
 }
 
 /// The configured public key, or the error at its line.
-pub fn configured_key(root: &Path, config: &Config) -> Result<Option<minisign::PublicKey>, Diagnostic> {
+pub fn configured_key(
+    root: &Path,
+    config: &Config,
+) -> Result<Option<minisign::PublicKey>, Diagnostic> {
     let Some(signing) = &config.signing else {
         return Ok(None);
     };
-    sign::public_key(&signing.public_key).map(Some).map_err(|why| {
-        let file = root.join(CONFIG_FILE);
-        let line = std::fs::read_to_string(&file)
-            .ok()
-            .and_then(|t| crate::vocabulary::line_of(&t, "public_key"));
-        let d = Diagnostic::new(&file, why);
-        match line {
-            Some(line) => d.at_line(line),
-            None => d,
-        }
-    })
+    sign::public_key(&signing.public_key)
+        .map(Some)
+        .map_err(|why| {
+            let file = root.join(CONFIG_FILE);
+            let line = std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|t| crate::vocabulary::line_of(&t, "public_key"));
+            let d = Diagnostic::new(&file, why);
+            match line {
+                Some(line) => d.at_line(line),
+                None => d,
+            }
+        })
 }
 
 /// The log and what goes with it, for the build to publish (`None` when the
@@ -109,7 +114,13 @@ pub fn record(site: &Site, log: &mut Log, pages: &Pages) -> Result<Vec<String>, 
             let page = page_path(lang, &policy.slug, &date);
             match page_text(pages, &page) {
                 Ok(digest) => {
-                    texts.insert(lang.clone(), Text { page, sha256: digest });
+                    texts.insert(
+                        lang.clone(),
+                        Text {
+                            page,
+                            sha256: digest,
+                        },
+                    );
                 }
                 Err(why) => found.push(Diagnostic::new(&version.dir, why)),
             }
@@ -146,7 +157,8 @@ fn page_text(pages: &Pages, page: &str) -> Result<String, String> {
 /// Signs the log with the key in the environment, if there is one:
 /// `Ok(false)` when there is none.
 pub fn sign_log(root: &Path, config: &Config) -> Result<bool, Diagnostics> {
-    let key = sign::key_from_env().map_err(|why| Diagnostics::from(Diagnostic::env(sign::KEY_FILE_ENV, why)))?;
+    let key = sign::key_from_env()
+        .map_err(|why| Diagnostics::from(Diagnostic::env(sign::KEY_FILE_ENV, why)))?;
     let Some(secret) = key else {
         return Ok(false);
     };
@@ -170,7 +182,12 @@ pub fn sign_log(root: &Path, config: &Config) -> Result<bool, Diagnostics> {
     let partial = file.with_extension("minisig.partial");
     std::fs::write(&partial, signature)
         .and_then(|()| std::fs::rename(&partial, &file))
-        .map_err(|e| Diagnostics::from(Diagnostic::new(&file, format!("cannot write the signature: {e}"))))?;
+        .map_err(|e| {
+            Diagnostics::from(Diagnostic::new(
+                &file,
+                format!("cannot write the signature: {e}"),
+            ))
+        })?;
     Ok(true)
 }
 
@@ -210,22 +227,25 @@ pub fn audit(site: &Site, locked: &[(String, String)], pages: Option<&Pages>) ->
         }
     };
     for broken in log.broken() {
-        audit.found.push(
-            at(broken.index, broken.message).with_hint(
-                "a published entry must never change: restore the log from version control",
-            ),
-        );
+        audit.found.push(at(broken.index, broken.message).with_hint(
+            "a published entry must never change: restore the log from version control",
+        ));
     }
     for (policy, date) in locked {
         if log.find(policy, date).is_none() {
             audit.found.push(
-                at(None, format!("{policy} {date} is locked but the publication log does not record it"))
-                    .with_hint("run `policy-site lock`, which adds it"),
+                at(
+                    None,
+                    format!("{policy} {date} is locked but the publication log does not record it"),
+                )
+                .with_hint("run `policy-site lock`, which adds it"),
             );
         }
     }
     for (index, entry) in log.entries.iter().enumerate() {
-        audit.found.extend(against_site(site, entry, pages, || at(Some(index), String::new())));
+        audit.found.extend(against_site(site, entry, pages, || {
+            at(Some(index), String::new())
+        }));
     }
     signature(site, &text, &mut audit);
     audit
@@ -248,7 +268,9 @@ fn against_site(
             "the publication log records {}, which is no longer in the content folder",
             entry.name()
         );
-        found.push(d.with_hint("a published version must stay: restore its folder from version control"));
+        found.push(
+            d.with_hint("a published version must stay: restore its folder from version control"),
+        );
         return found;
     };
     let now = log::source_hashes(&version.dir);

@@ -187,7 +187,10 @@ mod tests {
             }],
         );
         assert_eq!(problems(&ours), Vec::<String>::new());
-        assert_eq!(ours["terms"]["Privacy Policy"]["select"], "[data-policy-text]");
+        assert_eq!(
+            ours["terms"]["Privacy Policy"]["select"],
+            "[data-policy-text]"
+        );
 
         let mut unknown_key = ours.clone();
         unknown_key["terms"]["Privacy Policy"]["selector"] = json!("main");

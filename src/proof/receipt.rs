@@ -39,7 +39,13 @@ fn context(site: &str) -> Value {
 /// the publication log records it, the hash of its text), and one process
 /// per cookie category with its purpose, legal basis, cookies, recipients
 /// and durations. `None` when the site has no cookie inventory.
-pub fn notice(config: &Config, log: Option<&Log>, policy: &str, version: &str, lang: &str) -> Option<Value> {
+pub fn notice(
+    config: &Config,
+    log: Option<&Log>,
+    policy: &str,
+    version: &str,
+    lang: &str,
+) -> Option<Value> {
     let consent = config.consent.as_ref()?;
     let site = config.base_url_trimmed();
     let local = |text: &crate::vocabulary::Localized| {
@@ -178,7 +184,8 @@ pub fn record(notice: &Value, stored: &Value, created: &str) -> Value {
     record["@id"] = json!(format!("urn:uuid:{}", text("record_id")));
     record["dct:identifier"] = json!(text("record_id"));
     record["dct:created"] = json!(created);
-    record["dpv:hasDataSubject"] = json!({ "@type": "dpv:DataSubject", "dct:identifier": text("consent_id") });
+    record["dpv:hasDataSubject"] =
+        json!({ "@type": "dpv:DataSubject", "dct:identifier": text("consent_id") });
     if let Some(notices) = record["dpv:hasNotice"].as_array_mut() {
         notices.push(json!({
             "@type": "dpv:ConsentNotice",

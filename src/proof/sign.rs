@@ -75,7 +75,10 @@ fn with_checksum(text: &str) -> String {
 /// file), as `signing: public_key:` gives it.
 pub fn public_key(line: &str) -> Result<PublicKey, String> {
     PublicKey::from_base64(line.trim()).map_err(|e| {
-        format!("`{}` is not a minisign public key ({e}): give the second line of the key's .pub file", line.trim())
+        format!(
+            "`{}` is not a minisign public key ({e}): give the second line of the key's .pub file",
+            line.trim()
+        )
     })
 }
 
@@ -110,8 +113,8 @@ pub fn sign(
 
 /// Whether `signature` (a `.minisig` file's text) is `key`'s over `data`.
 pub fn verify(key: &PublicKey, data: &[u8], signature: &str) -> Result<(), String> {
-    let signature =
-        SignatureBox::from_string(signature).map_err(|e| format!("not a minisign signature: {e}"))?;
+    let signature = SignatureBox::from_string(signature)
+        .map_err(|e| format!("not a minisign signature: {e}"))?;
     minisign::verify(key, &signature, Cursor::new(data), true, false, false)
         .map_err(|e| e.to_string())
 }

@@ -187,9 +187,10 @@ impl TokenSink for Reader {
             }
             Token::CharacterTokens(text) if state.inside.is_some() && state.skipping.is_none() => {
                 // A line break in the source is a space; lines are blocks.
-                state
-                    .text
-                    .extend(text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
+                state.text.extend(
+                    text.chars()
+                        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
+                );
             }
             _ => {}
         }

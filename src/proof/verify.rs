@@ -44,10 +44,12 @@ pub fn verify(source: &Source, pinned: Option<&minisign::PublicKey>) -> Result<R
     report.entries = log.entries.len();
     for broken in log.broken() {
         let d = Diagnostic::new(PUBLICATION_LOG_FILE, broken.message);
-        report.diverged.push(match broken.index.and_then(|i| Log::line_of(&log_text, i)) {
-            Some(line) => d.at_line(line),
-            None => d,
-        });
+        report.diverged.push(
+            match broken.index.and_then(|i| Log::line_of(&log_text, i)) {
+                Some(line) => d.at_line(line),
+                None => d,
+            },
+        );
     }
     signature(source, &log_bytes, pinned, &mut report)?;
     for entry in &log.entries {
@@ -88,7 +90,10 @@ fn signature(
             match minisign::PublicKeyBox::from_string(&text).and_then(|b| b.into_public_key()) {
                 Ok(key) => Some(key),
                 Err(e) => {
-                    report.diverged.push(Diagnostic::new(PUBLICATION_KEY_FILE, format!("not a minisign public key: {e}")));
+                    report.diverged.push(Diagnostic::new(
+                        PUBLICATION_KEY_FILE,
+                        format!("not a minisign public key: {e}"),
+                    ));
                     return Ok(());
                 }
             }
@@ -141,7 +146,10 @@ fn signature(
 fn listed_versions(source: &Source, log: &Log, report: &mut Report) -> Result<(), String> {
     let mut recorded: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for entry in &log.entries {
-        recorded.entry(&entry.policy).or_default().insert(&entry.date);
+        recorded
+            .entry(&entry.policy)
+            .or_default()
+            .insert(&entry.date);
     }
     for (policy, dates) in recorded {
         let path = format!("api/{policy}/versions.json");
@@ -149,7 +157,7 @@ fn listed_versions(source: &Source, log: &Log, report: &mut Report) -> Result<()
             report.notes.push(format!("{path} is not published: whether the site shows versions the log does not record was not checked"));
             continue;
         };
-        let listed: Vec<String> = serde_json::from_slice::<serde_json::Value>(&bytes)
+        let listed: Option<Vec<String>> = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
             .and_then(|v| {
                 v["versions"].as_array().map(|vs| {
@@ -157,13 +165,24 @@ fn listed_versions(source: &Source, log: &Log, report: &mut Report) -> Result<()
                         .filter_map(|v| v["date"].as_str().map(str::to_string))
                         .collect()
                 })
-            })
-            .unwrap_or_default();
+            });
+        let Some(listed) = listed else {
+            report.diverged.push(Diagnostic::new(&path, "not a list of versions: the versions the site shows could not be compared with the log"));
+            continue;
+        };
         for date in listed.iter().filter(|d| !dates.contains(d.as_str())) {
-            report.diverged.push(Diagnostic::new(&path, format!("{policy} {date} is published, but the publication log does not record it")));
+            report.diverged.push(Diagnostic::new(
+                &path,
+                format!("{policy} {date} is published, but the publication log does not record it"),
+            ));
         }
         for date in dates.iter().filter(|d| !listed.iter().any(|l| l == *d)) {
-            report.diverged.push(Diagnostic::new(&path, format!("the publication log records {policy} {date}, but the site no longer lists it")));
+            report.diverged.push(Diagnostic::new(
+                &path,
+                format!(
+                    "the publication log records {policy} {date}, but the site no longer lists it"
+                ),
+            ));
         }
     }
     Ok(())

@@ -170,7 +170,9 @@ fn versions_json(env: &Env, policy: &crate::content::Policy) -> Output {
 /// The publication log byte for byte, its signature when it verifies, and
 /// the public key as a minisign `.pub` file.
 fn proof_files(env: &Env) -> Vec<Output> {
-    use crate::vocabulary::{PUBLICATION_KEY_FILE, PUBLICATION_LOG_FILE, PUBLICATION_SIGNATURE_FILE};
+    use crate::vocabulary::{
+        PUBLICATION_KEY_FILE, PUBLICATION_LOG_FILE, PUBLICATION_SIGNATURE_FILE,
+    };
     let Some(published) = env.proof else {
         return Vec::new();
     };

@@ -85,14 +85,65 @@ impl BannerFile {
     }
 }
 
-/// The banner files, one per language with a banner.
+/// The banner files, one per language with a banner, and each one's
+/// receipt notice.
 pub(super) fn banner_files(env: &Env) -> Vec<Output> {
-    env.shared
+    let mut files: Vec<Output> = env
+        .shared
         .0
         .banners
         .get()
         .map(|b| b.values().map(|f| f.output.clone()).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let policy = env
+        .site
+        .config
+        .consent
+        .as_ref()
+        .and_then(|c| env.site.policy(&c.policy));
+    if let (Some(policy), Some(banners)) = (policy, env.shared.0.banners.get()) {
+        let current = &policy.versions[policy.current_index(env.today)];
+        files.extend(
+            banners
+                .keys()
+                .filter_map(|lang| receipt_notice(env, policy, current, lang))
+                .map(|f| f.output),
+        );
+    }
+    files
+}
+
+/// What the consent receipt holds before a choice fills it in (see
+/// `proof::receipt`), in a file of its own per language, named after its
+/// content: static/consent/receipt.js fetches it when the settings open.
+struct ReceiptNotice {
+    output: Output,
+    url: String,
+    integrity: String,
+}
+
+fn receipt_notice(
+    env: &Env,
+    policy: &Policy,
+    current: &Version,
+    lang: &str,
+) -> Option<ReceiptNotice> {
+    let notice = crate::proof::receipt::notice(
+        &env.site.config,
+        env.proof.map(|p| &p.log),
+        &policy.slug,
+        &current.date.to_string(),
+        lang,
+    )?;
+    let bytes = notice.to_string().into_bytes();
+    let sha = sha2::Sha384::digest(&bytes);
+    let hex: String = sha[..5].iter().map(|b| format!("{b:02x}")).collect();
+    let file = format!("consent/receipt.{lang}.{hex}.json");
+    Some(ReceiptNotice {
+        url: env.urls.asset(&file),
+        integrity: crate::assets::integrity_of(&sha),
+        output: Output { file, bytes },
+    })
 }
 
 /// Computes the shared values from the site in `env` (which holds the
@@ -253,6 +304,9 @@ pub(super) fn consent(env: &Env, lang: &str) -> Value {
         .into_iter()
         .collect();
     let mut view = config.view(lang);
+    if let Some(file) = receipt_notice(env, policy, current, lang) {
+        view["receipt"] = json!({ "url": file.url, "integrity": file.integrity });
+    }
     let banner = &env.strings[lang]["banner"];
     let mut hasher = Sha256::new();
     for (key, value) in banner {
@@ -273,16 +327,6 @@ pub(super) fn consent(env: &Env, lang: &str) -> Value {
         "history_url": env.urls.history(lang, &policy.slug),
         "policy_url": cookies_url(env, policy, current, lang),
         "banner_hash": crate::vocabulary::hex(&hasher.finalize()),
-        // The receipt a visitor can download, before the choice fills it in.
-        "receipt": crate::proof::receipt::notice(
-            &env.site.config,
-            env.proof.map(|p| &p.log),
-            &policy.slug,
-            &current.date.to_string(),
-            lang,
-        )
-        .map(|notice| notice.to_string())
-        .unwrap_or_default(),
     });
     if let (Some(v), Value::Object(e)) = (view.as_object_mut(), extra) {
         v.extend(e);

@@ -212,7 +212,7 @@
 
     const time = new Date().toISOString();
     const recordId = uuid();
-    // k, a, p and l let the receipt name the record it copies.
+    // k, a, p, l: what the receipt (receipt.js) names.
     stored = { id: stored ? stored.id : uuid(), c: granted, v: cfg.version, r: cfg.revision, t: time, g: gpc, k: recordId, a: action, p: location.pathname, l: cfg.lang };
     writeStored(stored);
     deleteCookies(categories.filter((c) => withdrawn.includes(c.id)).flatMap((c) => c.cookies));
@@ -275,90 +275,15 @@
     if (hadFocus && focusable(bannerOpener)) bannerOpener.focus();
   }
 
-  // ---- The receipt: the last choice in the shape of ISO/IEC TS 27560
-  // (W3C DPV's profile), filled into the notice the build wrote for this
-  // language (src/proof/receipt.rs does the same for exported records).
-
-  const METHODS = {
-    accept_all: 'Accept all button of the cookie banner',
-    reject_all: 'Reject all button of the cookie banner',
-    customize: 'Switches saved in the cookie settings',
-    withdraw: 'Consent taken back in the cookie settings',
-    gpc: 'Global Privacy Control signal sent by the browser',
-  };
-
-  const canReceipt = (choice) => Boolean(choice && choice.k && choice.a && dialog.dataset.receipt);
-
-  function receiptOf(choice) {
-    const record = JSON.parse(dialog.dataset.receipt);
-    const site = record['dpv:hasDataController']['@id'].replace(/\/$/, '');
-    const privacy = record['dpv:hasNotice'][0];
-    if (choice.v !== privacy['dct:hasVersion']) {
-      // Agreed to an earlier version: name it; its hashes are in the log.
-      privacy['@id'] = privacy['schema:url'] = privacy['@id'].replace(privacy['dct:hasVersion'], choice.v);
-      privacy['dct:identifier'] = `${cfg.policy} ${choice.v}`;
-      privacy['dct:hasVersion'] = choice.v;
-      delete privacy['ps:textSha256'];
-      delete privacy['ps:publicationLogEntry'];
-    }
-    record['@id'] = `urn:uuid:${choice.k}`;
-    record['dct:identifier'] = choice.k;
-    record['dct:created'] = choice.t;
-    record['dpv:hasDataSubject'] = { '@type': 'dpv:DataSubject', 'dct:identifier': choice.id };
-    record['dpv:hasNotice'].push({
-      '@type': 'dpv:ConsentNotice',
-      'dct:language': choice.l || cfg.lang,
-      'schema:url': site + (choice.p || '/'),
-      'ps:bannerSha256': cfg.bannerHash,
-      'ps:inventoryRevision': choice.r,
-    });
-    const lifetime = record['ps:consentLifetimeDays'];
-    delete record['ps:consentLifetimeDays'];
-    record['dpv:hasProcess'].forEach((process) => {
-      if (process['dpv:hasLegalBasis'] === 'dpv:LegitimateInterest') return;
-      const given = choice.c.includes(process['dct:identifier']);
-      const status = given ? 'dpv:ConsentGiven' : choice.a === 'withdraw' ? 'dpv:ConsentWithdrawn' : 'dpv:ConsentRefused';
-      process['dpv:hasConsentStatus'] = {
-        '@type': [status, 'dpv:ExpressedConsent'],
-        'dpv:isIndicatedAtTime': choice.t,
-        'dpv:isIndicatedBy': 'dpv:DataSubject',
-        'dpv:hasIndicationMethod': METHODS[choice.a] || 'Cookie banner',
-        'dpv:hasDuration': { '@type': 'dpv:TemporalDuration', 'rdf:value': `P${lifetime}D` },
-      };
-    });
-    record['ps:action'] = choice.a;
-    record['ps:gpc'] = choice.g === true;
-    record['ps:recordSchema'] = 'consent-record.v1';
-    return {
-      '@context': record['@context'],
-      '@type': 'dpv:ConsentReceipt',
-      'dct:identifier': uuid(),
-      'dct:conformsTo': 'https://w3id.org/dpv/schema/dpv-27560#receipt',
-      'dct:created': new Date().toISOString(),
-      'schema:recipient': 'dpv:DataSubject',
-      'dpv:hasRecordOfActivity': record,
-    };
-  }
-
-  // Made here and saved as a file: nothing is sent anywhere.
-  function downloadReceipt() {
-    if (!canReceipt(stored)) return;
-    const text = JSON.stringify(receiptOf(stored), null, 2);
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([text], { type: 'application/ld+json' }));
-    link.download = `consent-receipt-${stored.t.slice(0, 10)}.json`;
-    link.hidden = true;
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-  }
-
   function openSettings() {
     if (!dialog || dialog.open) return;
     const granted = stored && !staleness(stored) ? stored.c : [];
     categories.forEach((c) => { if (!c.required) c.input.checked = granted.includes(c.id); });
-    dialog.querySelector('[data-ps-receipt]').hidden = !canReceipt(stored);
+    // The receipt's code (receipt.js) waits until someone opens the settings.
+    if (!PolicySite.receipt && dialog.dataset.receiptScript) {
+      PolicySite.receipt = {};
+      document.head.append(Object.assign(document.createElement('script'), { src: dialog.dataset.receiptScript, integrity: dialog.dataset.receiptScriptIntegrity }));
+    }
     dialogOpener = document.activeElement;
     dialog.showModal();
   }
@@ -372,7 +297,6 @@
     else if (action === 'customize') openSettings();
     else if (action === 'dismiss') hideBanner();
     else if (action === 'close') dialog.close();
-    else if (action === 'receipt') downloadReceipt();
   }
 
   function onClick(event) {

@@ -60,7 +60,13 @@ fn verify(site: &str, extra: &[&str]) -> (Option<i32>, String) {
 /// `minisign -V` in `dir`, as a reader would run it.
 fn minisign_verifies(dir: &Path) -> bool {
     let out = Command::new(MINISIGN)
-        .args(["-V", "-p", "publication-key.pub", "-m", "publication-log.json"])
+        .args([
+            "-V",
+            "-p",
+            "publication-key.pub",
+            "-m",
+            "publication-log.json",
+        ])
         .current_dir(dir)
         .output()
         .expect("minisign is installed by tests/setup.sh");
@@ -71,7 +77,11 @@ fn minisign_verifies(dir: &Path) -> bool {
 fn minisign_key(dir: &Path, password: Option<&str>) -> (PathBuf, String) {
     let (public, secret) = (dir.join("test.pub"), dir.join("test.sec"));
     let mut command = Command::new(MINISIGN);
-    command.args(["-G", "-f", "-p"]).arg(&public).arg("-s").arg(&secret);
+    command
+        .args(["-G", "-f", "-p"])
+        .arg(&public)
+        .arg("-s")
+        .arg(&secret);
     if password.is_none() {
         command.arg("-W");
     }
@@ -101,7 +111,11 @@ fn set_public_key(root: &Path, line: &str) {
     let text = std::fs::read_to_string(&file).unwrap();
     let start = text.find("  public_key: ").unwrap();
     let end = start + text[start..].find('\n').unwrap();
-    std::fs::write(&file, format!("{}  public_key: {line}{}", &text[..start], &text[end..])).unwrap();
+    std::fs::write(
+        &file,
+        format!("{}  public_key: {line}{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
 }
 
 /// A copy of a built site to tamper with.
@@ -119,7 +133,8 @@ fn edit(file: &Path, change: impl FnOnce(String) -> String) {
 
 fn edit_log(dir: &Path, change: impl FnOnce(&mut Vec<serde_json::Value>)) {
     let file = dir.join("publication-log.json");
-    let mut log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let mut log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     change(log["entries"].as_array_mut().unwrap());
     std::fs::write(&file, serde_json::to_string_pretty(&log).unwrap() + "\n").unwrap();
 }
@@ -137,7 +152,13 @@ fn change_a_word(page: &Path) {
 fn the_bundled_example_publishes_a_signed_chained_log_that_minisign_and_verify_accept() {
     let site = signed_example();
     let public = built(site.path());
-    for file in ["publication-log.json", "publication-log.json.minisig", "publication-key.pub", "open-terms-archive.json", "schemas/consent-iso27560.json"] {
+    for file in [
+        "publication-log.json",
+        "publication-log.json.minisig",
+        "publication-key.pub",
+        "open-terms-archive.json",
+        "schemas/consent-iso27560.json",
+    ] {
         assert!(public.join(file).is_file(), "{file} is not published");
     }
     assert_eq!(
@@ -145,18 +166,33 @@ fn the_bundled_example_publishes_a_signed_chained_log_that_minisign_and_verify_a
         std::fs::read(example_root().join("publication-log.json")).unwrap(),
         "the log is published byte for byte"
     );
-    assert!(minisign_verifies(&public), "the real minisign rejects the published signature");
+    assert!(
+        minisign_verifies(&public),
+        "the real minisign rejects the published signature"
+    );
     let (code, text) = verify(public.to_str().unwrap(), &[]);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("verified 4 entries of the publication log and 8 version pages"), "{text}");
+    assert!(
+        text.contains("verified 4 entries of the publication log and 8 version pages"),
+        "{text}"
+    );
     // With the owner's key pinned, and with the history page's link.
     let key = std::fs::read_to_string(public.join("publication-key.pub")).unwrap();
-    let (code, text) = verify(public.to_str().unwrap(), &["--key", key.lines().nth(1).unwrap()]);
+    let (code, text) = verify(
+        public.to_str().unwrap(),
+        &["--key", key.lines().nth(1).unwrap()],
+    );
     assert_eq!(code, Some(0), "{text}");
     let history = std::fs::read_to_string(public.join("en/privacy/history/index.html")).unwrap();
-    assert!(history.contains("href=\"/en/publication-log/\">Verify this history</a>"), "{history}");
+    assert!(
+        history.contains("href=\"/en/publication-log/\">Verify this history</a>"),
+        "{history}"
+    );
     let page = std::fs::read_to_string(public.join("fr/publication-log/index.html")).unwrap();
-    assert!(page.contains("minisign -V -p publication-key.pub -m publication-log.json"), "{page}");
+    assert!(
+        page.contains("minisign -V -p publication-key.pub -m publication-log.json"),
+        "{page}"
+    );
     assert!(page.contains("Journal des publications"));
 }
 
@@ -164,9 +200,20 @@ fn the_bundled_example_publishes_a_signed_chained_log_that_minisign_and_verify_a
 fn verify_reads_a_site_over_http_and_fails_with_exit_2_where_there_is_no_log() {
     let site = signed_example();
     let public = built(site.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut server = Command::new("/usr/bin/python3")
-        .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+            "--directory",
+        ])
         .arg(&public)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -175,7 +222,10 @@ fn verify_reads_a_site_over_http_and_fails_with_exit_2_where_there_is_no_log() {
     let url = format!("http://127.0.0.1:{port}/");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "the test server did not start");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the test server did not start"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let (code, text) = verify(&url, &[]);
@@ -184,7 +234,10 @@ fn verify_reads_a_site_over_http_and_fails_with_exit_2_where_there_is_no_log() {
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("verified 4 entries"), "{text}");
     assert_eq!(missing, Some(2), "{missing_text}");
-    assert!(missing_text.contains("publishes no publication log"), "{missing_text}");
+    assert!(
+        missing_text.contains("publishes no publication log"),
+        "{missing_text}"
+    );
 }
 
 #[test]
@@ -239,9 +292,15 @@ fn verify_names_what_diverged_in_each_tampered_copy() {
     for (what, copy, expected) in cases {
         let (code, text) = verify(copy.path().to_str().unwrap(), &[]);
         assert_eq!(code, Some(1), "{what}: {text}");
-        assert!(text.contains(expected), "{what}: expected `{expected}` in\n{text}");
+        assert!(
+            text.contains(expected),
+            "{what}: expected `{expected}` in\n{text}"
+        );
         if what != "the signature removed" && what != "one word of an old version page" {
-            assert!(!minisign_verifies(copy.path()), "{what}: minisign still accepts the log");
+            assert!(
+                !minisign_verifies(copy.path()),
+                "{what}: minisign still accepts the log"
+            );
         }
     }
     // A site that swaps in its own key is caught by a pinned key.
@@ -249,32 +308,55 @@ fn verify_names_what_diverged_in_each_tampered_copy() {
         let keys = tempfile::tempdir().unwrap();
         let (secret, _) = minisign_key(keys.path(), None);
         std::fs::copy(keys.path().join("test.pub"), d.join("publication-key.pub")).unwrap();
-        Command::new(MINISIGN).args(["-S", "-s"]).arg(&secret).args(["-m", "publication-log.json"]).current_dir(d).output().unwrap();
+        Command::new(MINISIGN)
+            .args(["-S", "-s"])
+            .arg(&secret)
+            .args(["-m", "publication-log.json"])
+            .current_dir(d)
+            .output()
+            .unwrap();
     });
     let (code, _) = verify(swapped.path().to_str().unwrap(), &[]);
     assert_eq!(code, Some(0), "the site's own key checks its own signature");
     let owner = public.join("publication-key.pub");
-    let (code, text) = verify(swapped.path().to_str().unwrap(), &["--key", owner.to_str().unwrap()]);
+    let (code, text) = verify(
+        swapped.path().to_str().unwrap(),
+        &["--key", owner.to_str().unwrap()],
+    );
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("the site publishes another key than the one given with --key"), "{text}");
+    assert!(
+        text.contains("the site publishes another key than the one given with --key"),
+        "{text}"
+    );
 }
 
 #[test]
 fn check_names_a_changed_log_entry_and_a_changed_source_the_lock_no_longer_guards() {
     let site = signed_example();
     edit(&site.path().join("publication-log.json"), |t| {
-        t.replacen("\"effective\": \"2023-06-12\"", "\"effective\": \"2023-07-01\"", 1)
+        t.replacen(
+            "\"effective\": \"2023-06-12\"",
+            "\"effective\": \"2023-07-01\"",
+            1,
+        )
     });
     let out = run(&["check"], site.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("publication-log.json:5: error: entry 1 (privacy 2023-06-12) was changed after it was recorded"), "{stderr}");
-    assert!(stderr.contains("publication-log.json.minisig: error: the signature does not match the publication log"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "publication-log.json.minisig: error: the signature does not match the publication log"
+        ),
+        "{stderr}"
+    );
 
     // A source rewritten and locked again as if new: the lock agrees, the
     // log still names the file.
     let site = signed_example();
-    let file = site.path().join("content/privacy/2023-06-12/en/01-data-collection.md");
+    let file = site
+        .path()
+        .join("content/privacy/2023-06-12/en/01-data-collection.md");
     edit(&file, |t| {
         let body = t.rfind("---").unwrap();
         format!("{}{}", &t[..body], t[body..].replacen("the ", "thE ", 1))
@@ -285,7 +367,10 @@ fn check_names_a_changed_log_entry_and_a_changed_source_the_lock_no_longer_guard
         format!("{}{}", &t[..start], &t[end..])
     });
     let out = run(&["lock"], site.path());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("locked privacy 2023-06-12"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("locked privacy 2023-06-12"),
+        "{out:?}"
+    );
     let out = run(&["check"], site.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -311,32 +396,57 @@ fn lock_records_a_new_version_and_signs_with_the_key_in_the_environment() {
     let out = run(&["lock"], root);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("recorded privacy 2026-01-15 in publication-log.json"));
-    assert!(stderr.contains("is no longer signed: run `policy-site sign`"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("recorded privacy 2026-01-15 in publication-log.json"));
+    assert!(
+        stderr.contains("is no longer signed: run `policy-site sign`"),
+        "{stderr}"
+    );
     let out = run(&["check"], root);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the signature does not match the publication log"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("the signature does not match the publication log"));
     // The key from a file, then as the variable's contents: both sign.
     for (var, value) in [
-        ("POLICY_SITE_SIGNING_KEY_FILE", secret.to_str().unwrap().to_string()),
-        ("POLICY_SITE_SIGNING_KEY", std::fs::read_to_string(&secret).unwrap()),
+        (
+            "POLICY_SITE_SIGNING_KEY_FILE",
+            secret.to_str().unwrap().to_string(),
+        ),
+        (
+            "POLICY_SITE_SIGNING_KEY",
+            std::fs::read_to_string(&secret).unwrap(),
+        ),
     ] {
-        let out = Command::new(BIN).args(["sign", "--root"]).arg(root).env(var, &value).output().unwrap();
+        let out = Command::new(BIN)
+            .args(["sign", "--root"])
+            .arg(root)
+            .env(var, &value)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{var}: {out:?}");
         let out = run(&["check"], root);
-        assert!(out.status.success(), "{var}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{var}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let public = built(root);
     assert!(minisign_verifies(&public));
     let (code, text) = verify(public.to_str().unwrap(), &[]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("verified 5 entries"), "{text}");
-    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("publication-log.json")).unwrap()).unwrap();
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("publication-log.json")).unwrap())
+            .unwrap();
     let entries = log["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 5);
     assert_eq!(entries[4]["previous"], entries[3]["hash"]);
     assert_eq!(entries[4]["date"], "2026-01-15");
     // The four entries before were not rewritten.
-    let before: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(example_root().join("publication-log.json")).unwrap()).unwrap();
+    let before: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(example_root().join("publication-log.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(&entries[..4], &before["entries"].as_array().unwrap()[..]);
 }
 
@@ -349,7 +459,11 @@ fn a_key_with_a_password_signs_with_the_password_variable_and_not_without_it() {
     set_public_key(root, &line);
     let sign = |password: Option<&str>| {
         let mut command = Command::new(BIN);
-        command.args(["sign", "--root"]).arg(root).env("POLICY_SITE_SIGNING_KEY_FILE", &secret).stdin(Stdio::null());
+        command
+            .args(["sign", "--root"])
+            .arg(root)
+            .env("POLICY_SITE_SIGNING_KEY_FILE", &secret)
+            .stdin(Stdio::null());
         if let Some(p) = password {
             command.env("POLICY_SITE_SIGNING_KEY_PASSWORD", p);
         }
@@ -357,7 +471,11 @@ fn a_key_with_a_password_signs_with_the_password_variable_and_not_without_it() {
     };
     let out = sign(None);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("a key made with a password needs POLICY_SITE_SIGNING_KEY_PASSWORD"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("a key made with a password needs POLICY_SITE_SIGNING_KEY_PASSWORD"),
+        "{out:?}"
+    );
     assert!(!sign(Some("wrong")).status.success());
     assert!(sign(Some("correct horse battery")).status.success());
     assert!(run(&["check"], root).status.success());
@@ -377,7 +495,10 @@ fn an_unsigned_log_is_still_chained_and_check_says_it_is_not_signed() {
     let out = run(&["check"], root);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("note: the publication log is chained but not signed"), "{stderr}");
+    assert!(
+        stderr.contains("note: the publication log is chained but not signed"),
+        "{stderr}"
+    );
     let public = built(root);
     assert!(!public.join("publication-key.pub").exists());
     let (code, text) = verify(public.to_str().unwrap(), &[]);
@@ -389,7 +510,10 @@ fn an_unsigned_log_is_still_chained_and_check_says_it_is_not_signed() {
 fn the_open_terms_archive_declaration_selects_the_policy_text_and_check_refuses_an_unknown_type() {
     let site = signed_example();
     let public = built(site.path());
-    let declaration: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(public.join("open-terms-archive.json")).unwrap()).unwrap();
+    let declaration: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(public.join("open-terms-archive.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         declaration,
         serde_json::json!({
@@ -403,10 +527,15 @@ fn the_open_terms_archive_declaration_selects_the_policy_text_and_check_refuses_
     assert_eq!(page.matches("data-policy-text").count(), 1);
     assert!(page.contains("data-chrome"));
 
-    edit(&site.path().join("content/privacy/policy.yaml"), |t| t.replace("terms_type: Privacy Policy", "terms_type: privacy policies"));
+    edit(&site.path().join("content/privacy/policy.yaml"), |t| {
+        t.replace("terms_type: Privacy Policy", "terms_type: privacy policies")
+    });
     let out = run(&["check"], site.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("content/privacy/policy.yaml:5: error: `privacy policies` is not one of Open Terms Archive's terms types"), "{stderr}");
-    assert!(stderr.contains("did you mean `Privacy Policy`?"), "{stderr}");
+    assert!(
+        stderr.contains("did you mean `Privacy Policy`?"),
+        "{stderr}"
+    );
 }

@@ -165,8 +165,13 @@ impl Browser {
                      "--no-first-run", "--disable-quic", "--window-size=1280,900",
                      format!("--user-data-dir={}", browser._profile.path().display())],
         });
+        // Downloads go to the profile's own folder, without asking (see `downloads`).
+        chrome["prefs"] = json!({
+            "download.default_directory": browser._profile.path().join("downloads"),
+            "download.prompt_for_download": false,
+        });
         if options.javascript_off {
-            chrome["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+            chrome["prefs"]["profile.managed_default_content_settings.javascript"] = json!(2);
         }
         let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": chrome, "goog:loggingPrefs": { "performance": "ALL", "browser": "ALL" } } } });
         let session = browser.command("POST", "/session", Some(caps));
@@ -231,6 +236,30 @@ impl Browser {
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
+    /// Where the browser saves downloads.
+    pub fn downloads(&self) -> std::path::PathBuf {
+        self._profile.path().join("downloads")
+    }
+
+    /// The files downloaded so far (finished ones), waiting up to `WAIT` for `count`.
+    pub fn wait_for_downloads(&self, count: usize) -> Vec<std::path::PathBuf> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let mut done: Vec<std::path::PathBuf> = std::fs::read_dir(self.downloads())
+                .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+                .unwrap_or_default();
+            done.retain(|p| p.extension().is_none_or(|e| e != "crdownload"));
+            if done.len() >= count {
+                return done;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{count} download(s) did not arrive within {WAIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn js(&self, script: &str, args: Value) -> Value {
         self.session_command(
             "POST",
