@@ -11,5 +11,6 @@ pub mod operators;
 pub mod receive;
 pub mod requests;
 pub mod revise;
+pub mod scan;
 pub mod serve;
 pub mod translated;

@@ -1,0 +1,603 @@
+//! Drives headless Chromium over the DevTools protocol (CDP, with the
+//! `chromiumoxide` client) through each consent state, each in a browser
+//! context of its own. CDP and not plain WebDriver (as `fantoccini` speaks
+//! it): WebDriver shows only the current page's own, script-readable
+//! cookies and no network traffic, while CDP gives every cookie the context
+//! holds, third-party and `HttpOnly` ones included (`Storage.getCookies`),
+//! every request with its initiator (`Network.requestWillBeSent`) and the
+//! raw `Set-Cookie` headers that tell which response set a cookie
+//! (`Network.responseReceivedExtraInfo`).
+
+use super::crawl::{self, Crawl};
+use super::{Area, Options, Record, SeenCookie, SeenRequest, SeenStorage, State};
+use crate::consent::ConsentConfig;
+use crate::error::{Diagnostic, Diagnostics};
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::network::{
+    EventRequestWillBeSent, EventResponseReceivedExtraInfo, Headers, InitiatorType,
+    SetExtraHttpHeadersParams,
+};
+use chromiumoxide::cdp::browser_protocol::page::{
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat,
+};
+use chromiumoxide::cdp::browser_protocol::storage::GetCookiesParams;
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use chromiumoxide::handler::viewport::Viewport;
+use chromiumoxide::page::{Page, ScreenshotParams};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The site's addresses, as the recording needs them.
+pub struct Targets {
+    /// The scanned origin: requests elsewhere are third-party.
+    pub origin: String,
+    pub start: String,
+    /// Origins that are the site's own too (its endpoints, its `base_url`).
+    pub own: Vec<String>,
+    pub base_url: String,
+}
+
+/// What the browser showed over all states.
+pub struct Run {
+    pub pages: Vec<String>,
+    pub records: Vec<Record>,
+    pub first_view: Vec<u8>,
+    pub cut_short: Option<String>,
+}
+
+/// Chromium's executable: `--browser`, else `CHROME`, else the first of
+/// the usual names on PATH.
+pub fn find(flag: Option<&Path>) -> Result<PathBuf, Diagnostics> {
+    if let Some(path) = flag {
+        return found(
+            path,
+            Diagnostic::flag(
+                "--browser",
+                format!("{} is not an executable file", path.display()),
+            ),
+        );
+    }
+    if let Some(path) = std::env::var_os("CHROME").filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(path);
+        return found(
+            &path,
+            Diagnostic::env(
+                "CHROME",
+                format!("{} is not an executable file", path.display()),
+            ),
+        );
+    }
+    let names = [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ];
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|path| path.is_file())
+        .ok_or_else(|| {
+            Diagnostic::command("policy-site scan", "Chromium is missing: no `chromium` (nor chromium-browser, google-chrome) on PATH")
+                .with_hint("install it (Debian: `apt-get install chromium`), or name it with --browser PATH or CHROME=PATH")
+                .into()
+        })
+}
+
+fn found(path: &Path, otherwise: Diagnostic) -> Result<PathBuf, Diagnostics> {
+    if path.is_file() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(otherwise.into())
+    }
+}
+
+fn failed(what: &str, error: impl std::fmt::Display) -> Diagnostics {
+    Diagnostic::command("policy-site scan", format!("{what}: {error}")).into()
+}
+
+/// Defines `navigator.globalPrivacyControl` before any page script runs.
+const GPC: &str = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });";
+
+/// True once the banner's markup is in the page (or the page has none).
+const BANNER_READY: &str =
+    "!document.querySelector('link[data-ps-banner]') || !!document.getElementById('ps-consent')";
+
+/// Clicks a banner button, or for one category: settings, that switch, save.
+const CLICK: &str = r#"((action, category) => {
+  const q = (css) => document.querySelector(css);
+  if (action === 'only') {
+    const open = q('#ps-consent [data-ps-action=customize]');
+    const input = q(`[data-ps-category="${category}"]`);
+    const save = q('#ps-consent-settings [data-ps-action=save]');
+    if (!open || !input || !save) return false;
+    open.click();
+    input.checked = true;
+    save.click();
+    return true;
+  }
+  const button = q(`#ps-consent [data-ps-action=${action}]`);
+  if (!button) return false;
+  button.click();
+  return true;
+})"#;
+
+/// The page's storage keys and IndexedDB databases.
+const STORAGE: &str = r#"(async () => {
+  const keys = (area) => { try { return Object.keys(area); } catch (e) { return []; } };
+  let databases = [];
+  try { databases = (await indexedDB.databases()).map((d) => d.name); } catch (e) {}
+  return { local: keys(localStorage), session: keys(sessionStorage), indexed: databases };
+})()"#;
+
+const LINKS: &str = "Array.from(document.querySelectorAll('a[href]'), (a) => a.href)";
+
+/// Scripts that set cookies or call out after the load get this long.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// Launches Chromium, scans every state, closes it.
+pub async fn run(
+    executable: &Path,
+    targets: &Targets,
+    consent: &ConsentConfig,
+    options: &Options,
+) -> Result<Run, Diagnostics> {
+    let profile = Profile::new()?;
+    let mut config = BrowserConfig::builder()
+        .chrome_executable(executable)
+        .new_headless_mode()
+        .user_data_dir(&profile.0)
+        .window_size(1280, 800)
+        .viewport(Viewport {
+            width: 1280,
+            height: 800,
+            ..Viewport::default()
+        })
+        .request_timeout(Duration::from_secs(30))
+        .launch_timeout(Duration::from_secs(30));
+    // SAFETY: geteuid reads the process's user id and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        config = config.no_sandbox(); // Chromium refuses to run as root with its sandbox
+    }
+    let config = config
+        .build()
+        .map_err(|e| failed("cannot configure Chromium", e))?;
+    let (mut browser, mut handler) = Browser::launch(config).await.map_err(|e| {
+        failed(
+            &format!("cannot start Chromium ({})", executable.display()),
+            e,
+        )
+    })?;
+    let driving = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    let result = states(&browser, targets, consent, options).await;
+    let _ = browser.close().await;
+    let _ = browser.wait().await;
+    driving.abort();
+    result
+}
+
+/// A fresh profile folder for this browser, removed after it.
+struct Profile(PathBuf);
+
+impl Profile {
+    fn new() -> Result<Profile, Diagnostics> {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("policy-site-scan-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| failed("cannot make a browser profile", e))?;
+        Ok(Profile(dir))
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn states(
+    browser: &Browser,
+    targets: &Targets,
+    consent: &ConsentConfig,
+    options: &Options,
+) -> Result<Run, Diagnostics> {
+    let deadline = Instant::now() + options.timeout;
+    let optional: Vec<String> = consent
+        .categories
+        .iter()
+        .filter(|c| !c.required)
+        .map(|c| c.id.clone())
+        .collect();
+    let mut run = Run {
+        pages: Vec::new(),
+        records: Vec::new(),
+        first_view: Vec::new(),
+        cut_short: None,
+    };
+    for state in State::all(&optional) {
+        let context = browser
+            .create_browser_context(CreateBrowserContextParams::default())
+            .await
+            .map_err(|e| failed("cannot open a browser context", e))?;
+        let record = in_context(
+            browser, &context, &state, targets, options, deadline, &mut run,
+        )
+        .await;
+        let _ = browser.dispose_browser_context(context).await;
+        run.records.push(record?);
+    }
+    Ok(run)
+}
+
+/// One state: the first page (where the choice is made), then every page.
+async fn in_context(
+    browser: &Browser,
+    context: &BrowserContextId,
+    state: &State,
+    targets: &Targets,
+    options: &Options,
+    deadline: Instant,
+    run: &mut Run,
+) -> Result<Record, Diagnostics> {
+    let blank = CreateTargetParams::builder()
+        .url("about:blank")
+        .browser_context_id(context.clone())
+        .build()
+        .map_err(|e| failed("cannot open a page", e))?;
+    let page = browser
+        .new_page(blank)
+        .await
+        .map_err(|e| failed("cannot open a page", e))?;
+    if *state == State::Gpc {
+        page.execute(AddScriptToEvaluateOnNewDocumentParams::new(GPC))
+            .await
+            .map_err(|e| failed("cannot turn GPC on", e))?;
+        page.execute(SetExtraHttpHeadersParams::new(Headers::new(
+            serde_json::json!({ "Sec-GPC": "1" }),
+        )))
+        .await
+        .map_err(|e| failed("cannot send Sec-GPC", e))?;
+    }
+    let network = Network::listen(&page, targets).await?;
+    let discovering = run.pages.is_empty();
+    let mut crawl = Crawl::new(
+        &targets.origin,
+        &targets.base_url,
+        &targets.start,
+        options.max_pages,
+    );
+    let mut planned = run.pages.clone().into_iter();
+    let mut record = Record {
+        state: state.clone(),
+        cookies: Vec::new(),
+        storage: Vec::new(),
+        requests: Vec::new(),
+    };
+    let mut visited = 0;
+    loop {
+        let next = if discovering {
+            crawl.next()
+        } else {
+            planned.next()
+        };
+        let Some(url) = next else { break };
+        if Instant::now() > deadline {
+            run.cut_short = Some(format!(
+                "--timeout ({} s) ended the scan {} after {visited} page(s)",
+                options.timeout.as_secs(),
+                state.label()
+            ));
+            break;
+        }
+        network.on_page(&url);
+        page.goto(url.as_str())
+            .await
+            .map_err(|e| failed(&format!("cannot load {url}"), e))?;
+        settle(&page).await;
+        if visited == 0 {
+            if *state == State::NoChoice {
+                run.first_view = page
+                    .screenshot(
+                        ScreenshotParams::builder()
+                            .format(CaptureScreenshotFormat::Png)
+                            .build(),
+                    )
+                    .await
+                    .map_err(|e| failed("cannot take the first view's screenshot", e))?;
+            }
+            choose(&page, state, &url).await?;
+            if discovering {
+                let sitemap = format!("fetch(new URL('sitemap.xml', {})).then((r) => (r.ok ? r.text() : ''), () => '')", serde_json::json!(targets.start));
+                let xml: String = evaluate(&page, &sitemap).await.unwrap_or_default();
+                for loc in crawl::sitemap_locations(&xml) {
+                    crawl.add(&loc);
+                }
+            }
+        }
+        if discovering {
+            run.pages.push(url.clone());
+            let links: Vec<String> = evaluate(&page, LINKS).await.unwrap_or_default();
+            for link in links {
+                crawl.add(&link);
+            }
+        }
+        let cookies = browser
+            .execute(
+                GetCookiesParams::builder()
+                    .browser_context_id(context.clone())
+                    .build(),
+            )
+            .await
+            .map_err(|e| failed("cannot read the cookies", e))?
+            .result
+            .cookies;
+        let site_host = host_of(&targets.origin);
+        for cookie in cookies {
+            let known = record.cookies.iter().any(|c| {
+                c.name == cookie.name && c.domain == cookie.domain && c.path == cookie.path
+            });
+            if known {
+                continue;
+            }
+            let set_by = network
+                .set_by(&cookie.name)
+                .map(|response| format!("response {response}"))
+                .unwrap_or_else(|| format!("script on {url}"));
+            let domain = cookie.domain.trim_start_matches('.').to_string();
+            record.cookies.push(SeenCookie {
+                third_party: !(site_host == domain || site_host.ends_with(&format!(".{domain}"))),
+                name: cookie.name,
+                domain: cookie.domain,
+                path: cookie.path,
+                expires: (!cookie.session && cookie.expires > 0.0).then_some(cookie.expires),
+                secure: cookie.secure,
+                http_only: cookie.http_only,
+                same_site: cookie.same_site.map(|s| s.as_ref().to_string()),
+                set_by,
+                page: url.clone(),
+            });
+        }
+        let storage: StorageKeys = evaluate(&page, STORAGE).await.unwrap_or_default();
+        for (area, keys) in [
+            (Area::Local, storage.local),
+            (Area::Session, storage.session),
+            (Area::IndexedDb, storage.indexed),
+        ] {
+            for key in keys {
+                if !record
+                    .storage
+                    .iter()
+                    .any(|s| s.area == area && s.key == key)
+                {
+                    record.storage.push(SeenStorage {
+                        area,
+                        key,
+                        page: url.clone(),
+                    });
+                }
+            }
+        }
+        visited += 1;
+    }
+    record.requests = network.requests();
+    network.stop();
+    let _ = page.close().await;
+    Ok(record)
+}
+
+#[derive(Default, serde::Deserialize)]
+struct StorageKeys {
+    local: Vec<String>,
+    session: Vec<String>,
+    indexed: Vec<String>,
+}
+
+/// Waits for the banner's markup (at most 5 s), then for late scripts.
+async fn settle(page: &Page) {
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        if evaluate::<bool>(page, BANNER_READY).await.unwrap_or(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(SETTLE).await;
+}
+
+/// Makes the state's choice in the banner on the first page.
+async fn choose(page: &Page, state: &State, url: &str) -> Result<(), Diagnostics> {
+    let (action, category) = match state {
+        State::NoChoice | State::Gpc => return Ok(()),
+        State::RejectAll => ("reject_all", ""),
+        State::AcceptAll => ("accept_all", ""),
+        State::Only(category) => ("only", category.as_str()),
+    };
+    let call = format!(
+        "{CLICK}({}, {})",
+        serde_json::json!(action),
+        serde_json::json!(category)
+    );
+    if evaluate::<bool>(page, &call).await != Some(true) {
+        return Err(Diagnostic::command(
+            "policy-site scan",
+            format!("{url} has no cookie banner to answer {}", state.label()),
+        )
+        .with_hint("scan a site built by policy-site with `consent:` set; its banner's buttons are what the scan clicks")
+        .into());
+    }
+    settle(page).await;
+    Ok(())
+}
+
+/// The value of a JavaScript expression (awaited when a promise).
+async fn evaluate<T: serde::de::DeserializeOwned>(page: &Page, expression: &str) -> Option<T> {
+    let params = EvaluateParams::builder()
+        .expression(expression)
+        .await_promise(true)
+        .return_by_value(true)
+        .build()
+        .ok()?;
+    page.evaluate_expression(params)
+        .await
+        .ok()?
+        .into_value()
+        .ok()
+}
+
+fn host_of(origin: &str) -> String {
+    url::Url::parse(origin)
+        .ok()
+        .and_then(|u| u.host_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// What the network showed while a state's pages loaded.
+struct Network {
+    seen: Arc<Mutex<Seen>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Seen {
+    page: String,
+    urls: HashMap<String, String>,
+    /// Cookie name → the first response whose `Set-Cookie` named it.
+    set_by: HashMap<String, String>,
+    requests: Vec<SeenRequest>,
+}
+
+impl Network {
+    async fn listen(page: &Page, targets: &Targets) -> Result<Network, Diagnostics> {
+        let mut sent = page
+            .event_listener::<EventRequestWillBeSent>()
+            .await
+            .map_err(|e| failed("cannot watch requests", e))?;
+        let mut answered = page
+            .event_listener::<EventResponseReceivedExtraInfo>()
+            .await
+            .map_err(|e| failed("cannot watch responses", e))?;
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let shared = seen.clone();
+        let mut own = targets.own.clone();
+        own.push(targets.origin.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    Some(event) = sent.next() => {
+                        let mut seen = shared.lock().expect("not poisoned");
+                        seen.urls.insert(event.request_id.inner().clone(), event.request.url.clone());
+                        if let Some(request) = third_party(&event, &own, &seen.page) {
+                            seen.requests.push(request);
+                        }
+                    }
+                    Some(event) = answered.next() => {
+                        let mut seen = shared.lock().expect("not poisoned");
+                        let url = seen.urls.get(event.request_id.inner()).cloned().unwrap_or_default();
+                        for name in set_cookie_names(event.headers.inner()) {
+                            seen.set_by.entry(name).or_insert_with(|| url.clone());
+                        }
+                    }
+                    else => break,
+                }
+            }
+        });
+        Ok(Network { seen, task })
+    }
+
+    fn on_page(&self, url: &str) {
+        self.seen.lock().expect("not poisoned").page = url.to_string();
+    }
+
+    fn set_by(&self, name: &str) -> Option<String> {
+        self.seen
+            .lock()
+            .expect("not poisoned")
+            .set_by
+            .get(name)
+            .cloned()
+    }
+
+    fn requests(&self) -> Vec<SeenRequest> {
+        self.seen.lock().expect("not poisoned").requests.clone()
+    }
+
+    fn stop(self) {
+        self.task.abort();
+    }
+}
+
+/// The request, when it goes to an origin that is not the site's.
+fn third_party(event: &EventRequestWillBeSent, own: &[String], page: &str) -> Option<SeenRequest> {
+    let url = url::Url::parse(&event.request.url).ok()?;
+    if !matches!(url.scheme(), "http" | "https" | "ws" | "wss") {
+        return None;
+    }
+    if own.contains(&url.origin().ascii_serialization()) {
+        return None;
+    }
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str()?),
+        None => url.host_str()?.to_string(),
+    };
+    let initiator = &event.initiator;
+    let from = initiator
+        .stack
+        .as_ref()
+        .and_then(|s| s.call_frames.first().map(|f| f.url.clone()))
+        .or_else(|| initiator.url.clone())
+        .unwrap_or_else(|| event.document_url.clone());
+    let how = match initiator.r#type {
+        InitiatorType::Parser => "the page's HTML",
+        InitiatorType::Script => "a script",
+        InitiatorType::Preload => "a preload",
+        _ => "the browser",
+    };
+    Some(SeenRequest {
+        host,
+        url: event.request.url.clone(),
+        kind: event
+            .r#type
+            .as_ref()
+            .map(|t| t.as_ref().to_string())
+            .unwrap_or_else(|| "Other".into()),
+        initiator: format!("{how} ({from})"),
+        page: page.to_string(),
+    })
+}
+
+/// The cookie names of a response's `Set-Cookie` headers (joined by newlines).
+fn set_cookie_names(headers: &serde_json::Value) -> Vec<String> {
+    let Some(map) = headers.as_object() else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|(_, value)| value.as_str())
+        .flat_map(|value| value.split('\n'))
+        .filter_map(|line| line.split('=').next())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_cookie_names;
+
+    #[test]
+    fn the_names_of_every_set_cookie_header_are_read() {
+        let headers = serde_json::json!({
+            "Content-Type": "text/html",
+            "set-cookie": "a=1; Path=/\nb=2; Max-Age=60; HttpOnly",
+        });
+        assert_eq!(set_cookie_names(&headers), ["a", "b"]);
+    }
+}
