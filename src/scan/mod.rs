@@ -73,7 +73,7 @@ impl State {
     /// The state in the findings and the report.
     pub fn label(&self) -> String {
         match self {
-            State::NoChoice => "no choice yet".into(),
+            State::NoChoice => "before any choice".into(),
             State::RejectAll => "after reject all".into(),
             State::AcceptAll => "after accept all".into(),
             State::Only(category) => format!("with only {category} accepted"),
