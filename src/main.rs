@@ -101,7 +101,7 @@ enum Command {
         /// Pages visited in each consent state (the start page, sitemap.xml's, then links).
         #[arg(long, default_value_t = 30)]
         max_pages: usize,
-        /// Seconds the whole scan may take; pages not reached by then are left out, and said so.
+        /// Seconds the whole scan may take, shared by the consent states; pages a state has no time left for are left out, and said so.
         #[arg(long, default_value_t = 600)]
         timeout: u64,
         /// The report's folder (default: scan-report under --root).

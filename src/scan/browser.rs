@@ -209,7 +209,6 @@ async fn states(
     consent: &ConsentConfig,
     options: &Options,
 ) -> Result<Run, Diagnostics> {
-    let deadline = Instant::now() + options.timeout;
     let optional: Vec<String> = consent
         .categories
         .iter()
@@ -222,7 +221,12 @@ async fn states(
         first_view: Vec::new(),
         cut_short: None,
     };
-    for state in State::all(&optional) {
+    let states = State::all(&optional);
+    // Each state has its share of the time, so a slow crawl cannot leave
+    // the last states with nothing.
+    let share = options.timeout / states.len() as u32;
+    for state in states {
+        let deadline = Instant::now() + share;
         let context = browser
             .create_browser_context(CreateBrowserContextParams::default())
             .await
@@ -290,11 +294,13 @@ async fn in_context(
         };
         let Some(url) = next else { break };
         if Instant::now() > deadline {
-            run.cut_short = Some(format!(
-                "--timeout ({} s) ended the scan {} after {visited} page(s)",
-                options.timeout.as_secs(),
-                state.label()
-            ));
+            run.cut_short.get_or_insert_with(|| {
+                format!(
+                    "--timeout ({} s, shared by the consent states) ended the visits {} after {visited} page(s)",
+                    options.timeout.as_secs(),
+                    state.label()
+                )
+            });
             break;
         }
         network.on_page(&url);

@@ -32,6 +32,15 @@ impl Kind {
         self == Kind::NeverSeen
     }
 
+    /// `error` or `warning`, as the formats and the report say it.
+    pub fn level(self) -> &'static str {
+        if self.is_warning() {
+            "warning"
+        } else {
+            "error"
+        }
+    }
+
     /// The name in `--format json`.
     pub fn name(self) -> &'static str {
         match self {

@@ -30,7 +30,8 @@ pub struct Options {
     pub url: Option<String>,
     /// Pages visited per consent state, the start page and sitemap first.
     pub max_pages: usize,
-    /// The whole scan's budget; pages not reached by then are left out (and said so).
+    /// The whole scan's budget, shared by the states; pages a state has no
+    /// time left for are left out of it (and said so).
     pub timeout: Duration,
     /// Chromium's executable (default: `CHROME`, else `chromium` on PATH).
     pub browser: Option<PathBuf>,
@@ -186,7 +187,15 @@ pub struct Scan {
 impl Scan {
     /// Whether any finding should fail CI (warnings do not).
     pub fn fails(&self) -> bool {
-        self.findings.iter().any(|f| !f.kind.is_warning())
+        self.errors() > 0
+    }
+
+    /// How many findings are errors; the rest are warnings.
+    pub fn errors(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| !f.kind.is_warning())
+            .count()
     }
 }
 
@@ -272,13 +281,7 @@ fn now() -> f64 {
 /// The findings as text, in `check`'s formats: errors, then warnings (a
 /// declared cookie never seen), which never fail the scan.
 pub fn format(scan: &Scan, format: Format) -> String {
-    let level = |f: &Finding| {
-        if f.kind.is_warning() {
-            "warning"
-        } else {
-            "error"
-        }
-    };
+    let level = |f: &Finding| f.kind.level();
     match format {
         Format::Human => {
             if scan.findings.is_empty() {
@@ -293,11 +296,7 @@ pub fn format(scan: &Scan, format: Format) -> String {
                 .iter()
                 .map(|f| f.diagnostic.labelled(level(f)))
                 .collect();
-            let errors = scan
-                .findings
-                .iter()
-                .filter(|f| !f.kind.is_warning())
-                .count();
+            let errors = scan.errors();
             let warnings = scan.findings.len() - errors;
             text.push(format!(
                 "{errors} error{}, {warnings} warning{} on {} page(s) in {} consent states",

@@ -77,7 +77,7 @@ fn page(scan: &Scan, declared: &[Declared]) -> Result<String, Diagnostics> {
         .iter()
         .map(|f| {
             json!({
-                "level": if f.kind.is_warning() { "warning" } else { "error" },
+                "level": f.kind.level(),
                 "kind": f.kind.name(),
                 "subject": f.subject,
                 "message": f.diagnostic.message,
@@ -86,11 +86,7 @@ fn page(scan: &Scan, declared: &[Declared]) -> Result<String, Diagnostics> {
             })
         })
         .collect();
-    let errors = scan
-        .findings
-        .iter()
-        .filter(|f| !f.kind.is_warning())
-        .count();
+    let errors = scan.errors();
     let context = json!({
         "origin": scan.origin,
         "when": when(scan.started),

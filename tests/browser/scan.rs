@@ -131,6 +131,14 @@ fn states_with_cookie(scan: &Scan, name: &str) -> Vec<State> {
         .collect()
 }
 
+/// The cookie is set in exactly the states where marketing was accepted.
+fn assert_set_once_marketing_is_accepted(scan: &Scan, name: &str) {
+    assert_eq!(
+        states_with_cookie(scan, name),
+        [State::AcceptAll, only("marketing")]
+    );
+}
+
 fn only(category: &str) -> State {
     State::Only(category.to_string())
 }
@@ -274,10 +282,7 @@ fn scan_a_marketing_cookie_set_only_after_accept_is_no_finding() {
     let site = fixture(&inventory(&[], &[("mk_id", "30 days")]), &[marketing], None);
     let scan = scanned(&site);
     assert_eq!(findings(&scan), []);
-    assert_eq!(
-        states_with_cookie(&scan, "mk_id"),
-        [State::AcceptAll, only("marketing")]
-    );
+    assert_set_once_marketing_is_accepted(&scan, "mk_id");
 }
 
 #[test]
@@ -304,44 +309,35 @@ fn scan_a_cookie_that_lives_longer_than_declared_is_found() {
     );
 }
 
-/// A marketing script that waits for the visitor's answer (`ps:consent`);
-/// `ignoring_gpc` also takes the banner's GPC refusal for a yes.
-fn listener(ignoring_gpc: bool) -> String {
+/// A site whose marketing script waits for the visitor's answer
+/// (`ps:consent`), scanned; `ignoring_gpc` also takes the banner's GPC
+/// refusal for a yes.
+fn listening_site(ignoring_gpc: bool) -> Scan {
     let condition = if ignoring_gpc {
         "e.detail.categories.marketing || e.detail.action === 'gpc'"
     } else {
         "e.detail.categories.marketing"
     };
-    format!("document.addEventListener('ps:consent', (e) => {{ if ({condition}) document.cookie = 'mk_id=1; Max-Age=86400; Path=/'; }});\n")
+    let body = format!("document.addEventListener('ps:consent', (e) => {{ if ({condition}) document.cookie = 'mk_id=1; Max-Age=86400; Path=/'; }});\n");
+    let script = Script {
+        file: "listener.js",
+        consent: None,
+        body: &body,
+    };
+    let site = fixture(&inventory(&[], &[("mk_id", "1 day")]), &[script], None);
+    scanned(&site)
 }
 
 #[test]
 fn scan_a_site_that_honours_gpc_has_no_finding() {
-    let body = listener(false);
-    let script = Script {
-        file: "listener.js",
-        consent: None,
-        body: &body,
-    };
-    let site = fixture(&inventory(&[], &[("mk_id", "1 day")]), &[script], None);
-    let scan = scanned(&site);
+    let scan = listening_site(false);
     assert_eq!(findings(&scan), []);
-    assert_eq!(
-        states_with_cookie(&scan, "mk_id"),
-        [State::AcceptAll, only("marketing")]
-    );
+    assert_set_once_marketing_is_accepted(&scan, "mk_id");
 }
 
 #[test]
 fn scan_a_site_that_ignores_gpc_is_found() {
-    let body = listener(true);
-    let script = Script {
-        file: "listener.js",
-        consent: None,
-        body: &body,
-    };
-    let site = fixture(&inventory(&[], &[("mk_id", "1 day")]), &[script], None);
-    let scan = scanned(&site);
+    let scan = listening_site(true);
     assert_eq!(findings(&scan), [(Kind::BeforeConsent, "mk_id".into())]);
     assert_eq!(scan.findings[0].states, [State::Gpc]);
 }
