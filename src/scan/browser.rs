@@ -192,7 +192,18 @@ impl Profile {
         static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("policy-site-scan-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| failed("cannot make a browser profile", e))?;
+        // Contexts made over CDP are off the record, where Chromium blocks
+        // third-party cookies by default (`cookie_controls_mode` 2); a
+        // visitor's ordinary window takes them, so the scan's contexts do
+        // too, to see what such a visitor is given.
+        std::fs::create_dir_all(dir.join("Default"))
+            .and_then(|()| {
+                std::fs::write(
+                    dir.join("Default/Preferences"),
+                    r#"{"profile":{"cookie_controls_mode":0}}"#,
+                )
+            })
+            .map_err(|e| failed("cannot make a browser profile", e))?;
         Ok(Profile(dir))
     }
 }

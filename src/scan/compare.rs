@@ -261,7 +261,7 @@ fn what_is(name: &str, records: &[Record]) -> String {
                 r.storage
                     .iter()
                     .find(|s| s.key == name)
-                    .map(|s| format!("{} key", s.area.label()))
+                    .map(|s| s.area.item().to_string())
             }
         })
         .unwrap_or_else(|| "key".into())

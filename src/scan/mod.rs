@@ -133,6 +133,15 @@ impl Area {
             Area::IndexedDb => "IndexedDB",
         }
     }
+
+    /// What one of its names is, in a finding.
+    pub fn item(self) -> &'static str {
+        match self {
+            Area::Local => "localStorage key",
+            Area::Session => "sessionStorage key",
+            Area::IndexedDb => "IndexedDB database",
+        }
+    }
 }
 
 /// A key of localStorage or sessionStorage, or an IndexedDB database's name.
@@ -327,5 +336,70 @@ pub fn format(scan: &Scan, format: Format) -> String {
                 .collect();
             serde_json::to_string_pretty(&items).expect("plain JSON") + "\n"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{format, Finding, Kind, Scan, State};
+    use crate::error::{Diagnostic, Format};
+
+    fn scan_with(findings: Vec<Finding>) -> Scan {
+        Scan {
+            origin: "http://127.0.0.1:4000".into(),
+            pages: vec!["http://127.0.0.1:4000/".into()],
+            records: Vec::new(),
+            first_view: Vec::new(),
+            findings,
+            cut_short: None,
+            started: 0.0,
+            consent: serde_json::from_value(serde_json::json!({ "categories": [] }))
+                .expect("an empty inventory"),
+            languages: vec!["en".into()],
+        }
+    }
+
+    fn finding(kind: Kind, subject: &str, line: usize) -> Finding {
+        Finding {
+            kind,
+            subject: subject.into(),
+            states: vec![State::NoChoice, State::Gpc],
+            diagnostic: Diagnostic::new("policy-site.yaml", format!("about {subject}"))
+                .at_line(line)
+                .with_hint("do this"),
+        }
+    }
+
+    #[test]
+    fn findings_print_as_check_prints_them_and_warnings_do_not_fail() {
+        let scan = scan_with(vec![
+            finding(Kind::Undeclared, "visitor_id", 23),
+            finding(Kind::NeverSeen, "_ga", 95),
+        ]);
+        assert!(scan.fails());
+        assert_eq!(
+            format(&scan, Format::Human),
+            "policy-site.yaml:23: error: about visitor_id\n  hint: do this\n\
+             policy-site.yaml:95: warning: about _ga\n  hint: do this\n\
+             1 error, 1 warning on 1 page(s) in 0 consent states"
+        );
+        assert_eq!(
+            format(&scan, Format::Github),
+            "::error file=policy-site.yaml,line=23::about visitor_id (hint: do this)\n\
+             ::warning file=policy-site.yaml,line=95::about _ga (hint: do this)\n"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&format(&scan, Format::Json)).expect("JSON");
+        assert_eq!(
+            json[0],
+            serde_json::json!({
+                "file": "policy-site.yaml", "line": 23, "message": "about visitor_id",
+                "hint": "do this", "level": "error", "kind": "undeclared",
+                "subject": "visitor_id", "states": ["before any choice", "with GPC on"],
+            })
+        );
+        assert_eq!(json[1]["level"], "warning");
+        let warnings_only = scan_with(vec![finding(Kind::NeverSeen, "_ga", 95)]);
+        assert!(!warnings_only.fails());
     }
 }

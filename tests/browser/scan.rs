@@ -58,9 +58,27 @@ struct Script<'a> {
     body: &'a str,
 }
 
+/// A script of another origin every page loads, gated by a category or not.
+struct ThirdParty<'a> {
+    origin: &'a str,
+    path: &'a str,
+    consent: Option<&'a str>,
+}
+
+/// The `<script>` tag for `src`, gated by `consent` or not.
+fn script_tag(src: &str, consent: Option<&str>) -> String {
+    match consent {
+        Some(category) => format!(
+            "<script type=\"text/plain\" data-consent=\"{category}\" src=\"{src}\"></script>\n"
+        ),
+        None => format!("<script src=\"{src}\"></script>\n"),
+    }
+}
+
 /// The bundled example with this inventory, these scripts and, when given,
-/// a third-party script's origin allowed and loaded; built into public/.
-fn fixture(inventory: &str, scripts: &[Script], third_party: Option<&str>) -> Fixture {
+/// a third-party script (its origin allowed by the CSP, in the pages' meta
+/// tag and in `_headers`); built into public/.
+fn fixture(inventory: &str, scripts: &[Script], third_party: Option<ThirdParty>) -> Fixture {
     let mut fixture = example_copy();
     let config = fixture.root().join("policy-site.yaml");
     let text = std::fs::read_to_string(&config).unwrap();
@@ -71,23 +89,28 @@ fn fixture(inventory: &str, scripts: &[Script], third_party: Option<&str>) -> Fi
     let mut tags = String::new();
     for script in scripts {
         fixture = fixture.file(&format!("static/scan/{}", script.file), script.body);
-        match script.consent {
-            Some(category) => tags.push_str(&format!(
-                "<script type=\"text/plain\" data-consent=\"{category}\" src=\"/scan/{}\"></script>\n",
-                script.file
-            )),
-            None => tags.push_str(&format!("<script src=\"/scan/{}\"></script>\n", script.file)),
-        }
+        tags.push_str(&script_tag(
+            &format!("/scan/{}", script.file),
+            script.consent,
+        ));
     }
     let base = fixture.root().join("templates/base.html");
     let mut template = std::fs::read_to_string(&base).unwrap();
-    if let Some(origin) = third_party {
-        tags.push_str(&format!("<script src=\"{origin}/tag.js\"></script>\n"));
+    let allowed = third_party
+        .as_ref()
+        .map(|t| format!("script-src 'self' {}", t.origin));
+    if let (Some(third), Some(allowed)) = (&third_party, &allowed) {
+        tags.push_str(&script_tag(
+            &format!("{}{}", third.origin, third.path),
+            third.consent,
+        ));
         let csp = "content=\"{{ csp }}\"";
         assert!(template.contains(csp), "base.html has its CSP meta");
         template = template.replace(
             csp,
-            &format!("content=\"{{{{ csp | replace(from=\"script-src 'self'\", to=\"script-src 'self' {origin}\") }}}}\""),
+            &format!(
+                "content=\"{{{{ csp | replace(from=\"script-src 'self'\", to=\"{allowed}\") }}}}\""
+            ),
         );
     }
     std::fs::write(
@@ -100,6 +123,11 @@ fn fixture(inventory: &str, scripts: &[Script], third_party: Option<&str>) -> Fi
         ..Default::default()
     }) {
         panic!("build failed: {problems:?}");
+    }
+    if let Some(allowed) = allowed {
+        let headers = fixture.out("_headers");
+        let text = std::fs::read_to_string(&headers).unwrap();
+        std::fs::write(&headers, text.replace("script-src 'self'", &allowed)).unwrap();
     }
     fixture
 }
@@ -214,7 +242,12 @@ fn scan_a_third_party_script_loaded_before_consent_is_found_and_reported() {
     )
     .unwrap();
     let third = StaticSite::start(dir.path().to_path_buf());
-    let site = fixture(&inventory(&[], &[]), &[], Some(&third.origin));
+    let tag = ThirdParty {
+        origin: &third.origin,
+        path: "/tag.js",
+        consent: None,
+    };
+    let site = fixture(&inventory(&[], &[]), &[], Some(tag));
     let scan = scanned(&site);
     let host = third.origin.trim_start_matches("http://").to_string();
     assert_eq!(
@@ -340,6 +373,101 @@ fn scan_a_site_that_ignores_gpc_is_found() {
     let scan = listening_site(true);
     assert_eq!(findings(&scan), [(Kind::BeforeConsent, "mk_id".into())]);
     assert_eq!(scan.findings[0].states, [State::Gpc]);
+}
+
+/// A third party on `localhost` (another site than 127.0.0.1) whose
+/// script's response sets an `HttpOnly` cookie for itself.
+fn cookie_setting_third_party() -> String {
+    let pixel = || async {
+        (
+            [
+                ("Content-Type", "text/javascript"),
+                (
+                    "Set-Cookie",
+                    "tp_id=1; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=None",
+                ),
+            ],
+            "window.pixelRan = true;\n",
+        )
+    };
+    let app = axum::Router::new().route("/pixel.js", axum::routing::get(pixel));
+    crate::http::serve(app, Default::default()).replace("127.0.0.1", "localhost")
+}
+
+#[test]
+fn scan_a_deployed_url_sees_a_third_party_httponly_cookie_and_the_response_that_set_it() {
+    let third = cookie_setting_third_party();
+    let pixel = ThirdParty {
+        origin: &third,
+        path: "/pixel.js",
+        consent: Some("marketing"),
+    };
+    let site = fixture(&inventory(&[], &[("tp_id", "1 day")]), &[], Some(pixel));
+    let deployed = StaticSite::start(site.root().join("public"));
+    let options = scan::Options {
+        url: Some(deployed.url("/")),
+        max_pages: 2,
+        timeout: Duration::from_secs(300),
+        ..scan::Options::new(site.root())
+    };
+    let scan = scan::scan(&options).unwrap_or_else(|e| panic!("the scan did not run: {e}"));
+    assert_eq!(scan.origin, deployed.origin);
+    assert_eq!(findings(&scan), []);
+    assert_set_once_marketing_is_accepted(&scan, "tp_id");
+    let accepted = &scan.records[2];
+    assert_eq!(accepted.state, State::AcceptAll);
+    let cookie = accepted.cookies.iter().find(|c| c.name == "tp_id").unwrap();
+    assert_eq!(cookie.domain, "localhost");
+    assert!(cookie.http_only && cookie.secure && cookie.third_party);
+    assert_eq!(cookie.same_site.as_deref(), Some("None"));
+    assert_eq!(cookie.set_by, format!("response {third}/pixel.js"));
+    let request = &accepted.requests[0];
+    assert_eq!(request.host, third.trim_start_matches("http://"));
+    assert!(
+        request.initiator.starts_with("a script"),
+        "{}",
+        request.initiator
+    );
+    for refused in scan.records.iter().filter(|r| r.state.refuses()) {
+        assert_eq!(refused.requests, [], "{}", refused.state.label());
+    }
+}
+
+#[test]
+fn scan_a_cookie_switched_on_by_another_category_than_its_own_is_found() {
+    let mislabelled = Script {
+        file: "mislabelled.js",
+        consent: Some("preferences"),
+        body: "document.cookie = 'mk_id=1; Max-Age=86400; Path=/';\n",
+    };
+    let site = fixture(&inventory(&[], &[("mk_id", "1 day")]), &[mislabelled], None);
+    let scan = scanned(&site);
+    assert_eq!(findings(&scan), [(Kind::WrongCategory, "mk_id".into())]);
+    assert_eq!(scan.findings[0].states, [only("preferences")]);
+}
+
+#[test]
+fn scan_undeclared_local_storage_keys_and_indexeddb_databases_are_found() {
+    let storing = Script {
+        file: "storing.js",
+        consent: None,
+        body: "localStorage.setItem('ab_bucket', 'b'); sessionStorage.setItem('tab_id', '1'); indexedDB.open('tracker-db');\n",
+    };
+    let site = fixture(&inventory(&[], &[]), &[storing], None);
+    let scan = scanned(&site);
+    assert_eq!(
+        findings(&scan),
+        [
+            (Kind::Undeclared, "ab_bucket".into()),
+            (Kind::Undeclared, "tab_id".into()),
+            (Kind::Undeclared, "tracker-db".into()),
+        ]
+    );
+    let message = &scan.findings[2].diagnostic.message;
+    assert!(
+        message.starts_with("IndexedDB database `tracker-db`"),
+        "{message}"
+    );
 }
 
 #[test]
