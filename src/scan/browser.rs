@@ -9,15 +9,13 @@
 //! (`Network.responseReceivedExtraInfo`).
 
 use super::crawl::{self, Crawl};
-use super::{Area, Options, Record, SeenCookie, SeenRequest, SeenStorage, State};
+use super::network::Network;
+use super::{Area, Options, Record, SeenCookie, SeenStorage, State};
 use crate::consent::ConsentConfig;
 use crate::error::{Diagnostic, Diagnostics};
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
-use chromiumoxide::cdp::browser_protocol::network::{
-    EventRequestWillBeSent, EventResponseReceivedExtraInfo, Headers, InitiatorType,
-    SetExtraHttpHeadersParams,
-};
+use chromiumoxide::cdp::browser_protocol::network::{Headers, SetExtraHttpHeadersParams};
 use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat,
 };
@@ -29,9 +27,7 @@ use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::handler::viewport::Viewport;
 use chromiumoxide::page::{Page, ScreenshotParams};
 use futures_util::StreamExt;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The site's addresses, as the recording needs them.
@@ -281,7 +277,15 @@ async fn in_context(
         .await
         .map_err(|e| failed("cannot send Sec-GPC", e))?;
     }
-    let network = Network::listen(&page, targets).await?;
+    let own: Vec<String> = targets
+        .own
+        .iter()
+        .chain([&targets.origin])
+        .cloned()
+        .collect();
+    let network = Network::listen(&page, own)
+        .await
+        .map_err(|e| failed("cannot watch the network", e))?;
     let discovering = run.pages.is_empty();
     let mut crawl = Crawl::new(
         &targets.origin,
@@ -474,147 +478,4 @@ fn host_of(origin: &str) -> String {
         .ok()
         .and_then(|u| u.host_str().map(String::from))
         .unwrap_or_default()
-}
-
-/// What the network showed while a state's pages loaded.
-struct Network {
-    seen: Arc<Mutex<Seen>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-#[derive(Default)]
-struct Seen {
-    page: String,
-    urls: HashMap<String, String>,
-    /// Cookie name → the first response whose `Set-Cookie` named it.
-    set_by: HashMap<String, String>,
-    requests: Vec<SeenRequest>,
-}
-
-impl Network {
-    async fn listen(page: &Page, targets: &Targets) -> Result<Network, Diagnostics> {
-        let mut sent = page
-            .event_listener::<EventRequestWillBeSent>()
-            .await
-            .map_err(|e| failed("cannot watch requests", e))?;
-        let mut answered = page
-            .event_listener::<EventResponseReceivedExtraInfo>()
-            .await
-            .map_err(|e| failed("cannot watch responses", e))?;
-        let seen = Arc::new(Mutex::new(Seen::default()));
-        let shared = seen.clone();
-        let mut own = targets.own.clone();
-        own.push(targets.origin.clone());
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    Some(event) = sent.next() => {
-                        let mut seen = shared.lock().expect("not poisoned");
-                        seen.urls.insert(event.request_id.inner().clone(), event.request.url.clone());
-                        if let Some(request) = third_party(&event, &own, &seen.page) {
-                            seen.requests.push(request);
-                        }
-                    }
-                    Some(event) = answered.next() => {
-                        let mut seen = shared.lock().expect("not poisoned");
-                        let url = seen.urls.get(event.request_id.inner()).cloned().unwrap_or_default();
-                        for name in set_cookie_names(event.headers.inner()) {
-                            seen.set_by.entry(name).or_insert_with(|| url.clone());
-                        }
-                    }
-                    else => break,
-                }
-            }
-        });
-        Ok(Network { seen, task })
-    }
-
-    fn on_page(&self, url: &str) {
-        self.seen.lock().expect("not poisoned").page = url.to_string();
-    }
-
-    fn set_by(&self, name: &str) -> Option<String> {
-        self.seen
-            .lock()
-            .expect("not poisoned")
-            .set_by
-            .get(name)
-            .cloned()
-    }
-
-    fn requests(&self) -> Vec<SeenRequest> {
-        self.seen.lock().expect("not poisoned").requests.clone()
-    }
-
-    fn stop(self) {
-        self.task.abort();
-    }
-}
-
-/// The request, when it goes to an origin that is not the site's.
-fn third_party(event: &EventRequestWillBeSent, own: &[String], page: &str) -> Option<SeenRequest> {
-    let url = url::Url::parse(&event.request.url).ok()?;
-    if !matches!(url.scheme(), "http" | "https" | "ws" | "wss") {
-        return None;
-    }
-    if own.contains(&url.origin().ascii_serialization()) {
-        return None;
-    }
-    let host = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str()?),
-        None => url.host_str()?.to_string(),
-    };
-    let initiator = &event.initiator;
-    let from = initiator
-        .stack
-        .as_ref()
-        .and_then(|s| s.call_frames.first().map(|f| f.url.clone()))
-        .or_else(|| initiator.url.clone())
-        .unwrap_or_else(|| event.document_url.clone());
-    let how = match initiator.r#type {
-        InitiatorType::Parser => "the page's HTML",
-        InitiatorType::Script => "a script",
-        InitiatorType::Preload => "a preload",
-        _ => "the browser",
-    };
-    Some(SeenRequest {
-        host,
-        url: event.request.url.clone(),
-        kind: event
-            .r#type
-            .as_ref()
-            .map(|t| t.as_ref().to_string())
-            .unwrap_or_else(|| "Other".into()),
-        initiator: format!("{how} ({from})"),
-        page: page.to_string(),
-    })
-}
-
-/// The cookie names of a response's `Set-Cookie` headers (joined by newlines).
-fn set_cookie_names(headers: &serde_json::Value) -> Vec<String> {
-    let Some(map) = headers.as_object() else {
-        return Vec::new();
-    };
-    map.iter()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
-        .filter_map(|(_, value)| value.as_str())
-        .flat_map(|value| value.split('\n'))
-        .filter_map(|line| line.split('=').next())
-        .map(|name| name.trim().to_string())
-        .filter(|name| !name.is_empty())
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::set_cookie_names;
-
-    #[test]
-    fn the_names_of_every_set_cookie_header_are_read() {
-        let headers = serde_json::json!({
-            "Content-Type": "text/html",
-            "set-cookie": "a=1; Path=/\nb=2; Max-Age=60; HttpOnly",
-        });
-        assert_eq!(set_cookie_names(&headers), ["a", "b"]);
-    }
 }

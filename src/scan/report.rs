@@ -194,32 +194,35 @@ fn guessed_category(states: &[State]) -> (String, &'static str) {
 }
 
 fn durations(scan: &Scan, name: &str, languages: &[String]) -> String {
-    let days = scan
-        .records
-        .iter()
-        .flat_map(|r| &r.cookies)
-        .filter(|c| c.name == name)
-        .filter_map(|c| c.expires)
-        .map(|e| ((e - scan.started) / 86_400.0).round())
-        .fold(None, |most: Option<f64>, d| {
-            Some(most.map_or(d, |m| m.max(d)))
-        });
-    let text = match days {
-        Some(d) => format!("{d} days"),
-        None if scan
-            .records
+    let cookies = || {
+        scan.records
             .iter()
             .flat_map(|r| &r.cookies)
-            .any(|c| c.name == name) =>
-        {
-            "session".into()
-        }
+            .filter(|c| c.name == name)
+    };
+    let longest = cookies()
+        .filter_map(|c| c.expires)
+        .map(|e| e - scan.started)
+        .reduce(f64::max);
+    let text = match longest {
+        Some(seconds) if seconds >= 86_400.0 => counted((seconds / 86_400.0).round(), "day"),
+        Some(seconds) => counted((seconds / 3_600.0).round().max(1.0), "hour"),
+        None if cookies().next().is_some() => "session".into(),
         None => "until cleared".into(),
     };
     languages
         .iter()
         .map(|lang| format!("        {lang}: \"{text}\"\n"))
         .collect()
+}
+
+/// "1 day", "30 days".
+fn counted(n: f64, unit: &str) -> String {
+    if n == 1.0 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
 }
 
 fn party(scan: &Scan, name: &str) -> &'static str {

@@ -230,6 +230,19 @@ fn scan_an_undeclared_first_party_cookie_from_a_template_script_is_found() {
     let message = &scan.findings[0].diagnostic;
     assert_eq!(message.file(), Some(Path::new("policy-site.yaml")));
     assert!(message.line.is_some());
+    // --write-inventory: the entry to paste, as YAML, under the category it
+    // seems to need (set before any consent: necessary, or to be gated).
+    let proposed = scan::report::proposed_inventory(&scan);
+    assert!(proposed.contains("# category: necessary"), "{proposed}");
+    let services: serde_yaml::Value = serde_yaml::from_str(&proposed).unwrap();
+    let cookie = &services[0]["cookies"][0];
+    assert_eq!(cookie["name"], "visitor_id");
+    assert_eq!(cookie["party"], "first");
+    assert_eq!(cookie["duration"]["en"], "1 hour");
+    assert!(cookie["purpose"]["fr"]
+        .as_str()
+        .unwrap()
+        .starts_with("TODO"));
 }
 
 #[test]
