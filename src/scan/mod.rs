@@ -1,10 +1,11 @@
 //! `policy-site scan`: checks in a real browser that the site does what its
-//! cookie inventory says. It serves the last build on loopback (or takes a
-//! deployed URL), drives headless Chromium through each consent state
-//! (`browser`), crawls same-origin pages (`crawl`), compares what it saw
-//! with `consent:` in policy-site.yaml (`compare`) and writes a report
-//! (`report`). It reads the inventory from `config` and nothing from the
-//! build's rendering: what it judges is what a visitor's browser receives.
+//! cookie inventory says. `served` puts the last build on loopback (or
+//! takes a deployed URL), `browser` drives headless Chromium through each
+//! consent state over the pages `crawl` picks, with `network` watching the
+//! requests, into a `record` per state; `compare` holds it against
+//! `consent:` in policy-site.yaml (read by `inventory`), and `report`
+//! writes it for people. It reads the inventory from `config` and nothing
+//! from the build's rendering: it judges what a visitor's browser receives.
 
 mod browser;
 mod compare;
