@@ -38,6 +38,8 @@ pub struct Targets {
     /// Origins that are the site's own too (its endpoints, its `base_url`).
     pub own: Vec<String>,
     pub base_url: String,
+    /// Where `base_url`'s pages are found on the scanned origin.
+    pub served_base: String,
 }
 
 /// What the browser showed over all states.
@@ -290,6 +292,7 @@ async fn in_context(
     let mut crawl = Crawl::new(
         &targets.origin,
         &targets.base_url,
+        &targets.served_base,
         &targets.start,
         options.max_pages,
     );

@@ -1,7 +1,8 @@
 //! Which pages a scan visits: the start page, then sitemap.xml's pages,
 //! then links found on visited pages, same-origin only, each once, up to
 //! `--max-pages`. Sitemap addresses are written with the site's `base_url`;
-//! a build served on loopback is found under them by path.
+//! a build served on loopback (or a deployment elsewhere) is found by
+//! putting where it is served in `base_url`'s place.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -9,17 +10,20 @@ use std::collections::{BTreeSet, VecDeque};
 pub struct Crawl {
     origin: String,
     base_url: String,
+    served_base: String,
     queue: VecDeque<String>,
     queued: BTreeSet<String>,
     max: usize,
 }
 
 impl Crawl {
-    /// `origin` is the scanned site's; `base_url` the configured one.
-    pub fn new(origin: &str, base_url: &str, start: &str, max: usize) -> Crawl {
+    /// `origin` is the scanned site's; `base_url` the configured one, whose
+    /// pages are under `served_base` there.
+    pub fn new(origin: &str, base_url: &str, served_base: &str, start: &str, max: usize) -> Crawl {
         let mut crawl = Crawl {
             origin: origin.to_string(),
             base_url: base_url.trim_end_matches('/').to_string(),
+            served_base: served_base.trim_end_matches('/').to_string(),
             queue: VecDeque::new(),
             queued: BTreeSet::new(),
             max,
@@ -29,15 +33,16 @@ impl Crawl {
     }
 
     /// Queues a page when it is on the site, not queued yet, and the
-    /// count allows; addresses under `base_url` are moved to the origin.
+    /// count allows; addresses under `base_url` are moved to `served_base`.
     pub fn add(&mut self, url: &str) {
         if self.queued.len() >= self.max {
             return;
         }
-        let rebased = match url.strip_prefix(&self.base_url) {
-            Some(rest) if !self.base_url.is_empty() && self.base_url != self.origin => {
-                format!("{}{}", self.origin, rest)
-            }
+        let under_base = url
+            .strip_prefix(&self.base_url)
+            .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']));
+        let rebased = match under_base {
+            Some(rest) if !self.base_url.is_empty() => format!("{}{rest}", self.served_base),
             _ => url.to_string(),
         };
         let Some(page) = page_of(&rebased, &self.origin) else {
@@ -91,6 +96,7 @@ mod tests {
         let mut crawl = Crawl::new(
             origin,
             "https://legal.example.com/",
+            origin,
             &format!("{origin}/"),
             4,
         );
@@ -112,6 +118,25 @@ mod tests {
                 format!("{origin}/en/privacy/?a=1&b=2"),
                 format!("{origin}/fr/"),
             ]
+        );
+    }
+
+    #[test]
+    fn a_base_url_with_a_path_is_found_under_that_path_on_the_served_origin() {
+        let origin = "http://127.0.0.1:4000";
+        let mut crawl = Crawl::new(
+            origin,
+            "https://example.com/legal/",
+            &format!("{origin}/legal"),
+            &format!("{origin}/legal/"),
+            4,
+        );
+        crawl.add("https://example.com/legal/en/");
+        crawl.add("https://example.com/legalese/");
+        let visited: Vec<String> = std::iter::from_fn(|| crawl.next()).collect();
+        assert_eq!(
+            visited,
+            [format!("{origin}/legal/"), format!("{origin}/legal/en/")]
         );
     }
 }

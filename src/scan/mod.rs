@@ -156,13 +156,14 @@ pub fn scan(options: &Options) -> Result<Scan, Diagnostics> {
     runtime.block_on(async {
         let site = match &options.url {
             Some(url) => served::Site::remote(url)?,
-            None => served::Site::built(&out_dir(&options.root, &config))?,
+            None => served::Site::built(&out_dir(&options.root, &config), &config.base_path())?,
         };
         let targets = browser::Targets {
             origin: site.origin.clone(),
             start: site.start.clone(),
             own: own_origins(&config),
             base_url: config.base_url_trimmed().to_string(),
+            served_base: format!("{}{}", site.origin, config.base_path()),
         };
         let started = now();
         let run = browser::run(&executable, &targets, &consent, options).await;

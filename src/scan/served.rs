@@ -41,8 +41,10 @@ impl Site {
         })
     }
 
-    /// The build in `dir`, served on 127.0.0.1 from this runtime.
-    pub fn built(dir: &Path) -> Result<Site, Diagnostics> {
+    /// The build in `dir`, served on 127.0.0.1 from this runtime under
+    /// `base_path` (`base_url`'s path, "" at a domain's root), where its
+    /// links point.
+    pub fn built(dir: &Path, base_path: &str) -> Result<Site, Diagnostics> {
         if !dir.join("index.html").is_file() {
             return Err(
                 Diagnostic::new(dir, "there is no build here to scan (no index.html)")
@@ -59,16 +61,17 @@ impl Site {
         let address = listener.local_addr().map_err(|e| {
             Diagnostic::command("policy-site scan", format!("no local address: {e}"))
         })?;
-        let app = Router::new()
-            .fallback(file)
-            .with_state(Arc::new(dir.to_path_buf()));
+        let app = Router::new().fallback(file).with_state(Arc::new(Folder {
+            root: dir.to_path_buf(),
+            base_path: base_path.to_string(),
+        }));
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server::serve(listener, app, Limits::default(), async {
             let _ = stopped.await;
         }));
         let origin = format!("http://{address}");
         Ok(Site {
-            start: format!("{origin}/"),
+            start: format!("{origin}{base_path}/"),
             origin,
             stop: Some(stop),
         })
@@ -81,13 +84,24 @@ impl Site {
     }
 }
 
+/// The served folder and the path it is served under.
+struct Folder {
+    root: PathBuf,
+    base_path: String,
+}
+
 /// A file of the build, `index.html` for a folder, the build's 404 page
 /// for anything else.
-async fn file(State(root): State<Arc<PathBuf>>, method: Method, uri: Uri) -> Response {
+async fn file(State(folder): State<Arc<Folder>>, method: Method, uri: Uri) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return (StatusCode::METHOD_NOT_ALLOWED, "only GET is served here").into_response();
     }
-    let Some(mut path) = inside(&root, uri.path()) else {
+    let root = &folder.root;
+    let found = uri
+        .path()
+        .strip_prefix(folder.base_path.as_str())
+        .and_then(|rest| inside(root, rest));
+    let Some(mut path) = found else {
         return StatusCode::NOT_FOUND.into_response();
     };
     if path.is_dir() {

@@ -484,6 +484,35 @@ fn scan_undeclared_local_storage_keys_and_indexeddb_databases_are_found() {
 }
 
 #[test]
+fn scan_a_site_under_a_base_path_is_served_and_crawled_under_it() {
+    let site = fixture(&inventory(&[], &[]), &[], None);
+    let config = site.root().join("policy-site.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let moved = text.replace(
+        "base_url: https://iconnek.io\n",
+        "base_url: https://iconnek.io/legal/\n",
+    );
+    assert_ne!(moved, text);
+    std::fs::write(&config, moved).unwrap();
+    build::build(&Options {
+        root: site.root().to_path_buf(),
+        ..Default::default()
+    })
+    .unwrap_or_else(|problems| panic!("build failed: {problems:?}"));
+    let scan = scanned(&site);
+    assert_eq!(findings(&scan), []);
+    let under = format!("{}/legal/", scan.origin);
+    assert_eq!(scan.pages.len(), 2);
+    assert!(
+        scan.pages.iter().all(|p| p.starts_with(&under)),
+        "{:?}",
+        scan.pages
+    );
+    // The banner loaded from under the path, and answered.
+    assert_eq!(states_with_cookie(&scan, "ps_consent").len(), 5);
+}
+
+#[test]
 fn scan_a_declared_cookie_no_page_sets_is_a_warning_that_does_not_fail() {
     let site = fixture(&inventory(&[("site_lang", "1 year")], &[]), &[], None);
     let scan = scanned(&site);
