@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["cmd"],
     &["serve"],
     &["import"],
-    &["check"],
+    &["check", "scan"],
     &["revise", "scaffold", "corpus"],
     &["build"],
     &["render"],

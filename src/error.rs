@@ -127,13 +127,83 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// `place:line: level: message` and the hint, for people (`level` is
+    /// `error` or `warning`).
+    pub fn labelled(&self, level: &str) -> String {
+        let mut text = format!("{}: {level}: {}", self.location(), self.message);
+        if let Some(hint) = &self.hint {
+            text.push_str(&format!("\n  hint: {hint}"));
+        }
+        text
+    }
+
+    /// A GitHub Actions workflow command (`::error file=…,line=…::message`),
+    /// which the Actions page shows on the file; a flag's or a variable's
+    /// problem is titled instead.
+    pub fn annotation(&self, level: &str) -> String {
+        let mut message = self.message.clone();
+        if let Some(hint) = &self.hint {
+            message.push_str(&format!(" (hint: {hint})"));
+        }
+        let place = match self.file() {
+            Some(file) => {
+                let line = self.line.map(|l| format!(",line={l}")).unwrap_or_default();
+                format!("file={}{line}", escape_property(&file.to_string_lossy()))
+            }
+            None => format!("title={}", escape_property(&self.place.to_string())),
+        };
+        format!("::{level} {place}::{}\n", escape_data(&message))
+    }
+
+    /// `{file, line, message, hint}`, the item of `--format json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "file": self.place.to_string().replace('\\', "/"),
+            "line": self.line,
+            "message": self.message,
+            "hint": self.hint,
+        })
+    }
+}
+
+/// Workflow-command escaping, as GitHub's toolkit does it.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: error: {}", self.location(), self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+        f.write_str(&self.labelled("error"))
+    }
+}
+
+/// How findings are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `file:line: error: message` and a hint, for people.
+    Human,
+    /// `::error file=…,line=…::message`, which GitHub Actions shows on the diff.
+    Github,
+    /// One JSON array of `{file, line, message, hint}`.
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s {
+            "human" => Ok(Format::Human),
+            "github" => Ok(Format::Github),
+            "json" => Ok(Format::Json),
+            _ => Err(format!("`{s}` is not a format: use human, github or json")),
         }
-        Ok(())
     }
 }
 

@@ -27,6 +27,7 @@ pub mod revise;
 pub mod rights;
 pub mod sanitize;
 pub mod scaffold;
+pub mod scan;
 pub mod serve;
 pub mod server;
 pub mod vocabulary;

@@ -88,6 +88,32 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Check in headless Chromium that the site sets only the cookies its inventory declares, and only after consent; fails on any difference.
+    Scan {
+        /// A deployed site's address (default: the last build, served on 127.0.0.1).
+        url: Option<String>,
+        /// Scan the last build's output folder (the default; conflicts with URL).
+        #[arg(long, conflicts_with = "url")]
+        built: bool,
+        /// `human`, `github` (Actions annotations) or `json`.
+        #[arg(long, default_value = "human")]
+        format: check::Format,
+        /// Pages visited in each consent state (the start page, sitemap.xml's, then links).
+        #[arg(long, default_value_t = 30)]
+        max_pages: usize,
+        /// Seconds the whole scan may take, shared by the consent states; pages a state has no time left for are left out, and said so.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+        /// The report's folder (default: scan-report under --root).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Also write inventory.yaml into the report's folder: the undeclared cookies and keys as entries to paste.
+        #[arg(long)]
+        write_inventory: bool,
+        /// Chromium's executable (default: CHROME, else chromium on PATH).
+        #[arg(long, value_name = "PATH")]
+        browser: Option<PathBuf>,
+    },
     /// Start the next version of a policy as a copy of its latest one.
     Revise {
         /// The policy (its folder name under content/).
@@ -396,6 +422,30 @@ fn main() -> ExitCode {
         Command::Serve { port } => cmd::serve::run(&cli.root, port),
         Command::Check { args, format, all } => {
             cmd::check::run(&args.options(cli.root), format, all)
+        }
+        Command::Scan {
+            url,
+            built: _,
+            format,
+            max_pages,
+            timeout,
+            report,
+            write_inventory,
+            browser,
+        } => {
+            let options = policy_site::scan::Options {
+                url,
+                max_pages,
+                timeout: std::time::Duration::from_secs(timeout),
+                browser,
+                ..policy_site::scan::Options::new(cli.root)
+            };
+            let output = cmd::scan::Output {
+                format,
+                report,
+                write_inventory,
+            };
+            cmd::scan::run(&options, &output)
         }
         Command::Revise { policy, date } => cmd::revise::run(&root_only(cli.root), &policy, date),
         Command::Init { dir, date } => cmd::init::run(&dir.unwrap_or(cli.root), date),

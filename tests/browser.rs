@@ -1,6 +1,7 @@
-//! Browser tests for the cookie banner (issue 5) and the rights-request forms
-//! (issue 4): the bundled example, built for each test, served from 127.0.0.1
-//! under its own CSP, in headless Chromium, posting to a real local endpoint.
+//! Browser tests for the cookie banner (issue 5), the rights-request forms
+//! (issue 4) and `policy-site scan` (issue 22, in browser/scan.rs): the
+//! bundled example, built for each test, served from 127.0.0.1 under its own
+//! CSP, in headless Chromium, posting to a real local endpoint.
 //! Needs `bash tests/setup.sh` (Chromium, chromedriver, axe-core, vnu).
 
 mod common;
@@ -8,6 +9,8 @@ mod common;
 mod http;
 #[path = "common/receive.rs"]
 mod receiving;
+#[path = "browser/scan.rs"]
+mod scan;
 #[path = "browser/webdriver.rs"]
 mod webdriver;
 

@@ -22,6 +22,7 @@ mod unwritten;
 
 use crate::build::{self, Options};
 use crate::content::{self, Section, Site};
+pub use crate::error::Format;
 use crate::error::{Diagnostic, Diagnostics};
 use std::path::Path;
 
@@ -126,29 +127,6 @@ fn sorted(found: Diagnostics, root: &Path) -> Diagnostics {
     Diagnostics(found)
 }
 
-/// How findings are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// `file:line: error: message` and a hint, for people.
-    Human,
-    /// `::error file=…,line=…::message`, which GitHub Actions shows on the diff.
-    Github,
-    /// One JSON array of `{file, line, message, hint}`.
-    Json,
-}
-
-impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Format, String> {
-        match s {
-            "human" => Ok(Format::Human),
-            "github" => Ok(Format::Github),
-            "json" => Ok(Format::Json),
-            _ => Err(format!("`{s}` is not a format: use human, github or json")),
-        }
-    }
-}
-
 /// The findings as text: the open ones, then (with `all`) those in locked
 /// versions, marked as such (GitHub: as warnings; JSON: `"locked": true`).
 pub fn format(found: &Findings, format: Format, all: bool) -> String {
@@ -159,18 +137,14 @@ pub fn format(found: &Findings, format: Format, all: bool) -> String {
             .open
             .0
             .iter()
-            .map(|d| annotation("error", d))
-            .chain(locked.iter().map(|d| annotation("warning", d)))
+            .map(|d| d.annotation("error"))
+            .chain(locked.iter().map(|d| d.annotation("warning")))
             .collect(),
         Format::Json => {
             let item = |d: &Diagnostic, locked: bool| {
-                serde_json::json!({
-                    "file": d.place.to_string().replace('\\', "/"),
-                    "line": d.line,
-                    "message": d.message,
-                    "hint": d.hint,
-                    "locked": locked,
-                })
+                let mut item = d.to_json();
+                item["locked"] = serde_json::Value::Bool(locked);
+                item
             };
             let items: Vec<_> = found
                 .open
@@ -203,33 +177,6 @@ fn human(found: &Findings, all: bool) -> String {
         ));
     }
     text
-}
-
-fn annotation(level: &str, d: &Diagnostic) -> String {
-    let mut message = d.message.clone();
-    if let Some(hint) = &d.hint {
-        message.push_str(&format!(" (hint: {hint})"));
-    }
-    // Annotations sit on files; a flag's or a variable's problem is titled.
-    let place = match d.file() {
-        Some(file) => {
-            let line = d.line.map(|l| format!(",line={l}")).unwrap_or_default();
-            format!("file={}{line}", escape_property(&file.to_string_lossy()))
-        }
-        None => format!("title={}", escape_property(&d.place.to_string())),
-    };
-    format!("::{level} {place}::{}\n", escape_data(&message))
-}
-
-/// Workflow-command escaping, as GitHub's toolkit does it.
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// A finding at a place in a section's markdown body (byte offset into it).

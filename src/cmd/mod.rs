@@ -11,6 +11,7 @@ pub mod operators;
 pub mod receive;
 pub mod requests;
 pub mod revise;
+pub mod scan;
 pub mod serve;
 pub mod translated;
 pub mod verify;

@@ -5,6 +5,7 @@
 
 use super::{inject, State, PREFIX};
 use crate::receive::routes;
+use crate::server::content_type;
 use axum::body::Body;
 use axum::extract::State as Shared;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -130,20 +131,6 @@ async fn events(Shared(state): Shared<Arc<State>>) -> Response {
         Body::from_stream(stream),
     )
         .into_response()
-}
-
-fn content_type(file: &str) -> &'static str {
-    match file.rsplit('.').next().unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "xml" => "application/xml; charset=utf-8",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "txt" | "" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 /// Serves `app` on a free port of 127.0.0.1 from a thread of its own;
 /// while `down` is set, connections are closed unanswered (a network error
 /// for the page). Returns the origin.
-fn serve(app: Router, down: Arc<AtomicBool>) -> String {
+pub fn serve(app: Router, down: Arc<AtomicBool>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     listener.set_nonblocking(true).unwrap();
