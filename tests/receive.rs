@@ -2677,7 +2677,7 @@ fn choice(n: u32, action: &str, granted: &[&str], gpc: bool) -> Value {
     json!({
         "schema": "consent-record.v1", "record_id": uuid(&format!("iso-{n}")), "consent_id": uuid("iso-browser"),
         "action": action, "categories": categories,
-        "policy": "privacy", "version": "2025-01-30", "lang": if n % 2 == 0 { "en" } else { "fr" }, "gpc": gpc,
+        "policy": "privacy", "version": "2025-01-30", "lang": if n.is_multiple_of(2) { "en" } else { "fr" }, "gpc": gpc,
         "time": format!("2025-02-0{n}T10:00:00Z"), "banner_hash": "ab".repeat(32), "revision": "cd12ef34", "page": "/en/privacy/"
     })
 }

@@ -20,7 +20,7 @@ const REDIRECTS: usize = 5;
 
 pub enum Source {
     Folder(PathBuf),
-    Web(Web),
+    Web(Box<Web>),
 }
 
 pub struct Web {
@@ -51,11 +51,11 @@ impl Source {
                 .enable_http1()
                 .build();
             let client = Client::builder(TokioExecutor::new()).build(connector);
-            return Ok(Source::Web(Web {
+            return Ok(Source::Web(Box::new(Web {
                 root,
                 client,
                 runtime,
-            }));
+            })));
         }
         let dir = PathBuf::from(place);
         if dir.is_dir() {

@@ -231,6 +231,7 @@ fn verify_reads_a_site_over_http_and_fails_with_exit_2_where_there_is_no_log() {
     let (code, text) = verify(&url, &[]);
     let (missing, missing_text) = verify(&format!("http://127.0.0.1:{port}/en/"), &[]);
     server.kill().unwrap();
+    server.wait().unwrap();
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("verified 4 entries"), "{text}");
     assert_eq!(missing, Some(2), "{missing_text}");
