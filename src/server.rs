@@ -175,3 +175,22 @@ pub async fn stop_signal() {
     #[cfg(not(unix))]
     let _ = interrupt.await;
 }
+
+/// The connector outgoing requests use (webhooks, `verify`): HTTPS with
+/// rustls and the webpki roots, or plain HTTP, HTTP/1.1.
+pub type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+
+/// A client for outgoing requests with bodies of type `B`.
+pub fn client<B>() -> hyper_util::client::legacy::Client<Https, B>
+where
+    B: hyper::body::Body + Send,
+    B::Data: Send,
+{
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .build();
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(connector)
+}

@@ -7,11 +7,10 @@
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use std::path::PathBuf;
 use std::time::Duration;
 
-type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+use crate::server::Https;
 
 /// The most a published file may weigh (a version page, the log).
 const LARGEST: usize = 64 << 20;
@@ -45,12 +44,7 @@ impl Source {
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())?;
-            let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_webpki_roots()
-                .https_or_http()
-                .enable_http1()
-                .build();
-            let client = Client::builder(TokioExecutor::new()).build(connector);
+            let client = crate::server::client();
             return Ok(Source::Web(Box::new(Web {
                 root,
                 client,

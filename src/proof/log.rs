@@ -244,20 +244,11 @@ pub fn write(root: &Path, log: &Log) -> Result<(), Diagnostic> {
 /// SHA-256 of every file of a version folder (editor litter left out), by
 /// its path inside it with `/` between folders.
 pub fn source_hashes(dir: &Path) -> BTreeMap<String, String> {
-    walkdir::WalkDir::new(dir)
+    crate::assets::site_files(dir)
         .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| {
-            e.file_type().is_file()
-                && !crate::vocabulary::is_editor_litter(&e.file_name().to_string_lossy())
-        })
-        .map(|e| {
-            let rel = e.path().strip_prefix(dir).unwrap_or(e.path());
-            let bytes = std::fs::read(e.path()).unwrap_or_default();
-            (
-                rel.to_string_lossy().replace('\\', "/"),
-                crate::vocabulary::hex(&Sha256::digest(&bytes)),
-            )
+        .map(|(rel, path)| {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            (rel, crate::vocabulary::hex(&Sha256::digest(&bytes)))
         })
         .collect()
 }

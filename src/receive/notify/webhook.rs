@@ -10,14 +10,13 @@ use hmac::{Hmac, Mac};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use sha2::Sha256;
 use std::time::Duration;
 
 /// One attempt's deadline, connecting included.
 const ATTEMPT: Duration = Duration::from_secs(10);
 
-type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+use crate::server::Https;
 
 pub struct Sender {
     secret: Vec<u8>,
@@ -44,12 +43,7 @@ impl Sender {
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = crate::server::client();
         Ok(Sender {
             secret,
             client,
